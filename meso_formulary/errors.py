@@ -1,0 +1,103 @@
+"""The library's error types.
+
+Every error raised on purpose derives from :class:`MesoError`. Like pint's errors, each
+specific error also inherits the built-in it resembles, so callers may catch either
+``MesoError`` or, say, ``ValueError``. The CLI turns any ``MesoError`` into ``Error: ...``
+plus the error's ``hint``; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class MesoError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where (file, line, field path), what, and the value."""
+
+    message: str
+    path: str = ""
+    file: str | None = None
+    line: int | None = None
+    value: object = None
+    severity: str = "error"
+    code: str = "invalid"
+
+    def location(self) -> str:
+        """``file:line: path`` with the parts that are known."""
+        parts = []
+        if self.file is not None:
+            parts.append(self.file if self.line is None else f"{self.file}:{self.line}")
+        elif self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.path:
+            parts.append(self.path)
+        return ": ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class InvalidInput(MesoError, ValueError):
+    """Input data (a file, a record, a value) is not valid; ``problems`` says where and why."""
+
+    def __init__(
+        self, message: str, problems: Sequence[Problem] = (), *, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        shown = "\n".join(f"  {p}" for p in self.problems[:20])
+        more = len(self.problems) - 20
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        return f"{self.message}\n{shown}{tail}"
+
+
+class UnreadableInput(InvalidInput):
+    """A file cannot be read or parsed at all (missing, too large, wrong encoding, bad syntax)."""
+
+
+class UnitConversionError(MesoError, ValueError):
+    """A strength cannot be expressed in the requested unit (e.g. IU without a factor)."""
+
+
+class NotFound(MesoError, LookupError):
+    """A cocktail, ingredient, indication or supplier id that does not exist."""
+
+
+class CatalogueError(MesoError, RuntimeError):
+    """The catalogue file cannot be used (wrong schema, not a catalogue, read-only, disk full)."""
+
+
+class CatalogueBusy(CatalogueError):
+    """Another process holds the write lock for longer than the busy timeout."""
+
+    hint = "another import is in progress; try again when it has finished"
+
+
+class SearchError(MesoError, ValueError):
+    """A search request that cannot be run (empty text, out-of-range limit, unknown filter)."""
+
+
+class TrustError(MesoError, ValueError):
+    """A bundle or signature is refused (bad signature, unknown key, replay, expired, tampered)."""

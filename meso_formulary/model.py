@@ -1,0 +1,472 @@
+"""The domain model: ingredients, indications, cocktails and the catalogue file that holds them.
+
+Every model forbids unknown keys, refuses non-finite numbers and is immutable. Numbers are
+strict (``"30"`` and ``True`` are not numbers); enumerations accept their string values.
+Cross-field rules that make a record *invalid* live here (``model_validator``); rules that
+make it *questionable* (strength above a limit, an area unsuitable for an ingredient) live in
+:mod:`meso_formulary.rules`, which reports findings instead of refusing the record.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+
+from meso_formulary.identifiers import validate_icd10, validate_snomed_concept
+from meso_formulary.types import (
+    CasNumber,
+    CocktailId,
+    FiniteFloat,
+    Icd10Code,
+    LongText,
+    PositiveFinite,
+    ShortText,
+    Slug,
+    SnomedConceptId,
+    SourceText,
+    VersionText,
+)
+from meso_formulary.units import Strength, UnitField
+
+FORMAT = "meso-formulary/1"
+"""The catalogue file format this version reads and writes."""
+
+
+class Record(BaseModel):
+    """Base of every model: unknown keys refused, finite numbers only, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        use_enum_values=False,
+    )
+
+
+# ---------------------------------------------------------------- vocabularies
+
+
+class IngredientClass(StrEnum):
+    """What kind of active (or excipient) an ingredient is."""
+
+    VITAMIN = "vitamin"
+    MINERAL = "mineral"
+    TRACE_ELEMENT = "trace_element"
+    AMINO_ACID = "amino_acid"
+    HYALURONIC_ACID = "hyaluronic_acid"
+    GLYCOSAMINOGLYCAN = "glycosaminoglycan"
+    PEPTIDE = "peptide"
+    GROWTH_FACTOR = "growth_factor"
+    ANTIOXIDANT = "antioxidant"
+    COENZYME = "coenzyme"
+    NUCLEIC_ACID = "nucleic_acid"
+    PLANT_EXTRACT = "plant_extract"
+    LIPOLYTIC = "lipolytic"
+    DEPIGMENTING = "depigmenting"
+    HAIR_GROWTH_DRUG = "hair_growth_drug"
+    VASOACTIVE = "vasoactive"
+    ANAESTHETIC = "anaesthetic"
+    ENZYME = "enzyme"
+    EXCIPIENT = "excipient"
+    OTHER = "other"
+
+
+class Origin(StrEnum):
+    """Where an ingredient comes from (clients exclude some: fish, bovine, human)."""
+
+    SYNTHETIC = "synthetic"
+    BIOTECHNOLOGICAL = "biotechnological"
+    PLANT = "plant"
+    FISH = "fish"
+    BOVINE = "bovine"
+    PORCINE = "porcine"
+    AVIAN = "avian"
+    HUMAN = "human"
+    MINERAL = "mineral"
+
+
+class IndicationId(StrEnum):
+    """The concerns the catalogue is organised by."""
+
+    SKIN_REJUVENATION = "skin_rejuvenation"
+    SKIN_LAXITY = "skin_laxity"
+    DARK_CIRCLES = "dark_circles"
+    ACNE_SCARRING = "acne_scarring"
+    STRETCH_MARKS = "stretch_marks"
+    CELLULITE = "cellulite"
+    SKIN_TIGHTENING = "skin_tightening"
+    HYPERPIGMENTATION = "hyperpigmentation"
+    ALOPECIA = "alopecia"
+    LOCALISED_FAT = "localised_fat"
+    COLLAGEN_LOSS = "collagen_loss"
+
+
+class Area(StrEnum):
+    """A treatment area."""
+
+    FACE = "face"
+    FOREHEAD = "forehead"
+    PERIORBITAL = "periorbital"
+    CHEEKS = "cheeks"
+    PERIORAL = "perioral"
+    JAWLINE = "jawline"
+    SUBMENTAL = "submental"
+    NECK = "neck"
+    DECOLLETAGE = "decolletage"
+    HANDS = "hands"
+    SCALP = "scalp"
+    ARMS = "arms"
+    ABDOMEN = "abdomen"
+    FLANKS = "flanks"
+    BACK = "back"
+    BREASTS = "breasts"
+    BUTTOCKS = "buttocks"
+    HIPS = "hips"
+    THIGHS = "thighs"
+    KNEES = "knees"
+
+
+class Technique(StrEnum):
+    """How the product is placed in the skin."""
+
+    EPIDERMAL = "epidermal"
+    NAPPAGE = "nappage"
+    PAPULE = "papule"
+    POINT_BY_POINT = "point_by_point"
+    LINEAR_RETROGRADE = "linear_retrograde"
+    MICRONEEDLING = "microneedling"
+    SUBCUTANEOUS = "subcutaneous"
+
+
+class Device(StrEnum):
+    """What delivers the product."""
+
+    SYRINGE = "syringe"
+    INJECTOR_GUN = "injector_gun"
+    MICRONEEDLING_PEN = "microneedling_pen"
+    CANNULA = "cannula"
+
+
+class RegulatoryStatus(StrEnum):
+    """How an item is placed on the market."""
+
+    MEDICINAL_PRODUCT = "medicinal_product"
+    MEDICAL_DEVICE = "medical_device"
+    COSMETIC = "cosmetic"
+    COMPOUNDED = "compounded"
+    UNKNOWN = "unknown"
+
+
+class AftercareKind(StrEnum):
+    """A kind of aftercare advice; ``NO_MAKEUP`` drives the "makeup allowed from" milestone."""
+
+    NO_MAKEUP = "no_makeup"
+    NO_HAIR_WASH = "no_hair_wash"
+    NO_EXERCISE = "no_exercise"
+    NO_HEAT = "no_heat"
+    NO_SUN = "no_sun"
+    NO_MASSAGE = "no_massage"
+    NO_ALCOHOL = "no_alcohol"
+    NO_ACTIVE_SKINCARE = "no_active_skincare"
+    OTHER = "other"
+
+
+class EffectKind(StrEnum):
+    """An expected, usually passing, effect of a session."""
+
+    PINPRICK_MARKS = "pinprick_marks"
+    BLEBS = "blebs"
+    REDNESS = "redness"
+    SWELLING = "swelling"
+    TENDERNESS = "tenderness"
+    BRUISING = "bruising"
+    ITCHING = "itching"
+    BURNING = "burning"
+    NUMBNESS = "numbness"
+    INDURATION = "induration"
+
+
+# ---------------------------------------------------------------- ingredients
+
+
+class StrengthRange(Record):
+    """A documented range of strengths, with its source."""
+
+    min: PositiveFinite | None = None
+    max: PositiveFinite | None = None
+    unit: UnitField
+    source: SourceText
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StrengthRange:
+        if self.min is None and self.max is None:
+            raise ValueError("a range needs a min, a max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
+class StrengthLimit(Record):
+    """A hard upper limit for one ingredient's strength, with its source."""
+
+    max: PositiveFinite
+    unit: UnitField
+    source: SourceText
+
+
+class CosmeticsListing(Record):
+    """An entry of the EU Cosmetics Regulation (EC) No 1223/2009 annexes."""
+
+    annex: Literal["II", "III", "IV", "V", "VI"]
+    reference: Annotated[str, Field(min_length=1, max_length=20)]
+    source: SourceText
+
+
+class Ingredient(Record):
+    """One substance of the ingredient dictionary."""
+
+    id: Slug
+    name: ShortText
+    inci: ShortText | None = None
+    ingredient_class: IngredientClass = Field(alias="class")
+    cas: CasNumber | None = None
+    synonyms: tuple[ShortText, ...] = ()
+    origin: Origin | None = None
+    molecular_weight: PositiveFinite | None = Field(default=None, description="g/mol")
+    mg_per_iu: PositiveFinite | None = Field(
+        default=None, description="mg of substance per International Unit (IU/mL conversions)"
+    )
+    allowed_units: tuple[UnitField, ...] = ()
+    typical_range: StrengthRange | None = None
+    hard_limit: StrengthLimit | None = None
+    eu_cosmetics: CosmeticsListing | None = None
+    source: SourceText
+
+    def names(self) -> tuple[str, ...]:
+        """Every name this ingredient may be referred to by (id, name, INCI, synonyms)."""
+        extra = (self.inci,) if self.inci else ()
+        return (self.id, self.name, *extra, *self.synonyms)
+
+
+# ---------------------------------------------------------------- indications
+
+
+class Coding(Record):
+    """A code in a terminology, what it means, and where the mapping comes from."""
+
+    system: Literal["ICD-10", "SNOMED CT"]
+    code: str
+    display: ShortText
+    source: SourceText
+
+    @model_validator(mode="after")
+    def _code_is_valid_in_its_system(self) -> Coding:
+        if self.system == "ICD-10":
+            validate_icd10(self.code)
+        else:
+            validate_snomed_concept(self.code)
+        return self
+
+
+class Indication(Record):
+    """A concern a client comes with, the words they use for it, and its codes."""
+
+    id: IndicationId
+    name: ShortText
+    description: LongText
+    synonyms: tuple[ShortText, ...] = ()
+    codes: tuple[Coding, ...] = ()
+    typical_areas: tuple[Area, ...] = ()
+    source: SourceText
+
+
+# ---------------------------------------------------------------- cocktails
+
+
+class CompositionLine(Record):
+    """One ingredient of a cocktail and its strength.
+
+    ``ingredient`` is an ingredient id in a stored catalogue; in a supplier file it may also
+    be a name, INCI name or synonym, resolved on import.
+    """
+
+    ingredient: ShortText
+    strength: Strength
+
+
+class Range(Record):
+    """A closed range of finite numbers (``min`` may equal ``max``)."""
+
+    min: FiniteFloat
+    max: FiniteFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        if self.min < 0:
+            raise ValueError(f"min {self.min:g} is negative")
+        return self
+
+
+class Administration(Record):
+    """How a cocktail is injected."""
+
+    techniques: tuple[Technique, ...] = Field(min_length=1)
+    devices: tuple[Device, ...] = ()
+    depth_mm: Range | None = None
+    needle_gauge: Annotated[int, Strict(), Field(ge=18, le=34)] | None = None
+    volume_per_session_ml: Annotated[float, Strict(), Field(gt=0, le=50)] | None = None
+    source: SourceText | None = None
+
+    @model_validator(mode="after")
+    def _depth_is_skin_deep(self) -> Administration:
+        if self.depth_mm is not None and self.depth_mm.max > 20:
+            raise ValueError(f"depth up to {self.depth_mm.max:g} mm is deeper than any technique")
+        return self
+
+
+class Protocol(Record):
+    """A course of sessions and what follows it."""
+
+    sessions: Annotated[int, Strict(), Field(ge=1, le=52)]
+    interval_days: Annotated[int, Strict(), Field(ge=1, le=365)]
+    session_minutes: Annotated[int, Strict(), Field(ge=1, le=240)] | None = None
+    results_last_months: Range | None = None
+    top_up_interval_months: Annotated[int, Strict(), Field(ge=1, le=60)] | None = None
+    topical_numbing: bool = False
+    source: SourceText
+
+
+class AftercareItem(Record):
+    """One piece of aftercare advice and how long it applies after each session."""
+
+    kind: AftercareKind
+    advice: ShortText
+    hours: Annotated[float, Strict(), Field(gt=0, le=24 * 60, allow_inf_nan=False)] | None = None
+    source: SourceText
+
+
+class ExpectedEffect(Record):
+    """An expected effect of a session and how long it usually takes to settle."""
+
+    effect: EffectKind
+    settles_within_hours: Range | None = None
+    note: ShortText | None = None
+    source: SourceText
+
+
+class Supplier(Record):
+    """Who publishes a catalogue."""
+
+    id: Slug
+    name: ShortText
+    contact: ShortText | None = None
+    jurisdiction: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 code, or EU"
+    )
+    url: ShortText | None = None
+    licence: ShortText | None = None
+
+
+class Cocktail(Record):
+    """A mesotherapy cocktail: what is in it, what it is for, and how it is given."""
+
+    id: CocktailId
+    name: ShortText
+    supplier: Slug
+    version: VersionText = "1"
+    description: LongText
+    composition: tuple[CompositionLine, ...] = Field(default=(), max_length=250)
+    vial_volume_ml: Annotated[float, Strict(), Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    ph: Annotated[float, Strict(), Field(ge=0, le=14, allow_inf_nan=False)] | None = None
+    osmolality_mosm_kg: Annotated[float, Strict(), Field(gt=0, le=5000, allow_inf_nan=False)] | None = None
+    indications: tuple[IndicationId, ...] = ()
+    areas: tuple[Area, ...] = ()
+    administration: Administration | None = None
+    protocol: Protocol | None = None
+    aftercare: tuple[AftercareItem, ...] = ()
+    expected_effects: tuple[ExpectedEffect, ...] = ()
+    contraindications: tuple[ShortText, ...] = ()
+    regulatory_status: RegulatoryStatus = RegulatoryStatus.UNKNOWN
+    sources: tuple[SourceText, ...] = ()
+
+    @model_validator(mode="after")
+    def _id_in_supplier_namespace(self) -> Cocktail:
+        namespace = self.id.split("/", 1)[0]
+        if namespace != self.supplier:
+            raise ValueError(
+                f"cocktail id {self.id!r} is outside supplier {self.supplier!r}'s namespace "
+                f"(it must start with '{self.supplier}/')"
+            )
+        return self
+
+    @property
+    def slug(self) -> str:
+        """The part of the id after ``supplier/``."""
+        return self.id.split("/", 1)[1]
+
+
+class CatalogueFile(Record):
+    """One supplier's catalogue as published: the unit of import, signing and history."""
+
+    format: Literal["meso-formulary/1"] = FORMAT
+    supplier: Supplier
+    version: Annotated[int, Strict(), Field(ge=1)] = Field(
+        default=1, description="catalogue version; each publication must raise it"
+    )
+    ingredients: tuple[Ingredient, ...] = ()
+    cocktails: tuple[Cocktail, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_supplier_unique_ids(self) -> CatalogueFile:
+        seen: set[str] = set()
+        for i, cocktail in enumerate(self.cocktails):
+            if cocktail.supplier != self.supplier.id:
+                raise ValueError(
+                    f"cocktails.{i}: supplier {cocktail.supplier!r} is not this file's supplier "
+                    f"{self.supplier.id!r}"
+                )
+            if cocktail.id in seen:
+                raise ValueError(f"cocktails.{i}: duplicate cocktail id {cocktail.id!r}")
+            seen.add(cocktail.id)
+        ingredient_ids = [ingredient.id for ingredient in self.ingredients]
+        if len(set(ingredient_ids)) != len(ingredient_ids):
+            dup = next(x for x in ingredient_ids if ingredient_ids.count(x) > 1)
+            raise ValueError(f"duplicate ingredient id {dup!r}")
+        return self
+
+
+__all__ = [
+    "FORMAT",
+    "Administration",
+    "AftercareItem",
+    "AftercareKind",
+    "Area",
+    "CatalogueFile",
+    "Cocktail",
+    "Coding",
+    "CompositionLine",
+    "CosmeticsListing",
+    "Device",
+    "EffectKind",
+    "ExpectedEffect",
+    "Indication",
+    "IndicationId",
+    "Ingredient",
+    "IngredientClass",
+    "Origin",
+    "Protocol",
+    "Range",
+    "RegulatoryStatus",
+    "Strength",
+    "StrengthLimit",
+    "StrengthRange",
+    "Supplier",
+    "Technique",
+]
