@@ -292,11 +292,12 @@ class CompositionLine(Record):
     """One ingredient of a cocktail and its strength.
 
     ``ingredient`` is an ingredient id in a stored catalogue; in a supplier file it may also
-    be a name, INCI name or synonym, resolved on import.
+    be a name, INCI name or synonym, resolved on import. ``strength`` is ``None`` when the
+    maker does not disclose it: an honest gap is better than an invented figure.
     """
 
     ingredient: ShortText
-    strength: Strength
+    strength: Strength | None = None
 
 
 class Range(Record):

@@ -1,0 +1,1 @@
+"""The catalogue store: a SQLite file of cocktails, searchable by concern."""
