@@ -10,7 +10,7 @@ make it *questionable* (strength above a limit, an area unsuitable for an ingred
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
@@ -30,7 +30,7 @@ from meso_formulary.types import (
 )
 from meso_formulary.units import Strength, UnitField
 
-FORMAT = "meso-formulary/1"
+FORMAT: Final = "meso-formulary/1"
 """The catalogue file format this version reads and writes."""
 
 

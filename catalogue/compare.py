@@ -1,0 +1,120 @@
+"""Comparing two stored cocktails: composition, indications and areas side by side."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from meso_formulary.model import Area, Cocktail, IndicationId
+from meso_formulary.units import Strength
+
+T = TypeVar("T")
+
+RELATIVE_TOLERANCE = 1e-9
+"""Two mg/mL figures closer than this (relative) are the same strength."""
+
+
+@dataclass(frozen=True)
+class LineStrength:
+    """One cocktail's strength of an ingredient: as written, and in mg/mL when convertible."""
+
+    strength: Strength | None
+    mg_per_ml: float | None
+
+
+@dataclass(frozen=True)
+class LineComparison:
+    """One ingredient across the two cocktails (``a`` or ``b`` is ``None`` when absent)."""
+
+    ingredient_id: str
+    ingredient_name: str
+    a: LineStrength | None
+    b: LineStrength | None
+
+    @property
+    def differs(self) -> bool:
+        """True when both hold the ingredient at different (or differently disclosed) strengths.
+
+        Strengths compare in mg/mL when both convert, else as written (value and unit).
+        """
+        if self.a is None or self.b is None:
+            return False
+        if self.a.mg_per_ml is not None and self.b.mg_per_ml is not None:
+            return not math.isclose(self.a.mg_per_ml, self.b.mg_per_ml, rel_tol=RELATIVE_TOLERANCE)
+        return self.a.strength != self.b.strength
+
+
+@dataclass(frozen=True)
+class SetDiff(Generic[T]):
+    """Members of only one side, and of both, each in the order the cocktails list them."""
+
+    only_a: tuple[T, ...]
+    only_b: tuple[T, ...]
+    both: tuple[T, ...]
+
+    @classmethod
+    def of(cls, a: tuple[T, ...], b: tuple[T, ...]) -> SetDiff[T]:
+        in_a, in_b = dict.fromkeys(a), dict.fromkeys(b)
+        return cls(
+            only_a=tuple(x for x in in_a if x not in in_b),
+            only_b=tuple(x for x in in_b if x not in in_a),
+            both=tuple(x for x in in_a if x in in_b),
+        )
+
+
+@dataclass(frozen=True)
+class CocktailComparison:
+    """The difference between cocktails ``a`` and ``b``."""
+
+    a: Cocktail
+    b: Cocktail
+    only_a: tuple[LineComparison, ...]
+    only_b: tuple[LineComparison, ...]
+    both: tuple[LineComparison, ...]
+    indications: SetDiff[IndicationId]
+    areas: SetDiff[Area]
+
+    @property
+    def differing(self) -> tuple[LineComparison, ...]:
+        """Ingredients both hold at different strengths."""
+        return tuple(line for line in self.both if line.differs)
+
+
+def compare(
+    a: Cocktail,
+    b: Cocktail,
+    mg_per_ml: dict[tuple[str, int], float | None],
+    names: dict[str, str],
+) -> CocktailComparison:
+    """Compare ``a`` and ``b`` (ids in their composition).
+
+    ``mg_per_ml`` maps ``(cocktail id, position)`` to the stored canonical strength and
+    ``names`` ingredient ids to their names.
+    """
+
+    def strengths(cocktail: Cocktail) -> dict[str, LineStrength]:
+        return {
+            line.ingredient: LineStrength(line.strength, mg_per_ml.get((cocktail.id, position)))
+            for position, line in enumerate(cocktail.composition)
+        }
+
+    in_a, in_b = strengths(a), strengths(b)
+
+    def line(ingredient_id: str) -> LineComparison:
+        return LineComparison(
+            ingredient_id,
+            names.get(ingredient_id, ingredient_id),
+            in_a.get(ingredient_id),
+            in_b.get(ingredient_id),
+        )
+
+    return CocktailComparison(
+        a=a,
+        b=b,
+        only_a=tuple(line(i) for i in in_a if i not in in_b),
+        only_b=tuple(line(i) for i in in_b if i not in in_a),
+        both=tuple(line(i) for i in in_a if i in in_b),
+        indications=SetDiff.of(a.indications, b.indications),
+        areas=SetDiff.of(a.areas, b.areas),
+    )

@@ -1,0 +1,406 @@
+"""The catalogue's SQLite schema: explicit DDL, connection settings and migrations.
+
+Every table is created here, by our code, never inferred from data: ``STRICT`` tables,
+``CHECK`` constraints that refuse what the model refuses (non-positive or non-finite numbers,
+units outside :class:`~meso_formulary.units.Unit`, ids that are not slugs, a cocktail id
+outside its supplier's namespace), foreign keys, an index on every link table in both
+directions, and an external-content FTS5 table kept in sync by triggers.
+
+Closed vocabularies in ``CHECK ... IN (...)`` lists are generated from the enums in
+:mod:`meso_formulary.model` and :mod:`meso_formulary.units`, so the database and the model
+cannot disagree about them.
+
+Schema changes ship as new steps in :data:`MIGRATIONS` (sqlite-utils' ``Migrations``);
+:data:`SCHEMA_VERSION` is the number of steps, and is stored in ``meta`` so that a file
+written by a newer release is refused instead of being misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Final
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from meso_formulary.errors import CatalogueError
+from meso_formulary.model import Area, IngredientClass, Origin, RegulatoryStatus, Technique
+from meso_formulary.units import MAX_VALUE, MIN_VALUE, Unit
+
+APPLICATION_ID: Final = 0x4D45534F
+"""``PRAGMA application_id`` of a catalogue file ("MESO"), so ``file(1)`` and we can tell."""
+
+BUSY_TIMEOUT_MS: Final = 5000
+"""How long a connection waits for another writer before giving up (milliseconds)."""
+
+MIGRATION_SET: Final = "meso-formulary"
+"""The name of this schema's migration set in sqlite-utils' ``_sqlite_migrations`` table."""
+
+
+def _sql_text(value: str) -> str:
+    """``value`` as an SQL string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in_list(values: Iterable[StrEnum]) -> str:
+    return "(" + ", ".join(_sql_text(v.value) for v in values) + ")"
+
+
+def _slug_check(expr: str) -> str:
+    """SQL that is true when ``expr`` matches :data:`meso_formulary.identifiers.SLUG_RE`."""
+    return (
+        f"(length({expr}) BETWEEN 1 AND 64 AND {expr} GLOB '[a-z0-9]*' "
+        f"AND {expr} GLOB '*[a-z0-9]' AND {expr} NOT GLOB '*[^a-z0-9_-]*')"
+    )
+
+
+def _finite_positive(column: str, *, nullable: bool) -> str:
+    """CHECK body: ``column`` is a finite number above zero (NaN is stored as NULL by SQLite)."""
+    body = f"({column} > 0 AND {column} < 1e308)"
+    return f"({column} IS NULL OR {body})" if nullable else body
+
+
+def _strength_check() -> str:
+    """CHECK body for ``composition.value``/``unit``: both or neither, and a plausible size."""
+    per_unit = " ".join(
+        f"WHEN {_sql_text(unit.value)} THEN value <= {limit!r}" for unit, limit in MAX_VALUE.items()
+    )
+    return (
+        "((value IS NULL AND unit IS NULL) OR "
+        f"(value >= {MIN_VALUE!r} AND unit IN {_in_list(Unit)} AND CASE unit {per_unit} END))"
+    )
+
+
+def _json_array(column: str) -> str:
+    return f"(json_valid({column}) AND json_type({column}) = 'array')"
+
+
+TABLES: Final[tuple[str, ...]] = (
+    """CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+) STRICT""",
+    f"""CREATE TABLE suppliers (
+    id TEXT PRIMARY KEY NOT NULL CHECK {_slug_check("id")},
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+    catalogue_version INTEGER NOT NULL CHECK (catalogue_version >= 1),
+    signed_by TEXT,
+    verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+    record TEXT NOT NULL CHECK (json_valid(record)),
+    imported_at TEXT NOT NULL
+) STRICT""",
+    f"""CREATE TABLE ingredients (
+    id TEXT PRIMARY KEY NOT NULL CHECK {_slug_check("id")},
+    supplier_id TEXT REFERENCES suppliers(id),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+    inci TEXT,
+    ingredient_class TEXT NOT NULL CHECK (ingredient_class IN {_in_list(IngredientClass)}),
+    origin TEXT CHECK (origin IS NULL OR origin IN {_in_list(Origin)}),
+    cas TEXT,
+    molecular_weight REAL CHECK {_finite_positive("molecular_weight", nullable=True)},
+    mg_per_iu REAL CHECK {_finite_positive("mg_per_iu", nullable=True)},
+    record TEXT NOT NULL CHECK (json_valid(record))
+) STRICT""",
+    """CREATE TABLE ingredient_names (
+    key TEXT NOT NULL CHECK (length(key) >= 1),
+    ingredient_id TEXT NOT NULL REFERENCES ingredients(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    PRIMARY KEY (key, ingredient_id)
+) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE indications (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+    description TEXT NOT NULL,
+    record TEXT NOT NULL CHECK (json_valid(record))
+) STRICT""",
+    """CREATE TABLE indication_synonyms (
+    key TEXT NOT NULL CHECK (length(key) >= 1),
+    indication_id TEXT NOT NULL REFERENCES indications(id) ON DELETE CASCADE,
+    synonym TEXT NOT NULL,
+    PRIMARY KEY (key, indication_id)
+) STRICT, WITHOUT ROWID""",
+    f"""CREATE TABLE cocktails (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE
+        CHECK (id GLOB supplier_id || '/*'
+               AND {_slug_check("substr(id, length(supplier_id) + 2)")}),
+    supplier_id TEXT NOT NULL REFERENCES suppliers(id),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+    description TEXT NOT NULL,
+    search_terms TEXT NOT NULL,
+    n_actives INTEGER NOT NULL CHECK (n_actives >= 0),
+    indications TEXT NOT NULL CHECK {_json_array("indications")},
+    areas TEXT NOT NULL CHECK {_json_array("areas")},
+    techniques TEXT NOT NULL CHECK {_json_array("techniques")},
+    regulatory_status TEXT NOT NULL CHECK (regulatory_status IN {_in_list(RegulatoryStatus)}),
+    vial_volume_ml REAL CHECK {_finite_positive("vial_volume_ml", nullable=True)},
+    version TEXT NOT NULL,
+    version_no INTEGER NOT NULL CHECK (version_no >= 1),
+    digest TEXT NOT NULL CHECK (length(digest) = 64),
+    record TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT""",
+    f"""CREATE TABLE composition (
+    cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL CHECK (position >= 0),
+    ingredient_id TEXT NOT NULL REFERENCES ingredients(id),
+    value REAL,
+    unit TEXT,
+    mg_per_ml REAL CHECK {_finite_positive("mg_per_ml", nullable=True)},
+    CHECK {_strength_check()},
+    PRIMARY KEY (cocktail_id, position)
+) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE cocktail_indications (
+    cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
+    indication_id TEXT NOT NULL REFERENCES indications(id),
+    PRIMARY KEY (cocktail_id, indication_id)
+) STRICT, WITHOUT ROWID""",
+    f"""CREATE TABLE cocktail_areas (
+    cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
+    area TEXT NOT NULL CHECK (area IN {_in_list(Area)}),
+    PRIMARY KEY (cocktail_id, area)
+) STRICT, WITHOUT ROWID""",
+    f"""CREATE TABLE cocktail_techniques (
+    cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
+    technique TEXT NOT NULL CHECK (technique IN {_in_list(Technique)}),
+    PRIMARY KEY (cocktail_id, technique)
+) STRICT, WITHOUT ROWID""",
+    # History outlives the cocktail (a later catalogue version may drop it), so no FK to it.
+    """CREATE TABLE cocktail_versions (
+    cocktail_id TEXT NOT NULL,
+    version_no INTEGER NOT NULL CHECK (version_no >= 1),
+    supplier_id TEXT NOT NULL REFERENCES suppliers(id),
+    catalogue_version INTEGER NOT NULL CHECK (catalogue_version >= 1),
+    digest TEXT NOT NULL CHECK (length(digest) = 64),
+    record TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (cocktail_id, version_no),
+    CHECK (cocktail_id GLOB supplier_id || '/*')
+) STRICT""",
+    # One row per imported catalogue document: the document without its cocktails (header)
+    # and the cocktails it held listed, in order, in catalogue_version_cocktails (pointing
+    # at cocktail_versions), so a past document is reassembled exactly without storing every
+    # unchanged cocktail again. Its FKs are deferred: the import writes the members while it
+    # streams and the document row once the whole document's digest is known.
+    """CREATE TABLE catalogue_versions (
+    supplier_id TEXT NOT NULL REFERENCES suppliers(id),
+    catalogue_version INTEGER NOT NULL CHECK (catalogue_version >= 1),
+    digest TEXT NOT NULL CHECK (length(digest) = 64),
+    header TEXT NOT NULL CHECK (json_valid(header)),
+    n_cocktails INTEGER NOT NULL CHECK (n_cocktails >= 0),
+    signed_by TEXT,
+    verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (supplier_id, catalogue_version)
+) STRICT""",
+    """CREATE TABLE catalogue_version_cocktails (
+    supplier_id TEXT NOT NULL,
+    catalogue_version INTEGER NOT NULL,
+    position INTEGER NOT NULL CHECK (position >= 0),
+    cocktail_id TEXT NOT NULL,
+    version_no INTEGER NOT NULL,
+    PRIMARY KEY (supplier_id, catalogue_version, position),
+    FOREIGN KEY (supplier_id, catalogue_version)
+        REFERENCES catalogue_versions(supplier_id, catalogue_version)
+        DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (cocktail_id, version_no) REFERENCES cocktail_versions(cocktail_id, version_no)
+        DEFERRABLE INITIALLY DEFERRED
+) STRICT, WITHOUT ROWID""",
+)
+
+SECONDARY_INDEXES: Final[dict[str, str]] = {
+    "idx_ingredients_supplier": "ingredients(supplier_id)",
+    "idx_ingredient_names_ingredient": "ingredient_names(ingredient_id, key)",
+    "idx_indication_synonyms_indication": "indication_synonyms(indication_id, key)",
+    "idx_cocktails_supplier": "cocktails(supplier_id, id)",
+    "idx_composition_ingredient": "composition(ingredient_id, cocktail_id)",
+    "idx_cocktail_indications_indication": "cocktail_indications(indication_id, cocktail_id)",
+    "idx_cocktail_areas_area": "cocktail_areas(area, cocktail_id)",
+    "idx_cocktail_techniques_technique": "cocktail_techniques(technique, cocktail_id)",
+    "idx_catalogue_version_cocktails_cocktail": (
+        "catalogue_version_cocktails(cocktail_id, version_no)"
+    ),
+}
+"""Indexes beyond the primary keys: dropped before a bulk load into an empty file and
+created afterwards (building an index once is cheaper than maintaining it row by row)."""
+
+FTS_TABLE: Final = """CREATE VIRTUAL TABLE cocktails_fts USING fts5(
+    name, description, search_terms,
+    content=[cocktails], content_rowid=[pk],
+    tokenize='unicode61 remove_diacritics 2'
+)"""
+"""External-content FTS5 over ``cocktails``. ``content=[cocktails]`` is spelled with brackets
+because that is one of the two forms datasette's ``detect_fts`` recognises (it then offers
+a search box on the cocktails table)."""
+
+FTS_TRIGGERS: Final[dict[str, str]] = {
+    "cocktails_fts_insert": """AFTER INSERT ON cocktails BEGIN
+    INSERT INTO cocktails_fts(rowid, name, description, search_terms)
+    VALUES (new.pk, new.name, new.description, new.search_terms);
+END""",
+    "cocktails_fts_delete": """AFTER DELETE ON cocktails BEGIN
+    INSERT INTO cocktails_fts(cocktails_fts, rowid, name, description, search_terms)
+    VALUES ('delete', old.pk, old.name, old.description, old.search_terms);
+END""",
+    "cocktails_fts_update": """AFTER UPDATE OF name, description, search_terms ON cocktails BEGIN
+    INSERT INTO cocktails_fts(cocktails_fts, rowid, name, description, search_terms)
+    VALUES ('delete', old.pk, old.name, old.description, old.search_terms);
+    INSERT INTO cocktails_fts(rowid, name, description, search_terms)
+    VALUES (new.pk, new.name, new.description, new.search_terms);
+END""",
+}
+"""The external-content sync triggers (FTS5 'delete' command with the old values)."""
+
+GUARD_TRIGGERS: Final[dict[str, str]] = {
+    "cocktails_supplier_immutable": """BEFORE UPDATE OF supplier_id ON cocktails
+WHEN new.supplier_id IS NOT old.supplier_id BEGIN
+    SELECT RAISE(ABORT, 'supplier namespace is immutable');
+END""",
+    "cocktails_id_immutable": """BEFORE UPDATE OF id ON cocktails
+WHEN new.id IS NOT old.id BEGIN
+    SELECT RAISE(ABORT, 'cocktail id is immutable');
+END""",
+    "ingredients_supplier_immutable": """BEFORE UPDATE OF supplier_id ON ingredients
+WHEN new.supplier_id IS NOT old.supplier_id BEGIN
+    SELECT RAISE(ABORT, 'supplier namespace is immutable');
+END""",
+}
+"""Triggers that keep one supplier's rows out of another's namespace."""
+
+
+def create_secondary_indexes(conn: sqlite3.Connection) -> None:
+    """Create every index of :data:`SECONDARY_INDEXES` that does not exist yet."""
+    for name, target in SECONDARY_INDEXES.items():
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+
+
+def drop_secondary_indexes(conn: sqlite3.Connection) -> None:
+    """Drop every index of :data:`SECONDARY_INDEXES` (before a bulk load)."""
+    for name in SECONDARY_INDEXES:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def create_fts_triggers(conn: sqlite3.Connection) -> None:
+    """Create the triggers that keep ``cocktails_fts`` in step with ``cocktails``."""
+    for name, body in FTS_TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+
+
+def drop_fts_triggers(conn: sqlite3.Connection) -> None:
+    """Drop the FTS sync triggers (before a bulk load; :func:`rebuild_fts` follows it)."""
+    for name in FTS_TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    """Rebuild the full-text index from the ``cocktails`` table and merge its segments."""
+    conn.execute("INSERT INTO cocktails_fts(cocktails_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO cocktails_fts(cocktails_fts) VALUES ('optimize')")
+
+
+# ---------------------------------------------------------------- migrations
+
+MIGRATIONS: Final = Migrations(MIGRATION_SET)
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: Database) -> None:
+    conn = db.conn
+    for statement in TABLES:
+        conn.execute(statement)
+    create_secondary_indexes(conn)
+    conn.execute(FTS_TABLE)
+    create_fts_triggers(conn)
+    for name, body in GUARD_TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER {name} {body}")
+
+
+MIGRATION_NAMES: Final[tuple[str, ...]] = ("0001_initial",)
+"""Every migration step, oldest first; a new release appends here and to :data:`MIGRATIONS`."""
+
+SCHEMA_VERSION: Final = len(MIGRATION_NAMES)
+"""The schema version this release writes: the number of migration steps."""
+
+CATALOGUE_TABLES: Final = frozenset({"meta", "suppliers", "cocktails", "ingredients"})
+"""Tables whose presence (with ``meta.schema_version``) marks a file as a catalogue."""
+
+
+# ---------------------------------------------------------------- connections
+
+
+def configure(
+    conn: sqlite3.Connection, *, readonly: bool, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> None:
+    """Apply the settings every connection needs: foreign keys, busy timeout, sync level.
+
+    (WAL is a property of the file, set once by :func:`enable_wal` when it is opened for
+    writing; a read-only connection keeps whatever journal mode the file has.)
+    """
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms):d}")
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+        return
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch a writable file database to WAL (a no-op for in-memory databases)."""
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode not in ("wal", "memory"):
+        raise CatalogueError(f"cannot switch the catalogue to WAL mode (journal mode is {mode!r})")
+
+
+def stored_version(conn: sqlite3.Connection) -> int | None:
+    """The schema version stored in ``meta``, or ``None`` for an empty (new) file.
+
+    Raises :class:`CatalogueError` for an SQLite file that is not a catalogue.
+    """
+    tables = {
+        row[0]
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+    }
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    if not tables and app_id == 0:
+        return None
+    if app_id != APPLICATION_ID or not tables >= CATALOGUE_TABLES:
+        raise CatalogueError(
+            "not a meso-formulary catalogue: the file is an SQLite database of something else",
+            hint="open a catalogue file, or give a new file name to create one",
+        )
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None or not str(row[0]).isdigit():
+        raise CatalogueError(
+            f"damaged catalogue: meta.schema_version is {None if row is None else row[0]!r}"
+        )
+    return int(row[0])
+
+
+def upgrade(db: Database) -> int:
+    """Bring ``db`` up to :data:`SCHEMA_VERSION`; call inside a ``BEGIN IMMEDIATE`` transaction.
+
+    Returns the version the file had before (0 for a new file). The caller holds the write
+    lock, so two processes creating one file cannot both run a step: the second one reads
+    the version again after the first has committed.
+    """
+    conn = db.conn
+    if not conn.in_transaction:
+        raise CatalogueError("schema upgrade must run inside a write transaction")
+    before = stored_version(conn) or 0
+    if before > SCHEMA_VERSION:
+        raise CatalogueError(
+            f"the catalogue has schema version {before}, newer than this release reads "
+            f"({SCHEMA_VERSION})",
+            hint="upgrade meso-formulary to open this file",
+        )
+    if before < SCHEMA_VERSION:
+        MIGRATIONS.apply(db)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (str(SCHEMA_VERSION),),
+        )
+    return before

@@ -1,0 +1,469 @@
+"""The :class:`Catalogue`: one SQLite file of cocktails, its dictionary, history and exports.
+
+Open one with :meth:`Catalogue.open` (a file), :meth:`Catalogue.memory` (tests) or
+:meth:`Catalogue.default` (the shipped reference catalogue, built once per data release).
+Every connection runs with foreign keys on and a busy timeout; a writable file is in WAL
+mode so searches keep working while an import runs.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from rapidfuzz import process
+from sqlite_utils import Database
+
+from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem
+from meso_formulary.identifiers import name_key
+from meso_formulary.model import CatalogueFile, Cocktail, Indication, Ingredient, IngredientClass
+
+from . import schema
+from .compare import CocktailComparison, compare
+from .dictionary import ReferenceData
+from .export import ExportFormat, write_export
+from .importer import (
+    CocktailInput,
+    ImportReport,
+    ImportSession,
+    check_document,
+    import_session,
+    sync_reference,
+)
+from .records import utc_now
+from .transaction import write_transaction
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DEFAULT_BUSY_TIMEOUT = schema.BUSY_TIMEOUT_MS / 1000
+
+
+@dataclass(frozen=True)
+class CocktailVersion:
+    """One stored version of a cocktail (see :meth:`Catalogue.history`)."""
+
+    cocktail_id: str
+    version_no: int
+    supplier: str
+    catalogue_version: int
+    digest: str
+    imported_at: str
+
+
+@dataclass(frozen=True)
+class CatalogueStats:
+    """Counts and facts about a catalogue file."""
+
+    suppliers: int
+    cocktails: int
+    ingredients: int
+    indications: int
+    composition_lines: int
+    per_indication: dict[str, int]
+    schema_version: int
+    built_at: str | None
+    source: str | None
+    reference_digest: str | None
+    file_size: int | None
+    """Bytes on disk (main file plus WAL), ``None`` in memory."""
+
+
+def _suggest(text: str, choices: Iterable[str]) -> str | None:
+    close = [m[0] for m in process.extract(text, list(choices), limit=3, score_cutoff=60)]
+    return f"did you mean {', '.join(close)}?" if close else None
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(len(SQLITE_MAGIC))
+    return not head or head == SQLITE_MAGIC
+
+
+class Catalogue:
+    """A catalogue file (see the module doc); use the class methods to open one."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path | None,
+        *,
+        readonly: bool,
+        reference: ReferenceData | None,
+    ) -> None:
+        self.conn = conn
+        self.path = path
+        self.readonly = readonly
+        self.db = Database(conn, execute_plugins=False)
+        self._reference = reference
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        readonly: bool = False,
+        create: bool = True,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        reference: ReferenceData | None = None,
+    ) -> Catalogue:
+        """Open the catalogue at ``path``, creating it when it does not exist and ``create``.
+
+        ``busy_timeout`` (seconds) is how long a write waits for another process's import.
+        ``reference`` replaces the shipped dictionary (for tests and custom dictionaries).
+        Raises :class:`CatalogueError` for a file that is not a catalogue, was written by a
+        newer release, or cannot be opened.
+        """
+        file = Path(path)
+        where = str(file)
+        if file.is_dir():
+            raise CatalogueError(f"{where} is a directory, not a catalogue file")
+        exists = file.exists()
+        if not exists and (readonly or not create):
+            raise CatalogueError(f"no catalogue at {where}")
+        try:
+            if exists and not _looks_like_sqlite(file):
+                raise CatalogueError(f"{where} is not a catalogue: it is not an SQLite database")
+            if readonly:
+                conn = sqlite3.connect(
+                    file.resolve().as_uri() + "?mode=ro", uri=True, timeout=busy_timeout
+                )
+            else:
+                conn = sqlite3.connect(where, timeout=busy_timeout)
+        except OSError as error:
+            raise CatalogueError(f"cannot open {where}: {error.strerror or error}") from error
+        except sqlite3.Error as error:
+            raise CatalogueError(f"cannot open {where}: {error}") from error
+        catalogue = cls(conn, file, readonly=readonly, reference=reference)
+        try:
+            catalogue._prepare(busy_timeout)
+        except BaseException:
+            conn.close()
+            raise
+        return catalogue
+
+    @classmethod
+    def memory(cls, *, reference: ReferenceData | None = None) -> Catalogue:
+        """A new, empty in-memory catalogue (with the dictionary loaded)."""
+        catalogue = cls(sqlite3.connect(":memory:"), None, readonly=False, reference=reference)
+        catalogue._prepare(DEFAULT_BUSY_TIMEOUT)
+        return catalogue
+
+    @classmethod
+    def default(cls) -> Catalogue:
+        """The shipped reference catalogue, opened read-only (built on first use)."""
+        from .default import open_default
+
+        return open_default()
+
+    def _prepare(self, busy_timeout: float) -> None:
+        where = self._where
+        try:
+            schema.configure(
+                self.conn, readonly=self.readonly, busy_timeout_ms=int(busy_timeout * 1000)
+            )
+            version = schema.stored_version(self.conn)
+            if version is not None and version > schema.SCHEMA_VERSION:
+                raise CatalogueError(
+                    f"the catalogue has schema version {version}, newer than this release "
+                    f"reads ({schema.SCHEMA_VERSION})",
+                    hint="upgrade meso-formulary to open this file",
+                )
+            if self.readonly:
+                if version != schema.SCHEMA_VERSION:
+                    raise CatalogueError(
+                        "the file is empty"
+                        if version is None
+                        else f"the catalogue has the older schema version {version}; "
+                        "open it once for writing to upgrade it"
+                    )
+                return
+            if self.path is not None:
+                schema.enable_wal(self.conn)
+            if version != schema.SCHEMA_VERSION:
+                with write_transaction(self.conn, where):
+                    if schema.upgrade(self.db) == 0:
+                        self._set_meta("built_at", utc_now())
+                        self._set_meta("source", "user")
+                        sync_reference(self.conn, self.reference)
+        except CatalogueError as error:
+            raise CatalogueError(f"{where}: {error.message}", hint=error.hint) from error
+        except sqlite3.Error as error:
+            raise CatalogueError(f"{where}: cannot open the catalogue: {error}") from error
+
+    @property
+    def _where(self) -> str:
+        return str(self.path) if self.path is not None else ":memory:"
+
+    @property
+    def reference(self) -> ReferenceData:
+        """The reference dictionary this catalogue is kept in step with."""
+        if self._reference is None:
+            self._reference = ReferenceData.shipped()
+        return self._reference
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def close(self) -> None:
+        """Close the connection (the catalogue cannot be used afterwards)."""
+        self.conn.close()
+
+    def __enter__(self) -> Catalogue:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = " read-only" if self.readonly else ""
+        return f"<Catalogue {self._where}{mode}>"
+
+    # ------------------------------------------------------------ importing
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise CatalogueError(f"{self._where} is open read-only; nothing can be imported")
+
+    @contextmanager
+    def importing(self) -> Iterator[ImportSession]:
+        """One transaction to import several documents or streams into (all or nothing).
+
+        ``session.add(document, cocktails, signed_by=..., verified=...)`` imports one
+        document; the block's end commits. Raises :class:`CatalogueBusy` when another
+        process's import holds the file longer than the busy timeout.
+        """
+        self._writable()
+        with import_session(self.conn, self._where, self.reference) as session:
+            yield session
+
+    def import_catalogue(
+        self, cat: CatalogueFile, *, signed_by: str | None = None, verified: bool = False
+    ) -> ImportReport:
+        """Check ``cat`` completely, then import it in one transaction (see :mod:`.importer`)."""
+        self._writable()
+        problems = check_document(self.conn, cat, self.reference)
+        if problems:
+            raise _invalid(f"catalogue of supplier {cat.supplier.id!r}", problems)
+        with self.importing() as session:
+            return session.add(cat, signed_by=signed_by, verified=verified)
+
+    def import_stream(
+        self,
+        header: CatalogueFile,
+        cocktails: Iterable[CocktailInput],
+        *,
+        signed_by: str | None = None,
+        verified: bool = False,
+    ) -> ImportReport:
+        """Import a large document cocktail by cocktail: ``header`` then ``cocktails``.
+
+        The stream is read once, each cocktail checked as it is written; any problem rolls
+        the whole import back (every problem found is reported).
+        """
+        with self.importing() as session:
+            return session.add(header, cocktails, signed_by=signed_by, verified=verified)
+
+    def import_files(self, paths: Iterable[str | os.PathLike[str]]) -> list[ImportReport]:
+        """Read and check every file, then import them all in one transaction."""
+        from meso_formulary.files import read_catalogue
+
+        self._writable()
+        documents: list[tuple[CatalogueFile, str]] = []
+        problems: list[Problem] = []
+        for path in paths:
+            try:
+                document = read_catalogue(path)
+            except InvalidInput as error:
+                problems.extend(error.problems or [Problem(error.message, file=str(path))])
+                continue
+            documents.append((document, str(path)))
+            problems.extend(check_document(self.conn, document, self.reference, str(path)))
+        if problems:
+            raise _invalid("the files", problems)
+        with self.importing() as session:
+            return [session.add(doc, source=source) for doc, source in documents]
+
+    # ------------------------------------------------------------ exporting
+
+    def write_export(
+        self,
+        stream: IO[str],
+        fmt: ExportFormat = "json",
+        *,
+        supplier: str | None = None,
+        version: int | None = None,
+    ) -> None:
+        """Write an export to ``stream`` (see :mod:`.export` for the formats)."""
+        write_export(self.conn, stream, fmt, supplier=supplier, version=version)
+
+    def export(
+        self, fmt: ExportFormat = "json", *, supplier: str | None = None, version: int | None = None
+    ) -> str:
+        """The export as text (see :meth:`write_export`)."""
+        buffer = io.StringIO()
+        self.write_export(buffer, fmt, supplier=supplier, version=version)
+        return buffer.getvalue()
+
+    # ------------------------------------------------------------ lookups
+
+    def get(self, cocktail_id: str) -> Cocktail:
+        """The current version of cocktail ``cocktail_id`` (ingredient ids in its composition)."""
+        row = self.conn.execute(
+            "SELECT record FROM cocktails WHERE id = ?", (cocktail_id,)
+        ).fetchone()
+        if row is None:
+            ids = (r[0] for r in self.conn.execute("SELECT id FROM cocktails"))
+            raise NotFound(
+                f"no cocktail {cocktail_id!r} in the catalogue", hint=_suggest(cocktail_id, ids)
+            )
+        return Cocktail.model_validate_json(row[0])
+
+    def history(self, cocktail_id: str) -> list[CocktailVersion]:
+        """Every stored version of ``cocktail_id``, oldest first."""
+        versions = [
+            CocktailVersion(*row)
+            for row in self.conn.execute(
+                "SELECT cocktail_id, version_no, supplier_id, catalogue_version, digest, "
+                "imported_at FROM cocktail_versions WHERE cocktail_id = ? ORDER BY version_no",
+                (cocktail_id,),
+            )
+        ]
+        if not versions:
+            ids = (
+                r[0]
+                for r in self.conn.execute("SELECT DISTINCT cocktail_id FROM cocktail_versions")
+            )
+            raise NotFound(
+                f"no history for cocktail {cocktail_id!r}", hint=_suggest(cocktail_id, ids)
+            )
+        return versions
+
+    def indications(self) -> list[Indication]:
+        """Every indication, with its lay synonyms, by id."""
+        return [
+            Indication.model_validate_json(row[0])
+            for row in self.conn.execute("SELECT record FROM indications ORDER BY id")
+        ]
+
+    def ingredients(
+        self, ingredient_class: IngredientClass | str | None = None, text: str | None = None
+    ) -> list[Ingredient]:
+        """Dictionary entries, by id: of one class, and/or with a name containing ``text``.
+
+        ``text`` is matched against every name, INCI name and synonym by
+        :func:`~meso_formulary.identifiers.name_key`, so spelling variants match.
+        """
+        where: list[str] = []
+        params: list[str] = []
+        if ingredient_class is not None:
+            try:
+                cls = IngredientClass(ingredient_class)
+            except ValueError:
+                raise InvalidInput(
+                    f"unknown ingredient class {ingredient_class!r}",
+                    [
+                        Problem(
+                            "not an ingredient class",
+                            path="ingredient_class",
+                            value=ingredient_class,
+                        )
+                    ],
+                    hint=_suggest(str(ingredient_class), (c.value for c in IngredientClass)),
+                ) from None
+            where.append("ingredient_class = ?")
+            params.append(cls.value)
+        if text is not None:
+            key = name_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(
+                "id IN (SELECT ingredient_id FROM ingredient_names "
+                "WHERE key LIKE '%' || ? || '%' ESCAPE '\\')"
+            )
+            params.append(key)
+        sql = "SELECT record FROM ingredients"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [
+            Ingredient.model_validate_json(row[0])
+            for row in self.conn.execute(sql + " ORDER BY id", params)
+        ]
+
+    def compare(self, a_id: str, b_id: str) -> CocktailComparison:
+        """How cocktails ``a_id`` and ``b_id`` differ (composition, indications, areas)."""
+        a, b = self.get(a_id), self.get(b_id)
+        mg_per_ml = {
+            (row[0], row[1]): row[2]
+            for row in self.conn.execute(
+                "SELECT cocktail_id, position, mg_per_ml FROM composition "
+                "WHERE cocktail_id IN (?, ?)",
+                (a.id, b.id),
+            )
+        }
+        names = {
+            row[0]: row[1]
+            for row in self.conn.execute(
+                "SELECT id, name FROM ingredients WHERE id IN "
+                "(SELECT ingredient_id FROM composition WHERE cocktail_id IN (?, ?))",
+                (a.id, b.id),
+            )
+        }
+        return compare(a, b, mg_per_ml, names)
+
+    def stats(self) -> CatalogueStats:
+        """Counts of everything, the schema version and when the file was built."""
+
+        def count(table: str) -> int:
+            return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+        per_indication = {
+            row[0]: row[1]
+            for row in self.conn.execute(
+                "SELECT i.id, count(ci.cocktail_id) FROM indications i LEFT JOIN "
+                "cocktail_indications ci ON ci.indication_id = i.id GROUP BY i.id ORDER BY i.id"
+            )
+        }
+        size = None
+        if self.path is not None:
+            wal = Path(f"{self.path}-wal")
+            size = self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        return CatalogueStats(
+            suppliers=count("suppliers"),
+            cocktails=count("cocktails"),
+            ingredients=count("ingredients"),
+            indications=count("indications"),
+            composition_lines=count("composition"),
+            per_indication=per_indication,
+            schema_version=int(self._meta("schema_version") or 0),
+            built_at=self._meta("built_at"),
+            source=self._meta("source"),
+            reference_digest=self._meta("reference_digest"),
+            file_size=size,
+        )
+
+
+def _invalid(what: str, problems: list[Problem]) -> InvalidInput:
+    count = len(problems)
+    return InvalidInput(
+        f"{what} could not be imported ({count} problem{'s' if count != 1 else ''}); "
+        "the catalogue is unchanged",
+        problems,
+    )

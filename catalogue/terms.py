@@ -1,0 +1,450 @@
+"""Lay words to catalogue vocabulary: concerns, ingredient names, classes and origins.
+
+A client says "panda eyes", "celulite" or "biotin for hair loss on the scalp"; the catalogue
+is organised by indication ids (``dark_circles``, ``cellulite``, ``alopecia``). A
+:class:`Lexicon` holds every indication name and lay synonym and every ingredient name, and
+answers, for the CLI and the web alike (both go through :func:`~.search.search`):
+
+- which indications a text names (:meth:`Lexicon.concerns`): whole phrases by their word key
+  first, longest first, anywhere in the text; then typos by rapidfuzz;
+- which ingredient ids a filter name means (:meth:`Lexicon.resolve_ingredient`);
+- what the user may have meant when nothing matched (:meth:`Lexicon.did_you_mean`).
+
+Class and origin names (:func:`parse_class`, :func:`parse_origins`) need no data: they are
+checked against the model's enumerations, forgiving plurals, US spellings and "-derived".
+
+Fuzzy matching uses ``fuzz.ratio`` on word windows, not ``WRatio`` on the whole text: WRatio
+mixes in partial and token-set scores, so one real word inside a long query ("glow" in
+"vitamin glow serum") or a short word inside a long synonym scores 90+, and an indication
+filter picked that way silently hides results. ``ratio`` over windows of the same few words
+only forgives edits (measured in ``bench/bench_search.py``: same recall on perturbed terms,
+no garbage matched, and 25x faster than WRatio per perf.md 6b).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from rapidfuzz import fuzz, process, utils
+
+from meso_formulary.errors import SearchError
+from meso_formulary.identifiers import name_key
+from meso_formulary.model import Indication, IndicationId, Ingredient, IngredientClass, Origin
+
+from .fts import words as fts_words
+
+FUZZY_CUTOFF = 85.0
+"""Least ``fuzz.ratio`` for a typo to count as a concern (tuned in bench/bench_search.py)."""
+
+SUGGEST_CUTOFF = 70.0
+"""Least ``WRatio`` for a did-you-mean suggestion (a suggestion is only shown, never applied)."""
+
+MIN_FUZZY_CHARS = 4
+"""Windows shorter than this are never fuzzy-matched: one edit in three letters is another word."""
+
+MAX_WINDOW_WORDS = 6
+"""Longest run of typed words compared with one phrase (the longest synonyms have five)."""
+
+_STOPWORD_TEXT = """
+a an and any are as at be best by can do does for from get good help how i in into is it me my
+of on or our please some that the their them this to treat treatment treatments what which with
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+"""Function words: never a concern on their own, never required of a full-text match."""
+
+_APOSTROPHES = re.compile(r"['’ʼ`]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def word_key(text: str) -> str:
+    """The words of ``text`` as one key: :func:`name_key`, apostrophes dropped, punctuation out.
+
+    ``"Crow's-feet"`` and ``"crows feet"`` share the key ``"crows feet"``; ``"B₁₂"`` is ``"b12"``.
+    """
+    return " ".join(_WORD.findall(_APOSTROPHES.sub("", name_key(text))))
+
+
+class ConcernMatch(BaseModel):
+    """An indication found in the typed text, and how."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    indication_id: IndicationId
+    term: str
+    """The words as typed (cleaned)."""
+    matched: str
+    """The indication name or lay synonym they matched."""
+    how: Literal["synonym", "fuzzy"]
+    score: float
+    """100 for a whole-phrase match, else the rapidfuzz ratio."""
+
+
+@dataclass(frozen=True)
+class ConcernScan:
+    """The concerns found in a text and the words left over for full-text search."""
+
+    concerns: tuple[ConcernMatch, ...]
+    remainder: tuple[str, ...]
+    """Typed words (as typed: ``hair-loss``, ``vita*``) not part of a concern, stop words out.
+
+    A typed word only partly inside a concern keeps its other parts ("biotin/hair" in
+    "biotin/hair loss" leaves "biotin").
+    """
+
+
+@dataclass(frozen=True)
+class ResolvedIngredient:
+    """A filter name and the ingredient ids it stands for."""
+
+    term: str
+    ids: tuple[str, ...]
+    """The exact name's ingredients, then any whose name extends it ("lidocaine hydrochloride")."""
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    indication_id: IndicationId
+    text: str
+
+
+class Lexicon:
+    """Concern phrases and ingredient names, indexed for exact and fuzzy lookup.
+
+    ``phrases``: ``(indication_id, name or synonym)`` pairs; ``ingredient_names``:
+    ``(ingredient_id, name)`` pairs (id, name, INCI, synonyms); ``ingredient_kinds``:
+    ``(ingredient_id, class, origin or None)``. Build it once per catalogue state
+    (:meth:`from_connection`) or from the shipped reference data (:meth:`from_reference`).
+    """
+
+    def __init__(
+        self,
+        phrases: Iterable[tuple[str, str]],
+        ingredient_names: Iterable[tuple[str, str]] = (),
+        ingredient_kinds: Iterable[tuple[str, str, str | None]] = (),
+    ) -> None:
+        self._phrases: dict[str, list[_Phrase]] = {}
+        for indication_id, text in phrases:
+            key = word_key(text)
+            if not key:
+                continue
+            entry = _Phrase(IndicationId(indication_id), text)
+            bucket = self._phrases.setdefault(key, [])
+            if all(p.indication_id != entry.indication_id for p in bucket):
+                bucket.append(entry)
+        self._phrase_keys = list(self._phrases)
+        # Processed once here rather than by rapidfuzz on every lookup (perf.md 6b: 25x).
+        self._fuzzy_choices = [utils.default_process(k) for k in self._phrase_keys]
+        self._longest = max((k.count(" ") + 1 for k in self._phrase_keys), default=1)
+
+        by_key: dict[str, dict[str, None]] = {}
+        display: dict[str, str] = {}  # the first name seen per key, shown in suggestions
+        for ingredient_id, name in ingredient_names:
+            key = name_key(name)
+            if key:
+                by_key.setdefault(key, {})[ingredient_id] = None
+                display.setdefault(key, name)
+        self._ingredients = {key: tuple(ids) for key, ids in by_key.items()}
+        self._ingredient_keys = sorted(self._ingredients)
+        self._ingredient_names = list(display.values())
+        self._kinds = {
+            ingredient_id: (IngredientClass(cls), None if origin is None else Origin(origin))
+            for ingredient_id, cls, origin in ingredient_kinds
+        }
+        self._suggestions = list(
+            dict.fromkeys([*(p.text for b in self._phrases.values() for p in b), *display.values()])
+        )
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_models(
+        cls, indications: Iterable[Indication], ingredients: Iterable[Ingredient] = ()
+    ) -> Lexicon:
+        """From model objects: each indication's id, name and synonyms; each ingredient's names."""
+        phrases = [
+            (ind.id.value, text)
+            for ind in indications
+            for text in (ind.id.value.replace("_", " "), ind.name, *ind.synonyms)
+        ]
+        ingredients = tuple(ingredients)
+        names = [(ing.id, name) for ing in ingredients for name in ing.names()]
+        kinds = [
+            (ing.id, ing.ingredient_class.value, None if ing.origin is None else ing.origin.value)
+            for ing in ingredients
+        ]
+        return cls(phrases, names, kinds)
+
+    @classmethod
+    def from_reference(cls) -> Lexicon:
+        """From the shipped reference data, for lookups without a catalogue."""
+        from meso_formulary import reference
+
+        return cls.from_models(reference.indications(), reference.ingredients())
+
+    @classmethod
+    def from_connection(cls, conn: sqlite3.Connection) -> Lexicon:
+        """From a catalogue's ``indications``, ``indication_synonyms`` and ``ingredient_names``."""
+        phrases: list[tuple[str, str]] = [
+            (ind_id, text)
+            for ind_id, name in conn.execute("SELECT id, name FROM indications")
+            for text in (ind_id.replace("_", " "), name)
+        ]
+        phrases += conn.execute("SELECT indication_id, synonym FROM indication_synonyms").fetchall()
+        names = conn.execute("SELECT ingredient_id, name FROM ingredient_names").fetchall()
+        kinds = conn.execute("SELECT id, ingredient_class, origin FROM ingredients").fetchall()
+        return cls(phrases, names, kinds)
+
+    # ------------------------------------------------------------------ concerns
+
+    def concerns(self, text: str) -> ConcernScan:
+        """The indications ``text`` names, and the typed words left over.
+
+        Exact phrases are taken longest first, anywhere in the text ("biotin for hair loss
+        on the scalp" -> alopecia via "hair loss"); the words left then get one fuzzy pass,
+        best score first, over windows of up to a few words that neither start nor end with
+        a stop word. A window never overlaps another match.
+        """
+        tokens = fts_words(text)
+        words: list[str] = []
+        spans: list[range] = []
+        for token in tokens:
+            own = word_key(token).split()
+            spans.append(range(len(words), len(words) + len(own)))
+            words += own
+        taken = [False] * len(words)
+        found: list[tuple[int, ConcernMatch]] = []
+
+        for size in range(min(self._longest, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                if any(taken[start : start + size]):
+                    continue
+                window = " ".join(words[start : start + size])
+                for phrase in self._phrases.get(window, ()):
+                    found.append((start, self._match(window, phrase, "synonym", 100.0)))
+                    taken[start : start + size] = [True] * size
+
+        found += self._fuzzy(words, taken)
+        found.sort(key=lambda item: item[0])
+        return ConcernScan(
+            tuple(match for _, match in found), _remainder(tokens, spans, words, taken)
+        )
+
+    def _fuzzy(self, words: list[str], taken: list[bool]) -> list[tuple[int, ConcernMatch]]:
+        spans: list[tuple[int, int]] = []
+        for size in range(1, min(MAX_WINDOW_WORDS, len(words)) + 1):
+            for start in range(len(words) - size + 1):
+                end = start + size
+                if any(taken[start:end]):
+                    continue
+                if words[start] in STOPWORDS or words[end - 1] in STOPWORDS:
+                    continue
+                if sum(len(w) for w in words[start:end]) >= MIN_FUZZY_CHARS:
+                    spans.append((start, end))
+        if not spans or not self._phrase_keys:
+            return []
+
+        windows = [" ".join(words[s:e]) for s, e in spans]
+        candidates: list[tuple[float, int, int, int]] = []
+        for w, window in enumerate(windows):
+            best = process.extractOne(
+                utils.default_process(window),
+                self._fuzzy_choices,
+                scorer=fuzz.ratio,
+                processor=None,  # both sides went through utils.default_process already
+                score_cutoff=FUZZY_CUTOFF,
+            )
+            if best is not None:
+                candidates.append((float(best[1]), spans[w][1] - spans[w][0], w, best[2]))
+        # Best score first; on a tie the longer window, then the earlier one (deterministic).
+        candidates.sort(key=lambda c: (-c[0], -c[1], spans[c[2]][0], self._phrase_keys[c[3]]))
+        found: list[tuple[int, ConcernMatch]] = []
+        for score, _, w, k in candidates:
+            start, end = spans[w]
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = [True] * (end - start)
+            for phrase in self._phrases[self._phrase_keys[k]]:
+                found.append((start, self._match(windows[w], phrase, "fuzzy", round(score, 1))))
+        return found
+
+    @staticmethod
+    def _match(
+        term: str, phrase: _Phrase, how: Literal["synonym", "fuzzy"], score: float
+    ) -> ConcernMatch:
+        return ConcernMatch(
+            indication_id=phrase.indication_id, term=term, matched=phrase.text, how=how, score=score
+        )
+
+    # ------------------------------------------------------------------ ingredients
+
+    def resolve_ingredient(self, name: str) -> ResolvedIngredient:
+        """The ingredient ids ``name`` (an id, name, INCI or synonym) stands for.
+
+        A name also covers the ingredients named by it plus more words, so that "lidocaine"
+        covers "lidocaine hydrochloride" too: a client who cannot have lidocaine cannot have
+        its salt. A name that matches nothing raises :class:`SearchError` with suggestions;
+        a misspelt filter is never replaced by a look-alike (prilocaine is not procaine).
+        """
+        key = name_key(name)
+        ids: dict[str, None] = dict.fromkeys(self._ingredients.get(key, ()))
+        if key:
+            start = bisect.bisect_left(self._ingredient_keys, key + " ")
+            end = bisect.bisect_left(self._ingredient_keys, key + "!")
+            for extended in self._ingredient_keys[start:end]:
+                ids.update(dict.fromkeys(self._ingredients[extended]))
+        if not ids:
+            raise SearchError(
+                f"unknown ingredient {name!r}",
+                hint=_hint(self._suggest(name, self._ingredient_names)),
+            )
+        return ResolvedIngredient(term=name, ids=tuple(ids))
+
+    def ingredients_of(
+        self, classes: Iterable[IngredientClass] = (), origins: Iterable[Origin] = ()
+    ) -> tuple[str, ...]:
+        """The ids of every ingredient of one of ``classes`` or one of ``origins``, sorted."""
+        wanted_classes, wanted_origins = frozenset(classes), frozenset(origins)
+        return tuple(
+            sorted(
+                ingredient_id
+                for ingredient_id, (cls, origin) in self._kinds.items()
+                if cls in wanted_classes or origin in wanted_origins
+            )
+        )
+
+    # ------------------------------------------------------------------ suggestions
+
+    def did_you_mean(self, text: str, n: int = 3) -> list[str]:
+        """Up to ``n`` indication synonyms or ingredient names close to ``text``."""
+        return self._suggest(text, self._suggestions, n)
+
+    @staticmethod
+    def _suggest(text: str, choices: Sequence[str], n: int = 3) -> list[str]:
+        query = word_key(text)
+        if len(query) < MIN_FUZZY_CHARS - 1 or not choices:
+            return []
+        best = process.extract(
+            query,
+            choices,
+            scorer=fuzz.WRatio,
+            processor=utils.default_process,
+            score_cutoff=SUGGEST_CUTOFF,
+            limit=n * 3,
+        )
+        return list(dict.fromkeys(choice for choice, _, _ in best))[:n]
+
+
+def _remainder(
+    tokens: Sequence[str], spans: Sequence[range], words: Sequence[str], taken: Sequence[bool]
+) -> tuple[str, ...]:
+    """The typed tokens outside every concern (a token partly inside keeps its other words)."""
+    left: list[str] = []
+    for token, span in zip(tokens, spans, strict=True):
+        if not any(taken[i] for i in span):
+            left.append(token)
+        else:
+            left += [words[i] for i in span if not taken[i]]
+    return tuple(t for t in left if word_key(t) not in STOPWORDS)
+
+
+def _hint(suggestions: Sequence[str]) -> str | None:
+    return "did you mean: " + ", ".join(suggestions) + "?" if suggestions else None
+
+
+# ---------------------------------------------------------------- classes and origins
+
+
+def _enum_key(text: str) -> str:
+    """Spelling-insensitive key: no accents, US/UK ``ae``/``oe``, singular words, ``_`` joins."""
+    text = unicodedata.normalize("NFKD", word_key(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("ae", "e").replace("oe", "e")
+    return "_".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in text.split())
+
+
+_CLASS_KEYS = {_enum_key(c.value): c for c in IngredientClass}
+
+_ANIMAL = (Origin.FISH, Origin.BOVINE, Origin.PORCINE, Origin.AVIAN, Origin.HUMAN)
+_ORIGIN_ALIASES: dict[str, tuple[Origin, ...]] = {
+    "animal": _ANIMAL,
+    "marine": (Origin.FISH,),
+    "salmon": (Origin.FISH,),
+    "cow": (Origin.BOVINE,),
+    "beef": (Origin.BOVINE,),
+    "pig": (Origin.PORCINE,),
+    "pork": (Origin.PORCINE,),
+    "chicken": (Origin.AVIAN,),
+    "bird": (Origin.AVIAN,),
+    "poultry": (Origin.AVIAN,),
+    "egg": (Origin.AVIAN,),
+    "botanical": (Origin.PLANT,),
+    "vegetable": (Origin.PLANT,),
+}
+_ORIGIN_KEYS = {
+    **{_enum_key(o.value): (o,) for o in Origin},
+    **{_enum_key(alias): origins for alias, origins in _ORIGIN_ALIASES.items()},
+}
+_ORIGIN_SUFFIXES = ("_derived", "_based", "_origin", "_sourced", "_product")
+
+
+def parse_class(text: str | IngredientClass) -> IngredientClass:
+    """The ingredient class ``text`` names ("anaesthetics", "Anesthetic", "plant extracts").
+
+    Raises :class:`SearchError` (a ``ValueError``) naming the closest classes otherwise.
+    """
+    if isinstance(text, IngredientClass):
+        return text
+    found = _CLASS_KEYS.get(_enum_key(text))
+    if found is None:
+        raise SearchError(
+            f"unknown ingredient class {text!r}",
+            hint=_hint(_closest(text, [c.value for c in IngredientClass])),
+        )
+    return found
+
+
+def parse_origins(text: str | Origin) -> tuple[Origin, ...]:
+    """The origins ``text`` names: ``"fish-derived"``, ``"fish"``, ``"marine"``, ``"animal"``.
+
+    ``"animal"`` means every animal origin, human included: an exclusion errs on the side of
+    excluding. Raises :class:`SearchError` naming the closest origins otherwise.
+    """
+    if isinstance(text, Origin):
+        return (text,)
+    key = _enum_key(text)
+    for suffix in _ORIGIN_SUFFIXES:
+        key = key.removesuffix(suffix)
+    found = _ORIGIN_KEYS.get(key)
+    if found is None:
+        raise SearchError(
+            f"unknown ingredient origin {text!r}",
+            hint=_hint(_closest(text, [*(o.value for o in Origin), *_ORIGIN_ALIASES])),
+        )
+    return found
+
+
+def _closest(text: str, choices: Sequence[str]) -> list[str]:
+    best = process.extract(
+        word_key(text), choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=3
+    )
+    return [choice for choice, score, _ in best if score >= SUGGEST_CUTOFF]
+
+
+__all__ = [
+    "FUZZY_CUTOFF",
+    "STOPWORDS",
+    "ConcernMatch",
+    "ConcernScan",
+    "Lexicon",
+    "ResolvedIngredient",
+    "parse_class",
+    "parse_origins",
+    "word_key",
+]

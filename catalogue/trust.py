@@ -1,0 +1,154 @@
+"""The trust store: supplier keys a practitioner has pinned, kept inside the catalogue file.
+
+Keys live in the ``trusted_keys`` table of the catalogue they protect, so pinning a key and
+importing with it use the same file and the same transactions, and a copied catalogue keeps
+its trust decisions. The last imported catalogue version of each supplier, which replay
+protection compares against, is the store's own ``suppliers.catalogue_version`` (with
+``verified = 1`` when that import was a verified bundle).
+
+Adding a key is deliberate: the practitioner compares the fingerprint with what the
+supplier says on an invoice, a website or the phone. There is no trust on first use.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Final
+
+from meso_formulary.catalogue.keys import (
+    PublicKey,
+    check_supplier_id,
+    group_fingerprint,
+    normalise_fingerprint,
+)
+from meso_formulary.catalogue.records import utc_now
+from meso_formulary.catalogue.transaction import write_transaction
+
+from meso_formulary.errors import CatalogueError, NotFound
+
+TRUST_SCHEMA: Final[tuple[str, ...]] = (
+    """CREATE TABLE IF NOT EXISTS trusted_keys (
+    supplier_id TEXT NOT NULL
+        CHECK (length(supplier_id) BETWEEN 1 AND 64 AND supplier_id NOT GLOB '*[^a-z0-9_-]*'),
+    fingerprint TEXT NOT NULL
+        CHECK (length(fingerprint) = 64 AND fingerprint NOT GLOB '*[^0-9a-f]*'),
+    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (supplier_id, fingerprint)
+) STRICT""",
+    # Once a supplier's catalogue came from a verified bundle, an unsigned file may not
+    # replace it: its made-up version number would block the supplier's genuine updates.
+    """CREATE TRIGGER IF NOT EXISTS suppliers_verified_is_sticky
+BEFORE UPDATE OF verified ON suppliers
+WHEN old.verified = 1 AND new.verified = 0 BEGIN
+    SELECT RAISE(ABORT, 'a verified supplier cannot be replaced by an unsigned catalogue');
+END""",
+)
+"""DDL of the trust store, idempotent (the store's schema may adopt it as a migration)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedKey:
+    """A key pinned for a supplier, and when."""
+
+    key: PublicKey
+    added_at: str
+
+    @property
+    def supplier(self) -> str:
+        """The supplier the key is pinned for."""
+        return self.key.supplier
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierState:
+    """What the catalogue holds for a supplier: its catalogue version and how it came."""
+
+    catalogue_version: int
+    verified: bool
+    signed_by: str | None
+
+
+class TrustStore:
+    """Pinned keys and supplier import state of one catalogue connection."""
+
+    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+        self._conn = conn
+        self._where = where
+
+    def ensure_schema(self) -> None:
+        """Create the trust table and trigger if this catalogue has none yet."""
+        if not self._has_table():
+            with self._writing():
+                pass
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction with the trust schema in place; SQLite errors explained."""
+        try:
+            with write_transaction(self._conn, self._where):
+                for statement in TRUST_SCHEMA:
+                    self._conn.execute(statement)
+                yield self._conn
+        except sqlite3.Error as exc:
+            raise CatalogueError(f"{self._where}: cannot change the trust store: {exc}") from exc
+
+    def pinned(self, supplier: str | None = None) -> tuple[PinnedKey, ...]:
+        """Every pinned key (of ``supplier`` when given), by supplier then date."""
+        if not self._has_table():
+            return ()
+        query = "SELECT supplier_id, public_key, added_at FROM trusted_keys"
+        args: tuple[str, ...] = ()
+        if supplier is not None:
+            query += " WHERE supplier_id = ?"
+            args = (supplier,)
+        rows = self._conn.execute(query + " ORDER BY supplier_id, added_at", args).fetchall()
+        return tuple(PinnedKey(PublicKey(row[0], bytes(row[1])), row[2]) for row in rows)
+
+    def add(self, key: PublicKey) -> bool:
+        """Pin ``key`` for its supplier; False when it was pinned already."""
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "INSERT INTO trusted_keys VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(supplier_id, fingerprint) DO NOTHING",
+                (key.supplier, key.fingerprint, key.raw, utc_now()),
+            )
+        return cursor.rowcount == 1
+
+    def remove(self, supplier: str, fingerprint: str | None = None) -> tuple[PinnedKey, ...]:
+        """Unpin ``supplier``'s key with ``fingerprint``, or all its keys; returns them."""
+        check_supplier_id(supplier)
+        wanted = None if fingerprint is None else normalise_fingerprint(fingerprint)
+        pinned = [k for k in self.pinned(supplier) if wanted is None or k.key.fingerprint == wanted]
+        if not pinned:
+            which = "" if wanted is None else f" with fingerprint {group_fingerprint(wanted)}"
+            raise NotFound(
+                f"no key{which} is pinned for supplier {supplier!r}",
+                hint="`meso trust list` shows the pinned keys",
+            )
+        with self._writing() as conn:
+            conn.executemany(
+                "DELETE FROM trusted_keys WHERE supplier_id = ? AND fingerprint = ?",
+                [(supplier, k.key.fingerprint) for k in pinned],
+            )
+        return tuple(pinned)
+
+    def supplier_state(self, supplier: str) -> SupplierState | None:
+        """The catalogue version stored for ``supplier`` and whether it was verified."""
+        row = self._conn.execute(
+            "SELECT catalogue_version, verified, signed_by FROM suppliers WHERE id = ?",
+            (supplier,),
+        ).fetchone()
+        return None if row is None else SupplierState(int(row[0]), bool(row[1]), row[2])
+
+    def _has_table(self) -> bool:
+        try:
+            row = self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trusted_keys'"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise CatalogueError(f"{self._where}: cannot read the trust store: {exc}") from exc
+        return row is not None

@@ -1,0 +1,118 @@
+"""What every command family shares: the error type, ``--db``, and writing files safely."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from meso_formulary.identifiers import clean_text
+
+if TYPE_CHECKING:
+    from meso_formulary.catalogue import Catalogue
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_ANSI_ESCAPE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]"
+)
+"""ANSI/VT escape sequences: CSI (``ESC [ ... m``), OSC (``ESC ] ... BEL``) and 2-byte ones."""
+
+
+def safe_text(text: str) -> str:
+    """``text`` fit for a terminal: escape sequences, control and format characters removed.
+
+    Catalogue text comes from suppliers; printed raw, an escape sequence could recolour or
+    rewrite the terminal, and a right-to-left override could disguise a name. White space is
+    collapsed to single spaces (tables lay text out themselves).
+    """
+    return clean_text(_ANSI_ESCAPE.sub("", text))
+
+
+class CliError(click.ClickException):
+    """A user error: ``Error: <message>`` and ``Hint: <hint>`` on stderr, then exit."""
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.exit_code = exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        first, *rest = [safe_text(line) for line in self.format_message().splitlines()] or [""]
+        lines = [f"Error: {first}", *(f"  {line}" for line in rest)]
+        if self.hint:
+            lines.append(f"Hint: {safe_text(self.hint)}")
+        click.echo("\n".join(lines), file=file, err=file is None)
+
+
+def db_option(func: F) -> F:
+    """``--db PATH`` (env ``MESO_DB``): the catalogue a command reads or writes."""
+    option = click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="MESO_DB",
+        show_envvar=True,
+        help="Catalogue file to use. Default: the reference catalogue shipped with meso.",
+    )
+    return option(func)
+
+
+def open_catalogue(db: Path | None, *, readonly: bool = True) -> Catalogue:
+    """The catalogue at ``db``, or the embedded reference catalogue when ``db`` is None.
+
+    Reading commands refuse a ``--db`` that does not exist (rather than create an empty
+    catalogue and report that nothing matched); ``meso import`` creates it.
+    """
+    from meso_formulary.catalogue import Catalogue
+
+    if db is None:
+        return Catalogue.default()
+    if readonly and not db.exists():
+        raise CliError(
+            f"no catalogue at {db}",
+            hint="check the path, or create one with: meso import FILE --db PATH",
+        )
+    return Catalogue.open(db, readonly=readonly)
+
+
+def refuse_overwrite(path: Path, *, force: bool) -> None:
+    """Fail early, before any work, when ``path`` exists and ``--force`` was not given."""
+    if path.is_dir():
+        raise CliError(f"{path} is a directory", hint="give a file name", exit_code=2)
+    if path.exists() and not force:
+        raise CliError(f"{path} already exists", hint="use --force to overwrite it")
+
+
+def write_file(path: Path, data: bytes, *, force: bool) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
+
+    A reader never sees half a file, and a failure leaves any previous file as it was.
+    """
+    refuse_overwrite(path, force=force)
+    folder = path.parent
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise CliError(f"cannot write to {folder}: {error.strerror}") from error
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise CliError(f"cannot write {path}: {error.strerror}") from error
+
+
+def _umask() -> int:
+    """The process umask (``mkstemp`` makes files 0600; the result should honour the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,73 @@
+"""``meso serve``: the catalogue on a web page (Datasette plus the search-by-concern page).
+
+Datasette is an optional dependency (the ``web`` extra), so it is imported only when the
+command runs; ``meso --help`` and every other command work without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from meso_formulary.cli.common import CliError, db_option
+
+_WEB_MODULES = frozenset({"datasette", "uvicorn"})
+
+
+@click.command()
+@db_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. 127.0.0.1 means this computer only.",
+)
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8001,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--immutable",
+    is_flag=True,
+    help="Open the file as immutable (datasette -i): for a published catalogue that never "
+    "changes while it is served. Faster, and safe to share between many servers.",
+)
+def serve(db: Path | None, host: str, port: int, immutable: bool) -> None:
+    """Serve the catalogue in a web browser, read-only.
+
+    Open the address it prints: type a concern ("hair loss", "dark circles"), tick what the
+    client cannot have, and see the matching cocktails with composition, protocol and
+    aftercare. Datasette's tables and JSON API are served alongside. Stop with Ctrl+C.
+
+    Needs the web extra: pip install 'meso-formulary[web]'.
+    """
+    try:
+        from meso_formulary.web.server import serve_catalogue
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in _WEB_MODULES:
+            raise
+        raise CliError(
+            "meso serve needs Datasette, which is not installed",
+            hint="pip install 'meso-formulary[web]'",
+        ) from error
+    serve_catalogue(_catalogue_path(db), host=host, port=port, immutable=immutable)
+
+
+def _catalogue_path(db: Path | None) -> Path:
+    """The file to serve: ``--db``, or the embedded reference catalogue's file."""
+    if db is not None:
+        if not db.is_file():
+            raise CliError(
+                f"no catalogue at {db}",
+                hint="check the path, or create one with: meso import FILE --db PATH",
+            )
+        return db
+    from meso_formulary.catalogue import Catalogue
+
+    with Catalogue.default() as catalogue:
+        return catalogue.path

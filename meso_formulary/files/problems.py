@@ -1,0 +1,52 @@
+"""Building the errors readers raise, with the file, line and offending value in them."""
+
+from __future__ import annotations
+
+from meso_formulary.errors import Problem, UnreadableInput
+
+MAX_VALUE_REPR = 80
+"""Longest representation of an offending value quoted in a message."""
+
+
+class Refusal(Exception):
+    """Something a reader does not accept, found at ``line`` (1-based) of the input.
+
+    Readers raise it internally and turn it into :class:`UnreadableInput` at their edge,
+    where the file name is known.
+    """
+
+    def __init__(self, message: str, line: int | None, value: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.value = value
+
+
+def short_repr(value: object, limit: int = MAX_VALUE_REPR) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so a 10 MB cell cannot flood a terminal."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def unreadable(
+    message: str,
+    filename: str,
+    line: int | None = None,
+    *,
+    path: str = "",
+    value: object = None,
+    hint: str | None = None,
+) -> UnreadableInput:
+    """An :class:`UnreadableInput` carrying one :class:`Problem` that locates ``message``."""
+    problem = Problem(message, path=path, file=filename, line=line, value=value, code="unreadable")
+    return UnreadableInput(f"cannot read {filename}", [problem], hint=hint)
+
+
+def check_size(size: int, filename: str, max_bytes: int) -> None:
+    """Refuse a document bigger than ``max_bytes`` before anything parses it."""
+    if size > max_bytes:
+        raise unreadable(
+            f"the file is larger than the {max_bytes:,} bytes allowed ({size:,} bytes or more)",
+            filename,
+            hint="split the catalogue, or raise the limit with max_bytes=",
+        )

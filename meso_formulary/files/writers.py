@@ -1,0 +1,114 @@
+"""Writing catalogues: canonical JSON and YAML, and spreadsheet-safe CSV.
+
+Output is deterministic (keys in model order, fields left at their default omitted, the
+``format`` marker always first), so that two dumps of equal catalogues are byte-identical
+and a dump read back with :mod:`meso_formulary.files` gives an equal model.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any, Literal
+
+import yaml
+
+from meso_formulary.files.yaml_reader import CORE_PATTERNS
+from meso_formulary.model import FORMAT, CatalogueFile
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＋", "－", "＠")
+"""First characters that make a spreadsheet evaluate a cell (OWASP "CSV injection")."""
+
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+class _Dumper(yaml.CSafeDumper):
+    """A safe dumper that also quotes strings YAML 1.2 would read as something else.
+
+    PyYAML quotes strings that *YAML 1.1* would read as non-strings (``NO``, ``1:30``,
+    ``012``); :func:`~meso_formulary.files.parse_yaml` follows YAML 1.2, which also reads
+    ``1e3`` and ``0o17`` as numbers. Registering the 1.2 patterns makes the emitter quote
+    those too, so every string reads back as the same string. It never writes anchors and
+    aliases either (the reader refuses them), even for an object that appears twice.
+    """
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+for _tag, _pattern, _first in CORE_PATTERNS:
+    _Dumper.add_implicit_resolver(_tag, _pattern, _first)
+
+
+def catalogue_data(catalogue: CatalogueFile) -> dict[str, Any]:
+    """The catalogue as canonical plain data (what the JSON and YAML dumps hold)."""
+    data = catalogue.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    return {"format": FORMAT, **data}
+
+
+def dump_catalogue(catalogue: CatalogueFile, fmt: Literal["json", "yaml"] = "json") -> str:
+    """The catalogue as canonical JSON (indent 2, UTF-8 text) or YAML."""
+    data = catalogue_data(catalogue)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if fmt == "yaml":
+        text: str = yaml.dump(
+            data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+        )
+        return text
+    raise ValueError(f"unknown format {fmt!r} (json or yaml)")
+
+
+def _is_number(text: str) -> bool:
+    return bool(_NUMBER.fullmatch(text)) and math.isfinite(float(text))
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return "|".join(_cell_text(item) for item in value)
+    return str(value)
+
+
+def csv_safe_cell(value: object) -> str:
+    """``value`` as a CSV cell a spreadsheet will not evaluate as a formula.
+
+    A cell starting with ``= + - @``, TAB, CR, LF, NUL or a fullwidth ``＝ ＋ － ＠`` gets a
+    leading ``'``; genuine numbers such as ``-0.5`` are left as they are. Sequences become
+    ``|``-separated cells (the supplier CSV's list separator).
+    """
+    text = _cell_text(value)
+    if text.startswith(_FORMULA_STARTS) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def write_csv(
+    rows: Iterable[Mapping[str, object]],
+    stream: IO[str],
+    fieldnames: Sequence[str],
+    *,
+    safe: bool = True,
+) -> None:
+    """Write ``rows`` as CSV with a header, every cell quoted and formula-neutralised.
+
+    ``safe=False`` writes cells verbatim, for machine consumers that never open the file in
+    a spreadsheet. A row with a key not in ``fieldnames`` raises ``ValueError``.
+    """
+    cell = csv_safe_cell if safe else _cell_text
+    writer = csv.writer(stream, quoting=csv.QUOTE_ALL)
+    writer.writerow([cell(name) for name in fieldnames])
+    known = set(fieldnames)
+    for number, row in enumerate(rows, start=1):
+        extra = set(row) - known
+        if extra:
+            raise ValueError(f"row {number} has keys not in fieldnames: {sorted(extra)}")
+        writer.writerow([cell(row.get(name)) for name in fieldnames])

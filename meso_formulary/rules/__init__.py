@@ -1,0 +1,137 @@
+"""Validation rules: what is questionable about a cocktail, how much it matters, and why.
+
+>>> findings = validate(cocktail)                                  # doctest: +SKIP
+>>> validate(cocktail, patient_weight_kg=60, jurisdiction="GB")    # doctest: +SKIP
+>>> validate(cocktail, ignore=["MF101"])                           # doctest: +SKIP
+
+Rules are data-driven: limits come from the ingredient dictionary and the rule tables
+(``reference/rules.yaml``), each with its source. To validate many cocktails, build the
+context once with :func:`build_context` and call ``registry.check(cocktail, context)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from types import MappingProxyType
+
+from meso_formulary import reference
+from meso_formulary.errors import InvalidInput
+from meso_formulary.model import Cocktail, Indication, IndicationId, Ingredient
+from meso_formulary.rules.builtin import default_registry
+from meso_formulary.rules.engine import (
+    Check,
+    Finding,
+    IngredientIndex,
+    Issue,
+    Rule,
+    RuleContext,
+    RuleRegistry,
+    Severity,
+    rules_markdown,
+)
+from meso_formulary.rules.tables import RuleTables, default_tables, read_tables
+
+IngredientsArg = IngredientIndex | Mapping[str, Ingredient] | Iterable[Ingredient]
+
+
+@cache
+def _shipped_ingredients() -> IngredientIndex:
+    return IngredientIndex.build(reference.ingredients())
+
+
+@cache
+def _shipped_indications() -> Mapping[IndicationId, Indication]:
+    return MappingProxyType({indication.id: indication for indication in reference.indications()})
+
+
+def build_context(
+    *,
+    ingredients: IngredientsArg | None = None,
+    indications: Mapping[IndicationId, Indication] | Iterable[Indication] | None = None,
+    tables: RuleTables | None = None,
+    patient_weight_kg: float | None = None,
+    jurisdiction: str = "US",
+) -> RuleContext:
+    """The context rules run in; ``None`` means the shipped dictionary, indications or tables."""
+    if ingredients is None:
+        index = _shipped_ingredients()
+    elif isinstance(ingredients, IngredientIndex):
+        index = ingredients
+    else:
+        index = IngredientIndex.build(ingredients)
+    if indications is None:
+        by_id = _shipped_indications()
+    else:
+        values = indications.values() if isinstance(indications, Mapping) else indications
+        if not all(isinstance(value, Indication) for value in values):
+            raise InvalidInput("indications must be Indication records")
+        if isinstance(indications, Mapping):
+            by_id = indications
+        else:
+            by_id = MappingProxyType({indication.id: indication for indication in indications})
+    if tables is not None and not isinstance(tables, RuleTables):
+        raise InvalidInput(f"tables must be RuleTables, not {type(tables).__name__}")
+    return RuleContext(
+        ingredients=index,
+        indications=by_id,
+        tables=default_tables() if tables is None else tables,
+        patient_weight_kg=patient_weight_kg,
+        jurisdiction=jurisdiction,
+    )
+
+
+def validate(
+    cocktail: Cocktail,
+    *,
+    ingredients: IngredientsArg | None = None,
+    indications: Mapping[IndicationId, Indication] | Iterable[Indication] | None = None,
+    registry: RuleRegistry | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    patient_weight_kg: float | None = None,
+    jurisdiction: str = "US",
+    tables: RuleTables | None = None,
+) -> list[Finding]:
+    """Check ``cocktail`` against the rules; findings sorted by severity, then path.
+
+    ``select`` keeps only the rules named (by code or name), ``ignore`` drops some. Raises only
+    the library's own errors: :class:`~meso_formulary.errors.InvalidInput` for bad arguments,
+    :class:`~meso_formulary.errors.NotFound` for an unknown rule code.
+    """
+    if not isinstance(cocktail, Cocktail):
+        raise InvalidInput(f"validate() needs a Cocktail, not {type(cocktail).__name__}")
+    if registry is not None and not isinstance(registry, RuleRegistry):
+        raise InvalidInput(f"registry must be a RuleRegistry, not {type(registry).__name__}")
+    chosen = default_registry() if registry is None else registry
+    if select is not None:
+        chosen = chosen.select(select)
+    if ignore is not None:
+        chosen = chosen.ignore(ignore)
+    context = build_context(
+        ingredients=ingredients,
+        indications=indications,
+        tables=tables,
+        patient_weight_kg=patient_weight_kg,
+        jurisdiction=jurisdiction,
+    )
+    return chosen.check(cocktail, context)
+
+
+__all__ = [
+    "Check",
+    "Finding",
+    "IngredientIndex",
+    "Issue",
+    "Rule",
+    "RuleContext",
+    "RuleRegistry",
+    "RuleTables",
+    "Severity",
+    "build_context",
+    "default_registry",
+    "default_tables",
+    "read_tables",
+    "rules_markdown",
+    "validate",
+]

@@ -1,0 +1,559 @@
+"""The built-in rules. Each is a pure function of the cocktail and the context.
+
+Limits come from data (the ingredient dictionary and the rule tables), never from this file,
+and every message names the value, the limit and the limit's source. Strength checks skip
+lines whose strength is undisclosed (``None``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+
+from meso_formulary.errors import UnitConversionError
+from meso_formulary.identifiers import name_key
+from meso_formulary.model import (
+    Area,
+    Cocktail,
+    Ingredient,
+    RegulatoryStatus,
+)
+from meso_formulary.rules.engine import Issue, RuleContext, RuleRegistry, Severity
+from meso_formulary.rules.tables import Band, DoseCap
+from meso_formulary.units import Strength, Unit, convert
+
+_REGISTRY = RuleRegistry()
+_rule = _REGISTRY.rule
+
+
+def default_registry() -> RuleRegistry:
+    """A fresh copy of the built-in rules (extend or trim it without touching the default)."""
+    return _REGISTRY.copy()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _resolved(cocktail: Cocktail, context: RuleContext) -> Iterator[tuple[int, Ingredient]]:
+    """Positions and ingredients of the lines that name exactly one known ingredient."""
+    for i, line in enumerate(cocktail.composition):
+        ingredient = context.ingredients.resolve(line.ingredient)
+        if ingredient is not None:
+            yield i, ingredient
+
+
+def _with_strength(
+    cocktail: Cocktail, context: RuleContext
+) -> Iterator[tuple[int, Strength, Ingredient]]:
+    """Resolved lines whose strength is disclosed."""
+    for i, ingredient in _resolved(cocktail, context):
+        strength = cocktail.composition[i].strength
+        if strength is not None:
+            yield i, strength, ingredient
+
+
+def _mg_per_ml(value: float, unit: Unit, ingredient: Ingredient, cocktail: Cocktail) -> float:
+    """``value unit`` of ``ingredient`` in mg/mL (raises :class:`UnitConversionError`)."""
+    return convert(
+        value,
+        unit,
+        Unit.MG_PER_ML,
+        molecular_weight=ingredient.molecular_weight,
+        mg_per_iu=ingredient.mg_per_iu,
+        vial_volume_ml=cocktail.vial_volume_ml,
+        what=f"{value:g} {unit} of {ingredient.name}",
+    )
+
+
+def _comparable(
+    strength: Strength, bound: float, unit: Unit, ingredient: Ingredient, cocktail: Cocktail
+) -> tuple[float, float, str] | None:
+    """The strength and a bound in one unit: the bound's own when shared, else mg/mL.
+
+    ``None`` when either cannot be converted (rule MF106 reports that).
+    """
+    if strength.unit is unit:
+        return strength.value, bound, str(unit)
+    try:
+        return (
+            _mg_per_ml(strength.value, strength.unit, ingredient, cocktail),
+            _mg_per_ml(bound, unit, ingredient, cocktail),
+            str(Unit.MG_PER_ML),
+        )
+    except UnitConversionError:
+        return None
+
+
+def _above(value: float, limit: float) -> bool:
+    """``value`` is above ``limit`` beyond rounding noise (0.3 % x 10 = 3.0000000000000004)."""
+    return value > limit and not math.isclose(value, limit, rel_tol=1e-9)
+
+
+def _below(value: float, limit: float) -> bool:
+    return value < limit and not math.isclose(value, limit, rel_tol=1e-9)
+
+
+def _as(strength: Strength, value: float, unit: str) -> str:
+    """``5 % w/v`` or, when compared in another unit, ``5 % w/v (50 mg/mL)``."""
+    return str(strength) if str(strength.unit) == unit else f"{strength} ({value:g} {unit})"
+
+
+def _worst_band(bands: Sequence[Band], value: float) -> Band | None:
+    """The most severe band ``value`` falls in; among equals, the one whose edge is nearest."""
+    hits = [band for band in bands if band.contains(value)]
+    if not hits:
+        return None
+    return min(hits, key=lambda b: (b.severity.rank, abs(value - b.threshold)))
+
+
+# ---------------------------------------------------------------- completeness
+
+
+@_rule("MF100", "no-composition", Severity.WARNING)
+def no_composition(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """The cocktail lists no ingredients, so nothing about its composition can be checked."""
+    if not cocktail.composition:
+        yield Issue("the cocktail lists no ingredients", path="composition")
+
+
+@_rule("MF101", "no-indication", Severity.WARNING)
+def no_indication(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """The cocktail names no indication, so no one searching by concern will find it."""
+    if not cocktail.indications:
+        yield Issue("the cocktail names no indication", path="indications")
+
+
+# ---------------------------------------------------------------- ingredients
+
+
+@_rule("MF102", "unknown-ingredient", Severity.ERROR)
+def unknown_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """A line names no ingredient of the dictionary (by id, name, INCI or synonym), or several.
+
+    The message suggests the closest dictionary name.
+    """
+    for i, line in enumerate(cocktail.composition):
+        found = context.ingredients.candidates(line.ingredient)
+        if len(found) == 1:
+            continue
+        path = f"composition.{i}.ingredient"
+        if found:
+            ids = ", ".join(ingredient.id for ingredient in found)
+            yield Issue(
+                f"{line.ingredient!r} names more than one ingredient ({ids}); use the id",
+                path=path,
+                value=line.ingredient,
+            )
+            continue
+        guess = context.ingredients.suggest(line.ingredient)
+        hint = f"; did you mean {guess.id!r} ({guess.name})?" if guess else ""
+        yield Issue(
+            f"unknown ingredient {line.ingredient!r}{hint}", path=path, value=line.ingredient
+        )
+
+
+@_rule("MF103", "duplicate-ingredient", Severity.ERROR)
+def duplicate_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """The same ingredient is listed twice, perhaps under two of its names."""
+    first: dict[str, int] = {}
+    for i, line in enumerate(cocktail.composition):
+        ingredient = context.ingredients.resolve(line.ingredient)
+        key = ingredient.id if ingredient else name_key(line.ingredient)
+        if key not in first:
+            first[key] = i
+            continue
+        j = first[key]
+        yield Issue(
+            f"{line.ingredient!r} is the same ingredient as composition.{j} "
+            f"({cocktail.composition[j].ingredient!r})",
+            path=f"composition.{i}.ingredient",
+            value=line.ingredient,
+        )
+
+
+# ---------------------------------------------------------------- strengths
+
+
+@_rule("MF104", "strength-above-limit", Severity.ERROR)
+def strength_above_limit(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """A strength is above the ingredient's hard limit (compared in mg/mL when units differ)."""
+    for i, strength, ingredient in _with_strength(cocktail, context):
+        limit = ingredient.hard_limit
+        if limit is None:
+            continue
+        pair = _comparable(strength, limit.max, limit.unit, ingredient, cocktail)
+        if pair is None or not _above(pair[0], pair[1]):
+            continue
+        value, bound, unit = pair
+        shown = f"{limit.max:g} {limit.unit}"
+        if unit != str(limit.unit):
+            shown += f" ({bound:g} {unit})"
+        yield Issue(
+            f"{_as(strength, value, unit)} of {ingredient.name} is above its hard limit of "
+            f"{shown} (source: {limit.source})",
+            path=f"composition.{i}.strength",
+            value=str(strength),
+        )
+
+
+@_rule("MF105", "strength-outside-typical-range", Severity.WARNING)
+def strength_outside_typical_range(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """A strength is below or above the ingredient's documented typical range."""
+    for i, strength, ingredient in _with_strength(cocktail, context):
+        typical = ingredient.typical_range
+        if typical is None:
+            continue
+        for side, bound, outside in (
+            ("below", typical.min, _below),
+            ("above", typical.max, _above),
+        ):
+            if bound is None:
+                continue
+            pair = _comparable(strength, bound, typical.unit, ingredient, cocktail)
+            if pair is None or not outside(pair[0], pair[1]):
+                continue
+            value, edge, unit = pair
+            shown = "" if unit == str(typical.unit) else f" = {edge:g} {unit}"
+            yield Issue(
+                f"{_as(strength, value, unit)} of {ingredient.name} is {side} its typical range "
+                f"({_range_text(typical.min, typical.max, typical.unit)}{shown}) "
+                f"(source: {typical.source})",
+                path=f"composition.{i}.strength",
+                value=str(strength),
+            )
+
+
+def _range_text(low: float | None, high: float | None, unit: Unit) -> str:
+    if low is not None and high is not None:
+        return f"{low:g} {unit}" if low == high else f"{low:g} to {high:g} {unit}"
+    return f"at least {low:g} {unit}" if low is not None else f"at most {high:g} {unit}"
+
+
+@_rule("MF106", "strength-not-comparable", Severity.WARNING)
+def strength_not_comparable(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """A strength, or the limit it should be checked against, cannot be expressed in mg/mL.
+
+    mmol/L needs the ingredient's molecular weight, IU/mL its mg-per-IU factor and mg per vial
+    the cocktail's vial volume; without them the strength is neither compared nor sorted.
+    """
+    for i, strength, ingredient in _with_strength(cocktail, context):
+        path = f"composition.{i}.strength"
+        try:
+            _mg_per_ml(strength.value, strength.unit, ingredient, cocktail)
+        except UnitConversionError as exc:
+            yield Issue(f"{exc}{_hint(exc)}", path=path, value=str(strength))
+            continue
+        bounds = []
+        if ingredient.hard_limit is not None:
+            bounds.append(("hard limit", ingredient.hard_limit.max, ingredient.hard_limit.unit))
+        if ingredient.typical_range is not None:
+            typical = ingredient.typical_range
+            edge = typical.max if typical.max is not None else typical.min
+            assert edge is not None  # StrengthRange has a min, a max or both
+            bounds.append(("typical range", edge, typical.unit))
+        for label, bound, unit in bounds:
+            if unit is strength.unit:
+                continue
+            try:
+                _mg_per_ml(bound, unit, ingredient, cocktail)
+            except UnitConversionError as exc:
+                yield Issue(
+                    f"the {label} of {ingredient.name} ({bound:g} {unit}) cannot be compared with "
+                    f"{strength}: {exc}{_hint(exc)}",
+                    path=path,
+                    value=str(strength),
+                )
+
+
+def _hint(exc: UnitConversionError) -> str:
+    return f" ({exc.hint})" if exc.hint else ""
+
+
+@_rule("MF107", "strength-above-threshold", Severity.WARNING)
+def strength_above_threshold(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """A strength is above a documented threshold of the rule tables (deoxycholate above 4%)."""
+    for row in context.tables.strength_thresholds:
+        for i, strength, ingredient in _with_strength(cocktail, context):
+            if not row.ingredients.matches(ingredient):
+                continue
+            pair = _comparable(strength, row.above.value, row.above.unit, ingredient, cocktail)
+            if pair is None or not _above(pair[0], pair[1]):
+                continue
+            yield Issue(
+                f"{_as(strength, pair[0], pair[2])} of {ingredient.name} is above {row.above}: "
+                f"{row.effect} (source: {row.source})",
+                path=f"composition.{i}.strength",
+                value=str(strength),
+                severity=row.severity,
+            )
+
+
+@_rule("MF108", "unit-not-allowed", Severity.ERROR)
+def unit_not_allowed(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """A strength is given in a unit the ingredient's dictionary entry does not allow."""
+    for i, strength, ingredient in _with_strength(cocktail, context):
+        allowed = ingredient.allowed_units
+        if allowed and strength.unit not in allowed:
+            units = ", ".join(str(unit) for unit in allowed)
+            yield Issue(
+                f"{ingredient.name} is given in {strength.unit}; its dictionary entry allows "
+                f"{units} (source: {ingredient.source})",
+                path=f"composition.{i}.strength.unit",
+                value=str(strength.unit),
+            )
+
+
+# ---------------------------------------------------------------- pH and osmolality
+
+
+@_rule("MF120", "ph-out-of-tolerance", Severity.WARNING)
+def ph_out_of_tolerance(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """The cocktail's pH is outside the tolerated range of the rule tables (pH 3 to 9 shipped)."""
+    if cocktail.ph is None:
+        return
+    band = _worst_band(context.tables.ph, cocktail.ph)
+    if band is not None:
+        yield Issue(
+            f"pH {cocktail.ph:g} is {band.describe()}: {band.effect} (source: {band.source})",
+            path="ph",
+            value=cocktail.ph,
+            severity=band.severity,
+        )
+
+
+@_rule("MF121", "ph-unsuitable-for-ingredient", Severity.WARNING)
+def ph_unsuitable_for_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """The pH is outside the range an ingredient needs (deoxycholate precipitates in acid)."""
+    if cocktail.ph is None:
+        return
+    ph = cocktail.ph
+    for row in context.tables.ph_requirements:
+        for i, ingredient in _resolved(cocktail, context):
+            if not row.ingredients.matches(ingredient):
+                continue
+            if row.min is not None and ph < row.min:
+                too, need = "acid", f"at least pH {row.min:g}"
+            elif row.max is not None and ph > row.max:
+                too, need = "alkaline", f"at most pH {row.max:g}"
+            else:
+                continue
+            yield Issue(
+                f"pH {ph:g} is too {too} for {ingredient.name} (composition.{i}), which needs "
+                f"{need}: {row.effect} "
+                f"(source: {row.source})",
+                path="ph",
+                value=ph,
+                severity=row.severity,
+            )
+
+
+@_rule("MF122", "osmolality-out-of-tolerance", Severity.WARNING)
+def osmolality_out_of_tolerance(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """The cocktail is hypertonic: information above about 300 mOsm/kg, a warning above 600."""
+    osmolality = cocktail.osmolality_mosm_kg
+    if osmolality is None:
+        return
+    band = _worst_band(context.tables.osmolality, osmolality)
+    if band is not None:
+        yield Issue(
+            f"osmolality {osmolality:g} mOsm/kg is {band.describe()} mOsm/kg: {band.effect} "
+            f"(source: {band.source})",
+            path="osmolality_mosm_kg",
+            value=osmolality,
+            severity=band.severity,
+        )
+
+
+# ---------------------------------------------------------------- areas
+
+
+@_rule("MF130", "area-not-typical-for-indication", Severity.WARNING)
+def area_not_typical_for_indication(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """An area is not among the typical areas of any of the cocktail's indications.
+
+    Skipped when an indication's typical areas are unknown (the area may be for that one).
+    """
+    indications = [context.indications.get(i) for i in cocktail.indications]
+    known = [ind for ind in indications if ind is not None and ind.typical_areas]
+    if not known or len(known) != len(indications):
+        return
+    for k, area in enumerate(cocktail.areas):
+        if any(
+            context.tables.overlaps(area, typical) for ind in known for typical in ind.typical_areas
+        ):
+            continue
+        typical_text = "; ".join(
+            f"{ind.name}: {', '.join(ind.typical_areas)} (source: {ind.source})" for ind in known
+        )
+        yield Issue(
+            f"{area} is not a typical area for the cocktail's indications ({typical_text})",
+            path=f"areas.{k}",
+            value=str(area),
+        )
+
+
+@_rule("MF131", "area-restricted-for-ingredient", Severity.ERROR)
+def area_restricted_for_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """An ingredient is used on an area the rule tables rule out (deoxycholate near the eye)."""
+    for row in context.tables.area_restrictions:
+        for i, ingredient in _resolved(cocktail, context):
+            if not row.ingredients.matches(ingredient):
+                continue
+            for k, area in enumerate(cocktail.areas):
+                if not row.forbids(area):
+                    continue
+                scope = (
+                    f"not for {_areas(row.not_areas)}"
+                    if row.not_areas
+                    else f"only for {_areas(row.only_areas)}"
+                )
+                yield Issue(
+                    f"{ingredient.name} (composition.{i}) on {area}: {scope}; {row.reason} "
+                    f"(source: {row.source})",
+                    path=f"areas.{k}",
+                    value=str(area),
+                    severity=row.severity,
+                )
+
+
+def _areas(areas: Iterable[Area]) -> str:
+    return ", ".join(str(area) for area in areas)
+
+
+# ---------------------------------------------------------------- mixtures
+
+
+@_rule("MF140", "incompatible-ingredients", Severity.WARNING)
+def incompatible_ingredients(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """Two ingredients that the rule tables say should not be mixed share the cocktail."""
+    resolved = list(_resolved(cocktail, context))
+    for pair in context.tables.incompatible_pairs:
+        reported: set[frozenset[int]] = set()
+        for i, a in resolved:
+            if not pair.first.matches(a):
+                continue
+            for j, b in resolved:
+                both = frozenset((i, j))
+                if b.id == a.id or not pair.second.matches(b) or both in reported:
+                    continue
+                reported.add(both)
+                yield Issue(
+                    f"{a.name} (composition.{i}) with {b.name} (composition.{j}): {pair.reason} "
+                    f"(source: {pair.source})",
+                    path=f"composition.{max(i, j)}.ingredient",
+                    value=cocktail.composition[max(i, j)].ingredient,
+                    severity=pair.severity,
+                )
+
+
+# ---------------------------------------------------------------- doses
+
+
+@_rule("MF150", "session-dose-above-cap", Severity.ERROR)
+def session_dose_above_cap(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """The total dose of a substance per session (mg/mL x volume per session) is above its cap.
+
+    Caps come from the rule tables for the context's jurisdiction (lidocaine: US label
+    4.5 mg/kg, at most 300 mg; BNF at most 200 mg). Per-kg caps need the patient's weight.
+    When the dose cannot be worked out (no volume per session, an undisclosed strength), or
+    no cap is known for the jurisdiction, an information finding says so.
+    """
+    substances: dict[str, list[DoseCap]] = {}
+    for row in context.tables.dose_caps:
+        substances.setdefault(row.substance, []).append(row)
+    resolved = list(_resolved(cocktail, context))
+    for substance, rows in substances.items():
+        lines = [(i, ing) for i, ing in resolved if any(r.ingredients.matches(ing) for r in rows)]
+        if not lines:
+            continue
+        in_force = [row for row in rows if row.applies_in(context.jurisdiction)]
+        if not in_force:
+            known = ", ".join(sorted({j for row in rows for j in row.jurisdictions}))
+            yield _info(
+                f"no {substance} dose cap for jurisdiction {context.jurisdiction} in the rule "
+                f"tables (known for {known}); the dose per session is not checked",
+                f"composition.{lines[0][0]}.ingredient",
+            )
+            continue
+        for row in in_force:
+            matched = [(i, ing) for i, ing in lines if row.ingredients.matches(ing)]
+            issue = _check_cap(cocktail, context, row, matched) if matched else None
+            if issue is not None:
+                yield issue
+
+
+def _info(message: str, path: str) -> Issue:
+    return Issue(message, path=path, severity=Severity.INFO)
+
+
+def _check_cap(
+    cocktail: Cocktail,
+    context: RuleContext,
+    row: DoseCap,
+    lines: Sequence[tuple[int, Ingredient]],
+) -> Issue | None:
+    """One dose cap against the lines it covers: a finding, an information, or nothing."""
+    unchecked = f"the {row.substance} dose per session cannot be checked"
+    volume = cocktail.administration.volume_per_session_ml if cocktail.administration else None
+    if volume is None:
+        return _info(
+            f"{unchecked}: administration.volume_per_session_ml is unknown",
+            "administration.volume_per_session_ml",
+        )
+    total = 0.0
+    parts = []
+    for i, ingredient in lines:
+        strength = cocktail.composition[i].strength
+        path = f"composition.{i}.strength"
+        if strength is None:
+            return _info(f"{unchecked}: the strength of {ingredient.name} is undisclosed", path)
+        try:
+            mg_per_ml = _mg_per_ml(strength.value, strength.unit, ingredient, cocktail)
+        except UnitConversionError as exc:
+            return _info(f"{unchecked}: {exc}", path)
+        total += mg_per_ml * volume
+        parts.append(f"{mg_per_ml:g} mg/mL")
+    where = ", ".join(row.jurisdictions) or "all jurisdictions"
+    cap = row.limit_mg(context.patient_weight_kg)
+    if cap is None:
+        return _info(
+            f"the {row.substance} cap of {row.max_mg_per_kg:g} mg/kg ({where}) needs the "
+            "patient's weight; pass patient_weight_kg to check it",
+            "administration.volume_per_session_ml",
+        )
+    limit, basis = cap
+    if not _above(total, limit):
+        return None
+    note = f"; {row.note}" if row.note else ""
+    return Issue(
+        f"{' + '.join(parts)} × {volume:g} mL per session = {total:g} mg of {row.substance}, "
+        f"above the cap of {limit:g} mg ({basis}; {where}{note}) (source: {row.source})",
+        path="administration.volume_per_session_ml",
+        value=total,
+        severity=row.severity,
+    )
+
+
+# ---------------------------------------------------------------- regulatory
+
+
+@_rule("MF160", "eu-cosmetics-annex", Severity.ERROR)
+def eu_cosmetics_annex(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """A cocktail sold as a cosmetic holds an ingredient of EU Cosmetics Regulation Annex II
+    (prohibited: an error) or Annex III (restricted: a warning)."""
+    if cocktail.regulatory_status is not RegulatoryStatus.COSMETIC:
+        return
+    for i, ingredient in _resolved(cocktail, context):
+        listing = ingredient.eu_cosmetics
+        if listing is None or listing.annex not in ("II", "III"):
+            continue
+        prohibited = listing.annex == "II"
+        yield Issue(
+            f"{ingredient.name} is in Annex {listing.annex} of Regulation (EC) No 1223/2009 "
+            f"(ref. {listing.reference}: {'prohibited' if prohibited else 'restricted'} in "
+            f"cosmetic products), yet the cocktail's regulatory status is cosmetic "
+            f"(source: {listing.source})",
+            path=f"composition.{i}.ingredient",
+            value=cocktail.composition[i].ingredient,
+            severity=Severity.ERROR if prohibited else Severity.WARNING,
+        )

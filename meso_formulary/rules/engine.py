@@ -1,0 +1,355 @@
+"""The rule engine: findings, rules, the registry that runs them, and what they may consult.
+
+A rule is a pure, documented function ``(cocktail, context) -> Iterable[Issue]``. The engine
+stamps each :class:`Issue` with the rule's code, name and default severity to make a
+:class:`Finding`, so a rule cannot report under another rule's code. Rules never refuse a
+record (that is the model's job); they say what is questionable about it and why.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from rapidfuzz import process, utils
+
+from meso_formulary.errors import InvalidInput, NotFound, Problem
+from meso_formulary.identifiers import name_key
+from meso_formulary.model import Cocktail, Indication, IndicationId, Ingredient
+
+if TYPE_CHECKING:  # tables.py imports Severity from here
+    from meso_formulary.rules.tables import RuleTables
+
+
+class Severity(StrEnum):
+    """How much a finding matters: an error blocks publication, a warning asks for a look."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for errors, 1 for warnings, 2 for information (the order findings are listed in)."""
+        return _RANK[self]
+
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+FindingValue = str | float | None
+"""The offending value as shown to people and written to JSON."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """What a rule function yields; the engine turns it into a :class:`Finding`.
+
+    ``severity`` overrides the rule's default, for rules whose severity comes from a table row.
+    """
+
+    message: str
+    path: str = ""
+    value: FindingValue = None
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One questionable thing about a cocktail: where, what, how much it matters and which rule."""
+
+    severity: Severity
+    code: str
+    rule: str
+    message: str
+    path: str = ""
+    value: FindingValue = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{where}{self.code} {self.severity}: {self.message}"
+
+    def as_problem(self) -> Problem:
+        """The finding as a :class:`~meso_formulary.errors.Problem` (file readers add file:line)."""
+        return Problem(
+            message=self.message,
+            path=self.path,
+            value=self.value,
+            severity=str(self.severity),
+            code=self.code,
+        )
+
+    def as_dict(self) -> dict[str, FindingValue]:
+        """A JSON-ready mapping (``severity`` as its string value)."""
+        return {
+            "severity": str(self.severity),
+            "code": self.code,
+            "rule": self.rule,
+            "message": self.message,
+            "path": self.path,
+            "value": self.value,
+        }
+
+
+def _path_key(path: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key that puts ``composition.2`` before ``composition.10``."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split("."))
+
+
+def finding_order(finding: Finding) -> tuple[int, tuple[tuple[int, int, str], ...], str, str]:
+    """Errors first, then warnings, then information; within each, by path, code and message."""
+    return (finding.severity.rank, _path_key(finding.path), finding.code, finding.message)
+
+
+# ---------------------------------------------------------------- what rules consult
+
+
+@dataclass(frozen=True, slots=True)
+class IngredientIndex:
+    """An ingredient dictionary keyed by id, plus every name it can be referred to by.
+
+    Build it once with :meth:`build` and reuse it: composition lines name an ingredient by
+    id, name, INCI name or synonym, compared by :func:`~meso_formulary.identifiers.name_key`.
+    """
+
+    by_id: Mapping[str, Ingredient]
+    by_key: Mapping[str, tuple[str, ...]]
+    choices: tuple[str, ...]
+    choice_ids: tuple[str, ...]
+
+    @classmethod
+    def build(cls, ingredients: Mapping[str, Ingredient] | Iterable[Ingredient]) -> IngredientIndex:
+        """Index ``ingredients`` (a mapping keyed by id, or any iterable of ingredients)."""
+        if isinstance(ingredients, Mapping):
+            items = list(ingredients.items())
+        else:
+            items = [(getattr(ing, "id", None), ing) for ing in ingredients]
+        by_id: dict[str, Ingredient] = {}
+        for key, ing in items:
+            if not isinstance(ing, Ingredient):
+                raise InvalidInput(f"the ingredient dictionary holds a {type(ing).__name__}")
+            if key != ing.id:
+                raise InvalidInput(f"ingredient {ing.id!r} is filed under the key {key!r}")
+            if ing.id in by_id:
+                raise InvalidInput(f"ingredient {ing.id!r} appears twice in the dictionary")
+            by_id[ing.id] = ing
+        keys: dict[str, list[str]] = {}
+        choices: list[str] = []
+        choice_ids: list[str] = []
+        for ing in by_id.values():
+            for name in ing.names():
+                ids = keys.setdefault(name_key(name), [])
+                if ing.id not in ids:
+                    ids.append(ing.id)
+                choices.append(name)
+                choice_ids.append(ing.id)
+        return cls(
+            by_id=MappingProxyType(by_id),
+            by_key=MappingProxyType({k: tuple(v) for k, v in keys.items()}),
+            choices=tuple(choices),
+            choice_ids=tuple(choice_ids),
+        )
+
+    def candidates(self, name: str) -> tuple[Ingredient, ...]:
+        """Every ingredient ``name`` may refer to: its id first, else all that share its key."""
+        exact = self.by_id.get(name)
+        if exact is not None:
+            return (exact,)
+        return tuple(self.by_id[i] for i in self.by_key.get(name_key(name), ()))
+
+    def resolve(self, name: str) -> Ingredient | None:
+        """The one ingredient ``name`` refers to, or ``None`` when unknown or ambiguous."""
+        found = self.candidates(name)
+        return found[0] if len(found) == 1 else None
+
+    def suggest(self, name: str, *, score_cutoff: float = 75.0) -> Ingredient | None:
+        """The closest-named ingredient for a "did you mean", if any is close enough."""
+        best = process.extractOne(
+            name, self.choices, processor=utils.default_process, score_cutoff=score_cutoff
+        )
+        return None if best is None else self.by_id[self.choice_ids[best[2]]]
+
+
+MAX_PATIENT_WEIGHT_KG = 700.0
+"""Input sanity bound, not a clinical figure: above any recorded human body weight."""
+
+_JURISDICTION_RE = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """Everything a rule may consult besides the cocktail: dictionaries, tables, the patient.
+
+    ``jurisdiction`` is an ISO 3166-1 alpha-2 code (or ``EU``) and selects jurisdiction-specific
+    rows (dose caps); ``patient_weight_kg`` enables per-kilogram dose checks.
+    """
+
+    ingredients: IngredientIndex
+    indications: Mapping[IndicationId, Indication]
+    tables: RuleTables
+    patient_weight_kg: float | None = None
+    jurisdiction: str = "US"
+
+    def __post_init__(self) -> None:
+        weight = self.patient_weight_kg
+        if weight is not None:
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                raise InvalidInput(f"patient weight must be a number of kg, got {weight!r}")
+            if not (math.isfinite(weight) and 0 < weight <= MAX_PATIENT_WEIGHT_KG):
+                raise InvalidInput(
+                    f"patient weight {weight!r} kg is not plausible "
+                    f"(above 0 and at most {MAX_PATIENT_WEIGHT_KG:g} kg)"
+                )
+            object.__setattr__(self, "patient_weight_kg", float(weight))
+        code = self.jurisdiction
+        normalised = code.strip().upper() if isinstance(code, str) else None
+        if normalised is None or not _JURISDICTION_RE.match(normalised):
+            raise InvalidInput(
+                f"jurisdiction {code!r} is not an ISO 3166-1 alpha-2 code (e.g. US, GB) or EU"
+            )
+        object.__setattr__(self, "jurisdiction", normalised)
+
+
+# ---------------------------------------------------------------- rules and the registry
+
+Check = Callable[[Cocktail, RuleContext], Iterable[Issue]]
+"""The signature of a rule function."""
+
+_CODE_RE = re.compile(r"^[A-Z]{2,4}\d{3}$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A named, documented check with a stable code (``MF104``) and a default severity."""
+
+    code: str
+    name: str
+    severity: Severity
+    check: Check = field(repr=False, compare=False)
+
+    @property
+    def doc(self) -> str:
+        """The rule's documentation (its function's docstring)."""
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+    @property
+    def summary(self) -> str:
+        """The first line of :attr:`doc`."""
+        return self.doc.split("\n", 1)[0]
+
+    def __call__(self, cocktail: Cocktail, context: RuleContext) -> Iterator[Finding]:
+        for issue in self.check(cocktail, context):
+            yield Finding(
+                severity=issue.severity or self.severity,
+                code=self.code,
+                rule=self.name,
+                message=issue.message,
+                path=issue.path,
+                value=issue.value,
+            )
+
+
+def _keys(keys: Iterable[str]) -> tuple[str, ...]:
+    """``keys`` as a tuple; a lone string is one key, not a sequence of characters."""
+    return (keys,) if isinstance(keys, str) else tuple(keys)
+
+
+class RuleRegistry:
+    """An ordered set of rules, addressable by code or name.
+
+    ``select`` and ``ignore`` return new registries, and :meth:`copy` gives an independent one,
+    so extending a registry never changes the default.
+    """
+
+    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+        self._rules: dict[str, Rule] = {}
+        for rule in rules:
+            self.add(rule)
+
+    def add(self, rule: Rule) -> Rule:
+        """Register ``rule``; codes and names must be well formed and unique, docs present."""
+        if not _CODE_RE.match(rule.code):
+            raise InvalidInput(f"rule code {rule.code!r} is not like MF104 (letters then 3 digits)")
+        if not _NAME_RE.match(rule.name):
+            raise InvalidInput(f"rule name {rule.name!r} is not a lowercase-hyphenated name")
+        if not isinstance(rule.severity, Severity):
+            raise InvalidInput(f"rule {rule.code} has no valid severity ({rule.severity!r})")
+        if not rule.doc:
+            raise InvalidInput(
+                f"rule {rule.code} needs a docstring: it is the rule's documentation"
+            )
+        for existing in self._rules.values():
+            if rule.code == existing.code or rule.name == existing.name:
+                raise InvalidInput(
+                    f"rule {rule.code} {rule.name!r} clashes with {existing.code} {existing.name!r}"
+                )
+        self._rules[rule.code] = rule
+        return rule
+
+    def rule(
+        self, code: str, name: str, severity: Severity | str = Severity.ERROR
+    ) -> Callable[[Check], Rule]:
+        """Decorator: register the decorated function as a rule (the name then holds the Rule)."""
+
+        def register(check: Check) -> Rule:
+            try:
+                level = Severity(severity)
+            except ValueError:
+                raise InvalidInput(f"rule {code} has no valid severity ({severity!r})") from None
+            return self.add(Rule(code=code, name=name, severity=level, check=check))
+
+        return register
+
+    def get(self, key: str) -> Rule:
+        """The rule with this code or name (raises :class:`NotFound`)."""
+        for rule in self._rules.values():
+            if key in (rule.code, rule.name):
+                return rule
+        known = ", ".join(self._rules) or "none"
+        raise NotFound(f"no rule {key!r}", hint=f"rule codes: {known}")
+
+    def select(self, keys: Iterable[str]) -> RuleRegistry:
+        """A registry with only the rules named by code or name in ``keys``."""
+        wanted = {self.get(key).code for key in _keys(keys)}
+        return RuleRegistry(r for r in self._rules.values() if r.code in wanted)
+
+    def ignore(self, keys: Iterable[str]) -> RuleRegistry:
+        """A registry without the rules named by code or name in ``keys``."""
+        unwanted = {self.get(key).code for key in _keys(keys)}
+        return RuleRegistry(r for r in self._rules.values() if r.code not in unwanted)
+
+    def copy(self) -> RuleRegistry:
+        """An independent registry with the same rules."""
+        return RuleRegistry(self._rules.values())
+
+    def check(self, cocktail: Cocktail, context: RuleContext) -> list[Finding]:
+        """Run every rule on ``cocktail``; findings sorted by severity, then path."""
+        findings = [finding for rule in self._rules.values() for finding in rule(cocktail, context)]
+        return sorted(findings, key=finding_order)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules.values())
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in (rule.code, rule.name) for rule in self._rules.values())
+
+    def __repr__(self) -> str:
+        return f"RuleRegistry({', '.join(self._rules)})"
+
+
+def rules_markdown(registry: RuleRegistry) -> str:
+    """A Markdown table of every rule: code, name, default severity and documentation."""
+    lines = ["| code | name | severity | what it checks |", "| --- | --- | --- | --- |"]
+    for rule in registry:
+        doc = " ".join(rule.doc.split()).replace("|", "\\|")
+        lines.append(f"| {rule.code} | `{rule.name}` | {rule.severity} | {doc} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,211 @@
+"""A course of sessions on the calendar: dated sessions, aftercare milestones, what follows.
+
+:func:`plan_course` is pure: the same protocol, aftercare and start give the same schedule.
+Nothing here is invented: a duration, a results window or a top-up date appears only when
+the protocol states the figure it rests on; otherwise the schedule says it is unknown.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from meso_formulary.errors import InvalidInput
+from meso_formulary.model import AftercareItem, AftercareKind, Protocol, Range, Record
+
+AVERAGE_MONTH_DAYS = 365.2425 / 12
+"""Days in an average Gregorian month, for the fractional part of a month count."""
+
+
+class PlannedSession(Record):
+    """One session: its number (from 1), start, and end when the protocol gives a duration."""
+
+    number: int
+    starts: datetime
+    ends: datetime | None = None
+
+
+class Milestone(Record):
+    """A moment after a session when an aftercare restriction ends."""
+
+    session: int
+    kind: AftercareKind
+    label: str
+    at: datetime
+    advice: str
+    source: str
+
+
+class DateWindow(Record):
+    """A span of dates and the protocol figure it is based on."""
+
+    earliest: date
+    latest: date
+    basis: str
+
+
+class CourseSchedule(Record):
+    """A planned course: sessions, aftercare milestones, results and top-up windows, notes."""
+
+    sessions: tuple[PlannedSession, ...]
+    milestones: tuple[Milestone, ...] = ()
+    results_expected: DateWindow | None = None
+    top_up_window: DateWindow | None = None
+    notes: tuple[str, ...] = ()
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole ``months``, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise OverflowError(f"{day.isoformat()} plus {months} months is outside years 1 to 9999")
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def add_month_span(day: date, months: float) -> date:
+    """``day`` plus ``months`` that may be fractional (``1.5``): whole months by
+    :func:`add_months`, the fraction as average-month days rounded to the nearest day."""
+    whole = math.floor(months)
+    return add_months(day, whole) + timedelta(days=round((months - whole) * AVERAGE_MONTH_DAYS))
+
+
+def _after(moment: datetime, hours: float) -> datetime:
+    """``hours`` of elapsed time after ``moment`` (through UTC when it has a time zone)."""
+    if moment.tzinfo is None:
+        return moment + timedelta(hours=hours)
+    return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(moment.tzinfo)
+
+
+def _label(item: AftercareItem) -> str:
+    if item.kind is AftercareKind.NO_MAKEUP:
+        return "makeup allowed from"
+    return f"{item.advice} until"
+
+
+def _months(span: Range) -> str:
+    return f"{span.min:g} to {span.max:g}" if span.min != span.max else f"{span.min:g}"
+
+
+def plan_course(
+    protocol: Protocol,
+    start: date,
+    *,
+    aftercare: Sequence[AftercareItem] = (),
+    session_time: time = time(9, 0),
+) -> CourseSchedule:
+    """Lay ``protocol`` out on the calendar from ``start`` (the first session's date).
+
+    Sessions fall every ``interval_days`` at ``session_time`` (local wall-clock time, so a
+    course across a daylight-saving change stays at 09:00). Each aftercare item with
+    ``hours`` gives one milestone per session, counted from the session's start. The results
+    and top-up windows count months from the last session, clamped to the month's end.
+    """
+    if not isinstance(protocol, Protocol):
+        raise InvalidInput(f"plan_course() needs a Protocol, not {type(protocol).__name__}")
+    if isinstance(start, datetime) or not isinstance(start, date):
+        raise InvalidInput(
+            f"start must be a date (the time goes in session_time), not {type(start).__name__}"
+        )
+    if not isinstance(session_time, time):
+        raise InvalidInput(f"session_time must be a time, not {type(session_time).__name__}")
+    items = tuple(aftercare)
+    for item in items:
+        if not isinstance(item, AftercareItem):
+            raise InvalidInput(f"aftercare holds a {type(item).__name__}, not an AftercareItem")
+    try:
+        return _plan(protocol, start, items, session_time)
+    except OverflowError as exc:
+        raise InvalidInput(f"the course does not fit the calendar: {exc}") from None
+
+
+def _plan(
+    protocol: Protocol, start: date, aftercare: tuple[AftercareItem, ...], session_time: time
+) -> CourseSchedule:
+    notes: list[str] = []
+    duration = None
+    if protocol.session_minutes is None:
+        notes.append("session duration unknown: the protocol gives no session_minutes")
+    else:
+        duration = timedelta(minutes=protocol.session_minutes)
+    sessions = []
+    for number in range(1, protocol.sessions + 1):
+        day = start + timedelta(days=(number - 1) * protocol.interval_days)
+        starts = datetime.combine(day, session_time)
+        ends = None if duration is None else _after(starts, duration.total_seconds() / 3600)
+        sessions.append(PlannedSession(number=number, starts=starts, ends=ends))
+
+    milestones = [
+        Milestone(
+            session=session.number,
+            kind=item.kind,
+            label=_label(item),
+            at=_after(session.starts, item.hours),
+            advice=item.advice,
+            source=item.source,
+        )
+        for session in sessions
+        for item in aftercare
+        if item.hours is not None
+    ]
+    milestones.sort(key=lambda m: (m.at, m.session))
+    if any(item.hours is None for item in aftercare):
+        notes.append("aftercare without a duration (hours) gives no milestone")
+
+    last = sessions[-1].starts.date()
+    span = protocol.results_last_months
+    results = None
+    if span is None:
+        notes.append("how long results last is unknown: the protocol gives no results_last_months")
+    else:
+        results = DateWindow(
+            earliest=add_month_span(last, span.min),
+            latest=add_month_span(last, span.max),
+            basis=f"results last {_months(span)} months after the last session "
+            f"(protocol.results_last_months; source: {protocol.source})",
+        )
+
+    top_up = None
+    if protocol.top_up_interval_months is not None:
+        due = add_months(last, protocol.top_up_interval_months)
+        top_up = DateWindow(
+            earliest=due,
+            latest=due,
+            basis=f"a top-up {protocol.top_up_interval_months} months after the last session "
+            f"(protocol.top_up_interval_months; source: {protocol.source})",
+        )
+    elif results is not None and span is not None:
+        top_up = results.model_copy(
+            update={
+                "basis": f"when results wear off, {_months(span)} months after the last session "
+                "(protocol.results_last_months: the protocol gives no top_up_interval_months; "
+                f"source: {protocol.source})"
+            }
+        )
+    else:
+        notes.append(
+            "no top-up date: the protocol gives neither top_up_interval_months "
+            "nor results_last_months"
+        )
+
+    return CourseSchedule(
+        sessions=tuple(sessions),
+        milestones=tuple(milestones),
+        results_expected=results,
+        top_up_window=top_up,
+        notes=tuple(notes),
+    )
+
+
+__all__ = [
+    "CourseSchedule",
+    "DateWindow",
+    "Milestone",
+    "PlannedSession",
+    "add_month_span",
+    "add_months",
+    "plan_course",
+]

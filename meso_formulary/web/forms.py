@@ -1,0 +1,117 @@
+"""The search form: query-string arguments in, a :class:`SearchRequest` out.
+
+The page and its JSON twin read the same arguments, so a link copied from the page answers
+the same search as JSON::
+
+    q               the concern, in lay words ("hair loss")
+    exclude         named ingredients the client cannot have (repeat it, or separate by commas)
+    exclude_class   ingredient classes to leave out (the page offers "anaesthetic")
+    exclude_origin  ingredient origins to leave out (fish, bovine, porcine, avian, human)
+    area            a treatment area
+    limit, offset   paging
+
+Nothing is checked here: :meth:`SearchRequest.parse` checks everything, so the CLI, the page
+and the JSON API refuse the same things with the same messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlencode
+
+from meso_formulary.catalogue.search import SearchRequest
+from meso_formulary.model import IngredientClass, Origin
+
+EXCLUDABLE_CLASSES: Mapping[str, str] = {
+    IngredientClass.ANAESTHETIC.value: "Anaesthetics (lidocaine, procaine…)",
+}
+"""Ingredient classes the page offers as tick boxes: value -> label."""
+
+EXCLUDABLE_ORIGINS: Mapping[str, str] = {
+    Origin.FISH.value: "Fish-derived",
+    Origin.BOVINE.value: "Bovine (beef)",
+    Origin.PORCINE.value: "Porcine (pork)",
+    Origin.AVIAN.value: "Avian (poultry, egg)",
+    Origin.HUMAN.value: "Human-derived",
+}
+"""Ingredient origins the page offers as tick boxes: value -> label."""
+
+
+class QueryArgs(Protocol):
+    """What the form needs of Datasette's ``request.args`` (a ``MultiParams``)."""
+
+    def get(self, name: str, default: str | None = None) -> str | None: ...
+
+    def getlist(self, name: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """The form as submitted, kept as typed so that the page can show it again."""
+
+    q: str = ""
+    exclude: str = ""
+    exclude_classes: tuple[str, ...] = ()
+    exclude_origins: tuple[str, ...] = ()
+    area: str = ""
+    limit: str = ""
+    offset: str = ""
+
+    @property
+    def submitted(self) -> bool:
+        """False on the first, empty visit: the page then shows the form and no results."""
+        return any(
+            (self.q, self.exclude, self.exclude_classes, self.exclude_origins, self.area)
+        )
+
+    def to_request(self) -> SearchRequest:
+        """The search to run; raises :class:`~meso_formulary.errors.SearchError` if invalid."""
+        values: dict[str, object] = {
+            "text": self.q or None,
+            "exclude": tuple(
+                item for item in (part.strip() for part in self.exclude.split(",")) if item
+            ),
+            "exclude_classes": self.exclude_classes,
+            "exclude_origins": self.exclude_origins,
+            "area": self.area or None,
+        }
+        if self.limit:
+            values["limit"] = self.limit
+        if self.offset:
+            values["offset"] = self.offset
+        return SearchRequest.parse(values)
+
+
+def read_form(args: QueryArgs) -> SearchForm:
+    """The form in ``args`` (repeated ``exclude`` arguments are joined with commas)."""
+    return SearchForm(
+        q=args.get("q") or "",
+        exclude=", ".join(value.strip() for value in args.getlist("exclude") if value.strip()),
+        exclude_classes=_distinct(args.getlist("exclude_class")),
+        exclude_origins=_distinct(args.getlist("exclude_origin")),
+        area=args.get("area") or "",
+        limit=args.get("limit") or "",
+        offset=args.get("offset") or "",
+    )
+
+
+def query_string(form: SearchForm, request: SearchRequest, offset: int) -> str:
+    """The query string of ``form``'s search at another ``offset`` (for paging links)."""
+    pairs: list[tuple[str, str | int]] = [("q", form.q)]
+    if form.exclude:
+        pairs.append(("exclude", form.exclude))
+    pairs += [("exclude_class", value) for value in form.exclude_classes]
+    pairs += [("exclude_origin", value) for value in form.exclude_origins]
+    if form.area:
+        pairs.append(("area", form.area))
+    if form.limit:
+        pairs.append(("limit", request.limit))
+    if offset:
+        pairs.append(("offset", offset))
+    return urlencode(pairs)
+
+
+def _distinct(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value for value in values if value))
