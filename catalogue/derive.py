@@ -42,39 +42,36 @@ class Deriver:
     def __init__(self, dictionary: Dictionary, indications: Mapping[str, Indication]) -> None:
         self._dictionary = dictionary
         self._indication_terms = {key: indication_terms(i) for key, i in indications.items()}
-        self._ingredient_terms: dict[str, str] = {}
+        self._ingredients: dict[str, tuple[str, bool]] = {}
         self._factors: dict[tuple[str, Unit, float | None], float | None] = {}
         self._supplier_terms: dict[str, str] = {}
 
     def derive(self, cocktail: Cocktail, supplier_name: str) -> Derived:
         """Derived columns of ``cocktail``, whose composition holds ingredient ids."""
+        cocktail_id = cocktail.id
+        vial = cocktail.vial_volume_ml
+        factors = self._factors
         rows: list[CompositionRow] = []
         terms = [self._supplier_term(supplier_name)]
         actives: set[str] = set()
         for position, line in enumerate(cocktail.composition):
             ingredient_id = line.ingredient
+            ingredient_terms, active = self._about(ingredient_id)
+            terms.append(ingredient_terms)
+            if active:
+                actives.add(ingredient_id)
             strength = line.strength
             if strength is None:
-                rows.append((cocktail.id, position, ingredient_id, None, None, None))
-            else:
-                factor = self._factor(ingredient_id, strength.unit, cocktail.vial_volume_ml)
-                mg_per_ml = None if factor is None else strength.value * factor
-                if mg_per_ml is not None and not (math.isfinite(mg_per_ml) and mg_per_ml > 0):
-                    mg_per_ml = None
-                rows.append(
-                    (
-                        cocktail.id,
-                        position,
-                        ingredient_id,
-                        strength.value,
-                        strength.unit.value,
-                        mg_per_ml,
-                    )
-                )
-            if ingredient_id not in actives and self._dictionary.is_active(ingredient_id):
-                actives.add(ingredient_id)
-            terms.append(self._terms_of(ingredient_id))
-        terms.extend(self._indication_terms[i.value] for i in cocktail.indications)
+                rows.append((cocktail_id, position, ingredient_id, None, None, None))
+                continue
+            unit = strength.unit
+            key = (ingredient_id, unit, vial if unit is Unit.MG_PER_VIAL else None)
+            factor = factors[key] if key in factors else self._factor(key)
+            mg_per_ml = None if factor is None else strength.value * factor
+            if mg_per_ml is not None and not 0.0 < mg_per_ml < math.inf:
+                mg_per_ml = None
+            rows.append((cocktail_id, position, ingredient_id, strength.value, unit, mg_per_ml))
+        terms.extend(self._indication_terms[i] for i in cocktail.indications)
         return Derived(rows, len(actives), " ".join(dict.fromkeys(t for t in terms if t)))
 
     def _supplier_term(self, name: str) -> str:
@@ -83,26 +80,26 @@ class Deriver:
             term = self._supplier_terms[name] = clean_text(name)
         return term
 
-    def _terms_of(self, ingredient_id: str) -> str:
-        terms = self._ingredient_terms.get(ingredient_id)
-        if terms is None:
+    def _about(self, ingredient_id: str) -> tuple[str, bool]:
+        """An ingredient's full-text terms and whether it counts as an active."""
+        about = self._ingredients.get(ingredient_id)
+        if about is None:
             ingredient = self._dictionary.ingredients[ingredient_id]
-            terms = self._ingredient_terms[ingredient_id] = ingredient_terms(ingredient)
-        return terms
+            about = (ingredient_terms(ingredient), self._dictionary.is_active(ingredient_id))
+            self._ingredients[ingredient_id] = about
+        return about
 
-    def _factor(self, ingredient_id: str, unit: Unit, vial_volume_ml: float | None) -> float | None:
-        key = (ingredient_id, unit, vial_volume_ml if unit is Unit.MG_PER_VIAL else None)
-        if key in self._factors:
-            return self._factors[key]
-        ingredient = self._dictionary.ingredients[ingredient_id]
+    def _factor(self, key: tuple[str, Unit, float | None]) -> float | None:
+        """The mg/mL factor of ``(ingredient id, unit, vial volume)``, or ``None``."""
+        ingredient = self._dictionary.ingredients[key[0]]
         try:
             factor: float | None = convert(
                 1.0,
-                unit,
+                key[1],
                 Unit.MG_PER_ML,
                 molecular_weight=ingredient.molecular_weight,
                 mg_per_iu=ingredient.mg_per_iu,
-                vial_volume_ml=vial_volume_ml,
+                vial_volume_ml=key[2],
             )
         except UnitConversionError:
             factor = None

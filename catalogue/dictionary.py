@@ -94,18 +94,42 @@ def synonym_rows(indication: Indication) -> list[tuple[str, str, str]]:
     return list(rows.values())
 
 
-class Dictionary:
-    """The ingredients one import may refer to, by id and by name key (see module doc)."""
+NameIndex = Mapping[str, list[str]]
+"""Name key -> the ids of the ingredients known by it."""
 
-    def __init__(self, reference: Iterable[Ingredient], own: Iterable[Ingredient] = ()) -> None:
+
+def name_index(ingredients: Iterable[Ingredient]) -> NameIndex:
+    """Every name key of ``ingredients`` and the ids it names (see :func:`name_rows`)."""
+    index: dict[str, list[str]] = {}
+    for ingredient in ingredients:
+        for key, ingredient_id, _name in name_rows(ingredient):
+            ids = index.setdefault(key, [])
+            if ingredient_id not in ids:
+                ids.append(ingredient_id)
+    return index
+
+
+class Dictionary:
+    """The ingredients one import may refer to, by id and by name key (see module doc).
+
+    ``reference_index`` is :func:`name_index` of ``reference``, for callers that build many
+    dictionaries over one reference (it is the costly part). The own ingredients must not
+    redefine reference ids with other facts (the importer refuses that before).
+    """
+
+    def __init__(
+        self,
+        reference: Iterable[Ingredient],
+        own: Iterable[Ingredient] = (),
+        *,
+        reference_index: NameIndex | None = None,
+    ) -> None:
         own = tuple(own)
-        own_ids = {i.id for i in own}
         self.ingredients: dict[str, Ingredient] = {i.id: i for i in reference}
+        if reference_index is None:
+            reference_index = name_index(self.ingredients.values())
         self.ingredients.update((i.id, i) for i in own)
-        self._tiers = (
-            _by_key(own),
-            _by_key(i for i in self.ingredients.values() if i.id not in own_ids),
-        )
+        self._tiers = (name_index(own), reference_index)
         self._cache: dict[str, str | Ambiguous | None] = {}
 
     def resolve(self, text: str) -> str | Ambiguous | None:
@@ -169,12 +193,3 @@ class Dictionary:
         """True unless the ingredient is an excipient (counted in ``n_actives``)."""
         return self.ingredients[ingredient_id].ingredient_class is not IngredientClass.EXCIPIENT
 
-
-def _by_key(ingredients: Iterable[Ingredient]) -> Mapping[str, list[str]]:
-    index: dict[str, list[str]] = {}
-    for ingredient in ingredients:
-        for key, ingredient_id, _name in name_rows(ingredient):
-            ids = index.setdefault(key, [])
-            if ingredient_id not in ids:
-                ids.append(ingredient_id)
-    return index

@@ -40,6 +40,7 @@ from .dictionary import (
     Ambiguous,
     Dictionary,
     ReferenceData,
+    name_index,
     name_rows,
     synonym_rows,
 )
@@ -381,6 +382,7 @@ class ImportSession:
         self._where = where
         self._reference = reference
         self._reference_by_id = {i.id: i for i in reference.ingredients}
+        self._reference_index = name_index(reference.ingredients)
         self._indications: dict[str, Indication] = {i.id.value: i for i in reference.indications}
         self.bulk = conn.execute("SELECT 1 FROM cocktails LIMIT 1").fetchone() is None
         if self.bulk:
@@ -434,14 +436,18 @@ class ImportSession:
 
         owners = _owners(conn, (i.id for i in document.ingredients))
         own = own_ingredients(document, self._reference_by_id, owners, problems)
-        dictionary = Dictionary(self._reference.ingredients, own)
+        dictionary = Dictionary(
+            self._reference.ingredients, own, reference_index=self._reference_index
+        )
         checker = _Checker(document, dictionary, problems)
         deriver = Deriver(dictionary, self._indications)
         now = utc_now()
 
         writing = not problems.items and not same_version
         if writing:
-            self._write_header(document, own, signed_by=signed_by, verified=verified, now=now)
+            self._write_header(
+                document, own, owners, signed_by=signed_by, verified=verified, now=now
+            )
         current = {
             row[0]: (row[1], row[2])
             for row in conn.execute(
@@ -551,6 +557,7 @@ class ImportSession:
         self,
         document: CatalogueFile,
         own: Sequence[Ingredient],
+        owners: Mapping[str, str | None],
         *,
         signed_by: str | None,
         verified: bool,
@@ -574,7 +581,7 @@ class ImportSession:
             ),
         )
         for ingredient in own:
-            _upsert_ingredient(conn, ingredient, supplier.id)
+            _upsert_ingredient(conn, ingredient, supplier.id, existed=ingredient.id in owners)
 
     def _queue(
         self,
@@ -641,7 +648,7 @@ class ImportSession:
 
 
 def _upsert_ingredient(
-    conn: sqlite3.Connection, ingredient: Ingredient, supplier: str | None
+    conn: sqlite3.Connection, ingredient: Ingredient, supplier: str | None, *, existed: bool
 ) -> None:
     conn.execute(
         "INSERT INTO ingredients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
@@ -662,7 +669,8 @@ def _upsert_ingredient(
             canonical_json(ingredient),
         ),
     )
-    conn.execute("DELETE FROM ingredient_names WHERE ingredient_id = ?", (ingredient.id,))
+    if existed:
+        conn.execute("DELETE FROM ingredient_names WHERE ingredient_id = ?", (ingredient.id,))
     conn.executemany("INSERT INTO ingredient_names VALUES (?, ?, ?)", name_rows(ingredient))
 
 
@@ -689,7 +697,7 @@ def sync_reference(conn: sqlite3.Connection, reference: ReferenceData) -> bool:
                 f"supplier {owner[0]!r} also defines; re-import that supplier's catalogue with "
                 "another id for it first"
             )
-        _upsert_ingredient(conn, ingredient, None)
+        _upsert_ingredient(conn, ingredient, None, existed=True)
     for indication in reference.indications:
         conn.execute(
             "INSERT INTO indications VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "

@@ -210,10 +210,14 @@ TABLES: Final[tuple[str, ...]] = (
 ) STRICT, WITHOUT ROWID""",
 )
 
-SECONDARY_INDEXES: Final[dict[str, str]] = {
+DICTIONARY_INDEXES: Final[dict[str, str]] = {
     "idx_ingredients_supplier": "ingredients(supplier_id)",
     "idx_ingredient_names_ingredient": "ingredient_names(ingredient_id, key)",
     "idx_indication_synonyms_indication": "indication_synonyms(indication_id, key)",
+}
+"""Indexes of the (small) dictionary tables: always present."""
+
+SECONDARY_INDEXES: Final[dict[str, str]] = {
     "idx_cocktails_supplier": "cocktails(supplier_id, id)",
     "idx_composition_ingredient": "composition(ingredient_id, cocktail_id)",
     "idx_cocktail_indications_indication": "cocktail_indications(indication_id, cocktail_id)",
@@ -223,8 +227,9 @@ SECONDARY_INDEXES: Final[dict[str, str]] = {
         "catalogue_version_cocktails(cocktail_id, version_no)"
     ),
 }
-"""Indexes beyond the primary keys: dropped before a bulk load into an empty file and
-created afterwards (building an index once is cheaper than maintaining it row by row)."""
+"""Indexes of the cocktail tables beyond their primary keys: dropped before a bulk load
+into an empty catalogue and created afterwards (building an index once is cheaper than
+maintaining it row by row)."""
 
 FTS_TABLE: Final = """CREATE VIRTUAL TABLE cocktails_fts USING fts5(
     name, description, search_terms,
@@ -310,6 +315,8 @@ def _initial(db: Database) -> None:
     conn = db.conn
     for statement in TABLES:
         conn.execute(statement)
+    for name, target in DICTIONARY_INDEXES.items():
+        conn.execute(f"CREATE INDEX {name} ON {target}")
     create_secondary_indexes(conn)
     conn.execute(FTS_TABLE)
     create_fts_triggers(conn)

@@ -33,7 +33,7 @@ import threading
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -45,13 +45,16 @@ from pydantic import (
     ValidationError,
 )
 
-from meso_formulary.errors import SearchError
+from meso_formulary.errors import CatalogueError, SearchError
 from meso_formulary.identifiers import clean_text
 from meso_formulary.model import Area, IndicationId, IngredientClass, Origin, Technique
 from meso_formulary.types import Slug
 
 from .fts import fts_query, words
 from .terms import ConcernMatch, Lexicon, parse_class, parse_origins, word_key
+
+if TYPE_CHECKING:
+    from .store import Catalogue
 
 MAX_TEXT = 500
 """Longest search text accepted (characters)."""
@@ -134,6 +137,9 @@ class SearchRequest(BaseModel):
     max_actives: Annotated[int, Field(ge=0, le=250)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 20
     offset: Annotated[int, Field(ge=0, le=100_000)] = 0
+    facets: bool = True
+    """Count matches per indication, supplier and ingredient class. Counting visits every
+    match, so callers that do not show facets (the CLI's table) save time by turning it off."""
 
     @classmethod
     def parse(cls, values: Mapping[str, Any]) -> SearchRequest:
@@ -178,25 +184,19 @@ class SearchResults(BaseModel):
     did_you_mean: list[str]
 
 
-# ---------------------------------------------------------------- the catalogue seam
+# ---------------------------------------------------------------- the catalogue's lexicon
 
-
-class _Connected(Protocol):
-    @property
-    def conn(self) -> sqlite3.Connection: ...
-
-
-_lexicons: weakref.WeakKeyDictionary[_Connected, tuple[tuple[int, int], Lexicon]] = (
+_lexicons: weakref.WeakKeyDictionary[Catalogue, tuple[tuple[int, int], Lexicon]] = (
     weakref.WeakKeyDictionary()
 )
 _lexicons_lock = threading.Lock()
 
 
-def lexicon(catalogue: _Connected) -> Lexicon:
-    """The catalogue's :class:`Lexicon`, rebuilt only when the catalogue has changed.
+def lexicon(catalogue: Catalogue) -> Lexicon:
+    """The catalogue's :class:`~.terms.Lexicon`, rebuilt only when the catalogue has changed.
 
-    ``PRAGMA data_version`` changes when another connection commits; ``total_changes`` when
-    this one writes. Together they tell whether the cached lexicon is still current.
+    ``PRAGMA data_version`` changes when another connection commits, ``total_changes`` when
+    this one writes: together they tell whether the cached lexicon is still current.
     """
     conn = catalogue.conn
     stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
@@ -210,38 +210,59 @@ def lexicon(catalogue: _Connected) -> Lexicon:
     return built
 
 
-# ---------------------------------------------------------------- query building
+# ---------------------------------------------------------------- planning
 
 
-@dataclass
-class _Sql:
-    """SQL fragments and their parameters, assembled in order."""
+@dataclass(frozen=True)
+class _LinkSet:
+    """The cocktails that have one of ``values`` in a link table's ``column``."""
 
-    parts: list[str] = field(default_factory=list)
-    params: list[object] = field(default_factory=list)
+    table: str
+    column: str
+    values: tuple[str, ...]
 
-    def add(self, sql: str, *params: object) -> None:
-        self.parts.append(sql)
-        self.params.extend(params)
+    def ids_sql(self) -> str:
+        return f"SELECT DISTINCT {self._id} AS id FROM {self.table} WHERE {self._where}"
+
+    def exists_sql(self) -> str:
+        return f"EXISTS (SELECT 1 FROM {self.table} WHERE {self._where} AND {self._id} = c.id)"
+
+    def estimate_sql(self) -> str:
+        return (
+            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {self._where} "
+            f"LIMIT {ESTIMATE_CAP})"
+        )
+
+    @property
+    def _id(self) -> str:
+        return "id" if self.table == "cocktails" else "cocktail_id"
+
+    @property
+    def _where(self) -> str:
+        return f"{self.column} IN ({_marks(self.values)})"
 
 
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" * len(values))
+ESTIMATE_CAP = 20_000
+"""Rows counted at most when estimating which filter matches fewest cocktails."""
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """A request resolved against the catalogue: everything the SQL needs."""
+    """A request resolved against the catalogue: what the SQL needs, and the reasons."""
 
-    concern_sets: tuple[tuple[str, ...], ...]
-    """Per concern term, the indication ids it names (a cocktail needs one of any term)."""
+    concerns: tuple[ConcernMatch, ...]
+    concern_terms: tuple[tuple[str, ...], ...]
+    """Per concern term typed, the indication ids it names."""
+    free_text: str
     fts: str | None
-    include_sets: tuple[tuple[str, ...], ...]
-    exclude_ids: tuple[str, ...]
+    required: tuple[_LinkSet, ...]
+    """Sets every match belongs to (concerns, each include, area, technique, supplier)."""
+    excluded: tuple[str, ...]
+    """Ingredient ids no match contains (exclude, exclude_classes, exclude_origins)."""
 
 
-def _plan(request: SearchRequest, lex: Lexicon) -> tuple[_Plan, list[ConcernMatch], str]:
-    concerns: list[ConcernMatch] = []
+def _plan(request: SearchRequest, lex: Lexicon) -> _Plan:
+    concerns: tuple[ConcernMatch, ...] = ()
     free_text = ""
     if request.text is not None and clean_text(request.text):
         if not words(request.text):
@@ -250,91 +271,105 @@ def _plan(request: SearchRequest, lex: Lexicon) -> tuple[_Plan, list[ConcernMatc
                 hint="type a concern (hair loss), an ingredient or a word",
             )
         scan = lex.concerns(request.text)
-        concerns = list(scan.concerns)
+        concerns = scan.concerns
+        # Only stop words typed ("the"): search for them rather than for nothing.
         free = scan.remainder or (() if concerns else tuple(words(request.text)))
         free_text = " ".join(free)
 
-    concern_sets: dict[str, dict[str, None]] = {}
+    terms: dict[str, dict[str, None]] = {}
     for match in concerns:
-        concern_sets.setdefault(match.term, {})[match.indication_id.value] = None
-    include_sets = tuple(lex.resolve_ingredient(name).ids for name in request.include)
-    exclude_ids = tuple(
-        dict.fromkeys(i for name in request.exclude for i in lex.resolve_ingredient(name).ids)
-    )
-    plan = _Plan(
-        concern_sets=tuple(tuple(s) for s in concern_sets.values()),
+        terms.setdefault(match.term, {})[match.indication_id.value] = None
+    concern_terms = tuple(tuple(ids) for ids in terms.values())
+
+    required: list[_LinkSet] = []
+    if concern_terms:
+        all_ids = tuple(dict.fromkeys(i for ids in concern_terms for i in ids))
+        required.append(_LinkSet("cocktail_indications", "indication_id", all_ids))
+    for name in request.include:
+        required.append(_LinkSet("composition", "ingredient_id", lex.resolve_ingredient(name).ids))
+    if request.area is not None:
+        required.append(_LinkSet("cocktail_areas", "area", (request.area.value,)))
+    if request.technique is not None:
+        required.append(_LinkSet("cocktail_techniques", "technique", (request.technique.value,)))
+    if request.supplier is not None:
+        required.append(_LinkSet("cocktails", "supplier_id", (request.supplier,)))
+
+    excluded = [i for name in request.exclude for i in lex.resolve_ingredient(name).ids]
+    excluded += lex.ingredients_of(request.exclude_classes, request.exclude_origins)
+    return _Plan(
+        concerns=concerns,
+        concern_terms=concern_terms,
+        free_text=free_text,
         fts=fts_query(free_text) if free_text else None,
-        include_sets=include_sets,
-        exclude_ids=exclude_ids,
+        required=tuple(required),
+        excluded=tuple(dict.fromkeys(excluded)),
     )
-    return plan, concerns, free_text
 
 
-def _matches_sql(request: SearchRequest, plan: _Plan) -> _Sql:
-    """``SELECT id, name, supplier_id, indications, n_actives, score`` of every match."""
+# ---------------------------------------------------------------- SQL
+
+
+@dataclass
+class _Sql:
+    """SQL text and its parameters, built in step so that neither can drift from the other."""
+
+    text: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+
+    def add(self, sql: str, *params: object) -> None:
+        self.text.append(sql)
+        self.params.extend(params)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+_COLUMNS = "c.id, c.name, c.supplier_id, c.indications, c.n_actives"
+
+
+def _matches_sql(conn: sqlite3.Connection, request: SearchRequest, plan: _Plan) -> _Sql:
+    """``SELECT id, name, supplier_id, indications, n_actives, score`` of every match.
+
+    The cheapest set drives the query: the full-text matches when there is text, else the
+    required set that an index count says is smallest. Each cocktail it yields is then
+    checked against the other sets and the exclusions by index seeks (``EXISTS``), which
+    costs in proportion to the driving set, not to how common an excluded ingredient is.
+    """
     score_sql, score_params = _concern_score(plan)
     sql = _Sql()
+    others = list(plan.required)
     if plan.fts is not None:
         weights = ", ".join(repr(w) for w in BM25_WEIGHTS)
-        # bm25 is negative, better is lower; -rank / (1 - rank) maps it onto [0, 1).
+        # bm25 is negative, lower is better; -rank / (1 - rank) maps it onto [0, 1).
         sql.add(
-            "SELECT c.id, c.name, c.supplier_id, c.indications, c.n_actives, "
-            f"{score_sql} + (-f.rank / (1.0 - f.rank)) AS score "
+            f"SELECT {_COLUMNS}, {score_sql} + (-f.rank / (1.0 - f.rank)) AS score "
             f"FROM (SELECT rowid AS pk, bm25(cocktails_fts, {weights}) AS rank "
             "FROM cocktails_fts WHERE cocktails_fts MATCH ?) AS f "
-            "JOIN cocktails AS c ON c.pk = f.pk WHERE 1",
+            "CROSS JOIN cocktails AS c ON c.pk = f.pk WHERE 1",
             *score_params,
             plan.fts,
         )
-    else:
+    elif others:
+        driver = min(others, key=lambda s: conn.execute(s.estimate_sql(), s.values).fetchone()[0])
+        others.remove(driver)
         sql.add(
-            "SELECT c.id, c.name, c.supplier_id, c.indications, c.n_actives, "
-            f"{score_sql} AS score FROM cocktails AS c WHERE 1",
+            f"SELECT {_COLUMNS}, {score_sql} AS score FROM ({driver.ids_sql()}) AS d "
+            "CROSS JOIN cocktails AS c ON c.id = d.id WHERE 1",
             *score_params,
+            *driver.values,
         )
-    if plan.concern_sets:
-        all_ids = tuple(dict.fromkeys(i for ids in plan.concern_sets for i in ids))
-        sql.add(
-            " AND c.id IN (SELECT cocktail_id FROM cocktail_indications "
-            f"WHERE indication_id IN ({_marks(all_ids)}))",
-            *all_ids,
-        )
-    for ids in plan.include_sets:
-        sql.add(
-            " AND c.id IN (SELECT cocktail_id FROM composition "
-            f"WHERE ingredient_id IN ({_marks(ids)}))",
-            *ids,
-        )
-    if request.area is not None:
-        sql.add(
-            " AND c.id IN (SELECT cocktail_id FROM cocktail_areas WHERE area = ?)",
-            request.area.value,
-        )
-    if request.technique is not None:
-        sql.add(
-            " AND c.id IN (SELECT cocktail_id FROM cocktail_techniques WHERE technique = ?)",
-            request.technique.value,
-        )
-    if request.supplier is not None:
-        sql.add(" AND c.supplier_id = ?", request.supplier)
+    else:
+        sql.add(f"SELECT {_COLUMNS}, {score_sql} AS score FROM cocktails AS c WHERE 1")
+    for link in others:
+        sql.add(" AND " + link.exists_sql(), *link.values)
     if request.max_actives is not None:
         sql.add(" AND c.n_actives <= ?", request.max_actives)
-    if plan.exclude_ids:
+    if plan.excluded:
         sql.add(
-            " AND c.id NOT IN (SELECT cocktail_id FROM composition "
-            f"WHERE ingredient_id IN ({_marks(plan.exclude_ids)}))",
-            *plan.exclude_ids,
+            " AND NOT " + _LinkSet("composition", "ingredient_id", plan.excluded).exists_sql(),
+            *plan.excluded,
         )
-    for column, values in (
-        ("ingredient_class", [c.value for c in request.exclude_classes]),
-        ("origin", [o.value for o in request.exclude_origins]),
-    ):
-        if values:
-            sql.add(
-                " AND c.id NOT IN (SELECT cocktail_id FROM composition WHERE ingredient_id IN "
-                f"(SELECT id FROM ingredients WHERE {column} IN ({_marks(values)})))",
-                *values,
-            )
     return sql
 
 
@@ -343,14 +378,13 @@ def _concern_score(plan: _Plan) -> tuple[str, list[object]]:
 
     With one term every match answers it (the filter says so), so the score is 1.
     """
-    if len(plan.concern_sets) <= 1:
-        return str(len(plan.concern_sets)), []
+    if len(plan.concern_terms) <= 1:
+        return str(len(plan.concern_terms)), []
     sql = " + ".join(
-        "EXISTS (SELECT 1 FROM cocktail_indications AS ci WHERE ci.cocktail_id = c.id "
-        f"AND ci.indication_id IN ({_marks(ids)}))"
-        for ids in plan.concern_sets
+        _LinkSet("cocktail_indications", "indication_id", ids).exists_sql()
+        for ids in plan.concern_terms
     )
-    return sql, [i for ids in plan.concern_sets for i in ids]
+    return sql, [i for ids in plan.concern_terms for i in ids]
 
 
 _FACETS_SQL = """
@@ -365,7 +399,9 @@ UNION ALL SELECT 'ingredient_class', i.ingredient_class, NULL, NULL, NULL,
     JOIN ingredients AS i ON i.id = x.ingredient_id
     GROUP BY i.ingredient_class
 """
-"""Every match counted once per facet value (the ``kind, key, ..., n`` rows of :func:`_run`)."""
+"""The total and every facet value's count, over all matches."""
+
+_TOTAL_SQL = "\nUNION ALL SELECT 'total', NULL, NULL, NULL, NULL, count(*), NULL FROM m\n"
 
 
 @dataclass(frozen=True)
@@ -381,91 +417,80 @@ class _Row:
 def _run(
     conn: sqlite3.Connection, request: SearchRequest, plan: _Plan
 ) -> tuple[list[_Row], int, dict[str, dict[str, int]]]:
-    """The page of matches, their number, and the facet counts: one statement, one pass."""
-    matches = _matches_sql(request, plan)
+    """The page, the number of matches and the facet counts, in one statement.
+
+    The matches are computed once (``MATERIALIZED``), then paged, counted and faceted.
+    """
+    matches = _matches_sql(conn, request, plan)
     statement = (
-        "WITH m AS MATERIALIZED (" + "".join(matches.parts) + ") "
-        "SELECT * FROM (SELECT 'hit' AS kind, id, name, supplier_id, indications, n_actives, "
-        "score FROM m ORDER BY score DESC, name, id LIMIT ? OFFSET ?)" + _FACETS_SQL
+        "WITH m AS MATERIALIZED (" + "".join(matches.text) + ") "
+        "SELECT * FROM (SELECT 'hit', id, name, supplier_id, indications, n_actives, score "
+        "FROM m ORDER BY score DESC, name, id LIMIT ? OFFSET ?)"
+        + (_FACETS_SQL if request.facets else _TOTAL_SQL)
     )
-    params = [*matches.params, request.limit, request.offset]
     rows: list[_Row] = []
     total = 0
-    facets: dict[str, dict[str, int]] = {"indication": {}, "supplier": {}, "ingredient_class": {}}
+    facets: dict[str, dict[str, int]] = (
+        {"indication": {}, "supplier": {}, "ingredient_class": {}} if request.facets else {}
+    )
+    params = [*matches.params, request.limit, request.offset]
     for kind, key, name, supplier, indications, n, score in conn.execute(statement, params):
         if kind == "hit":
-            rows.append(
-                _Row(
-                    key,
-                    name,
-                    supplier,
-                    tuple(IndicationId(i) for i in json.loads(indications)),
-                    n,
-                    score,
-                )
-            )
+            inds = tuple(IndicationId(i) for i in json.loads(indications))
+            rows.append(_Row(key, name, supplier, inds, n, score))
         elif kind == "total":
             total = n
         else:
             facets[kind][key] = n
+    # A compound SELECT does not promise to keep the page's order: sort it again.
     rows.sort(key=lambda r: (-r.score, r.name, r.id))
     for kind, counts in facets.items():
         facets[kind] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return rows, total, facets
 
 
-# ---------------------------------------------------------------- reasons
+# ---------------------------------------------------------------- hits and reasons
 
 
-def _actives(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    """The first :data:`KEY_ACTIVES` non-excipient ingredient names of each cocktail."""
-    found: dict[str, list[str]] = {i: [] for i in ids}
+@dataclass
+class _Contents:
+    """What a hit's composition says: its first actives, and ingredients of unknown origin."""
+
+    actives: list[str] = field(default_factory=list)
+    unstated_origin: list[str] = field(default_factory=list)
+
+
+def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, _Contents]:
+    found = {i: _Contents() for i in ids}
     if not ids:
         return found
     rows = conn.execute(
-        "SELECT x.cocktail_id, i.name FROM composition AS x JOIN ingredients AS i "
-        f"ON i.id = x.ingredient_id WHERE x.cocktail_id IN ({_marks(ids)}) "
-        "AND i.ingredient_class != 'excipient' ORDER BY x.cocktail_id, x.position",
+        "SELECT x.cocktail_id, i.name, i.ingredient_class, i.origin FROM composition AS x "
+        f"JOIN ingredients AS i ON i.id = x.ingredient_id WHERE x.cocktail_id IN ({_marks(ids)}) "
+        "ORDER BY x.cocktail_id, x.position",
         list(ids),
     )
-    for cocktail_id, name in rows:
-        names = found[cocktail_id]
-        if len(names) < KEY_ACTIVES and name not in names:
-            names.append(name)
+    for cocktail_id, name, ingredient_class, origin in rows:
+        contents = found[cocktail_id]
+        active = ingredient_class != IngredientClass.EXCIPIENT.value
+        if active and len(contents.actives) < KEY_ACTIVES and name not in contents.actives:
+            contents.actives.append(name)
+        if origin is None and name not in contents.unstated_origin:
+            contents.unstated_origin.append(name)
     return found
 
 
-def _unstated_origins(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    """Per cocktail, the ingredients whose origin the dictionary does not state."""
-    found: dict[str, list[str]] = {}
-    rows = conn.execute(
-        "SELECT DISTINCT x.cocktail_id, i.name FROM composition AS x JOIN ingredients AS i "
-        f"ON i.id = x.ingredient_id WHERE x.cocktail_id IN ({_marks(ids)}) AND i.origin IS NULL "
-        "ORDER BY x.cocktail_id, i.name",
-        list(ids),
-    )
-    for cocktail_id, name in rows:
-        found.setdefault(cocktail_id, []).append(name)
-    return found
-
-
-def _why(
-    row: _Row,
-    request: SearchRequest,
-    concerns: Sequence[ConcernMatch],
-    free_text: str,
-    unstated: Sequence[str],
-) -> tuple[str, ...]:
+def _why(row: _Row, request: SearchRequest, plan: _Plan, contents: _Contents) -> tuple[str, ...]:
     reasons: list[str] = []
-    for match in concerns:
+    for match in plan.concerns:
         if match.indication_id in row.indications:
             via = f"'{match.term}'"
             if match.how == "fuzzy":
                 via += f" (read as '{match.matched}')"
             reasons.append(f"indication {match.indication_id.value} via {via}")
     reasons += [f"contains {name}" for name in request.include]
-    if free_text:
-        reasons.append(f"text matches '{free_text}'")
+    if plan.free_text:
+        reasons.append(f"text matches '{plan.free_text}'")
     if request.area is not None:
         reasons.append(f"area {request.area.value}")
     if request.technique is not None:
@@ -477,29 +502,28 @@ def _why(
     reasons += [f"excludes {name}" for name in request.exclude]
     reasons += [f"excludes {c.value} ingredients" for c in request.exclude_classes]
     reasons += [f"excludes {o.value}-derived ingredients" for o in request.exclude_origins]
-    if unstated:
-        reasons.append("origin not stated for " + ", ".join(unstated))
+    if request.exclude_origins and contents.unstated_origin:
+        reasons.append("origin not stated for " + ", ".join(contents.unstated_origin))
     return tuple(reasons)
 
 
 # ---------------------------------------------------------------- search
 
 
-def search(catalogue: _Connected, request: SearchRequest) -> SearchResults:
-    """Run ``request`` against ``catalogue`` (see the module docstring for the rules).
+def search(catalogue: Catalogue, request: SearchRequest) -> SearchResults:
+    """Run ``request`` against ``catalogue`` (the module docstring gives the rules).
 
     Raises :class:`SearchError` for text with nothing searchable in it and for ingredient
-    names the catalogue does not know (with suggestions in its ``hint``); raises nothing
-    else for any valid request.
+    names the catalogue does not know (suggestions in its ``hint``), and nothing else.
     """
-    conn = catalogue.conn
     lex = lexicon(catalogue)
-    plan, concerns, free_text = _plan(request, lex)
-    rows, total, facets = _run(conn, request, plan)
-
-    page_ids = [r.id for r in rows]
-    actives = _actives(conn, page_ids)
-    unstated = _unstated_origins(conn, page_ids) if request.exclude_origins and page_ids else {}
+    plan = _plan(request, lex)
+    conn = catalogue.conn
+    try:
+        rows, total, facets = _run(conn, request, plan)
+        contents = _contents(conn, [r.id for r in rows])
+    except sqlite3.Error as error:
+        raise CatalogueError(f"the search could not be run: {error}") from error
     hits = [
         Hit(
             id=r.id,
@@ -507,15 +531,19 @@ def search(catalogue: _Connected, request: SearchRequest) -> SearchResults:
             supplier=r.supplier,
             indications=r.indications,
             score=round(r.score, 6),
-            why=_why(r, request, concerns, free_text, unstated.get(r.id, ())),
-            key_actives=tuple(actives[r.id]),
+            why=_why(r, request, plan, contents[r.id]),
+            key_actives=tuple(contents[r.id].actives),
             n_actives=r.n_actives,
         )
         for r in rows
     ]
     suggestions = lex.did_you_mean(request.text) if total == 0 and request.text else []
     return SearchResults(
-        hits=hits, total=total, facets=facets, concerns=concerns, did_you_mean=suggestions
+        hits=hits,
+        total=total,
+        facets=facets,
+        concerns=list(plan.concerns),
+        did_you_mean=suggestions,
     )
 
 

@@ -202,9 +202,9 @@ def import_path(
     """
     path = Path(path)
     trust = catalogue_trust(catalogue)
-    trust.ensure_schema()
     if is_bundle(path):
         verified = verify_bundle(path, trust, now=now)
+        trust.ensure_schema()
         return catalogue.import_catalogue(
             verified.catalogue, signed_by=verified.key.fingerprint, verified=True
         )
@@ -222,6 +222,7 @@ def import_path(
             "replace its catalogue",
             hint="import the supplier's signed bundle instead",
         )
+    trust.ensure_schema()
     return catalogue.import_catalogue(document)
 
 

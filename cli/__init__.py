@@ -17,7 +17,7 @@ import importlib
 from typing import Any
 
 import click
-from meso_formulary.cli.common import CliError
+from meso_formulary.cli.common import BadInput, CliError
 
 from meso_formulary._version import __version__
 from meso_formulary.errors import MesoError, UnreadableInput
@@ -35,11 +35,17 @@ COMMANDS: dict[str, str] = {
     "import": "meso_formulary.cli.files:import_",
     "export": "meso_formulary.cli.files:export",
     "schema": "meso_formulary.cli.files:schema",
+    "import-cosing": "meso_formulary.cli.cosing:import_cosing",
+    "keygen": "meso_formulary.cli.publish:keygen",
+    "publish": "meso_formulary.cli.publish:publish",
+    "trust": "meso_formulary.cli.publish:trust",
+    "diff": "meso_formulary.cli.publish:diff",
+    "serve": "meso_formulary.cli.serve:serve",
 }
 """Every subcommand, in the order ``meso --help`` lists them: name -> ``"module:attribute"``.
 
-This is the one place a command is registered. A new command family adds its module under
-``cli/`` and its entries here.
+This is the one place a command is registered: a new command family adds its module under
+``cli/`` and its entries here (``tests/test_cli_lazy.py`` loads every entry).
 """
 
 
@@ -67,8 +73,8 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MesoError as error:
-            exit_code = 2 if isinstance(error, UnreadableInput) else 1
-            raise CliError(str(error), hint=error.hint, exit_code=exit_code) from error
+            kind = BadInput if isinstance(error, UnreadableInput) else CliError
+            raise kind(str(error), hint=error.hint) from error
 
 
 @click.group(

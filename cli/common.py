@@ -7,7 +7,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -35,12 +35,11 @@ def safe_text(text: str) -> str:
 
 
 class CliError(click.ClickException):
-    """A user error: ``Error: <message>`` and ``Hint: <hint>`` on stderr, then exit."""
+    """A user error: ``Error: <message>`` and ``Hint: <hint>`` on stderr, then exit 1."""
 
-    def __init__(self, message: str, *, hint: str | None = None, exit_code: int = 1) -> None:
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
-        self.exit_code = exit_code
 
     def show(self, file: IO[Any] | None = None) -> None:
         first, *rest = [safe_text(line) for line in self.format_message().splitlines()] or [""]
@@ -48,6 +47,12 @@ class CliError(click.ClickException):
         if self.hint:
             lines.append(f"Hint: {safe_text(self.hint)}")
         click.echo("\n".join(lines), file=file, err=file is None)
+
+
+class BadInput(CliError):
+    """Input that cannot be used at all (unreadable, a directory for a file): exit 2."""
+
+    exit_code = 2
 
 
 def db_option(func: F) -> F:
@@ -83,15 +88,17 @@ def open_catalogue(db: Path | None, *, readonly: bool = True) -> Catalogue:
 def refuse_overwrite(path: Path, *, force: bool) -> None:
     """Fail early, before any work, when ``path`` exists and ``--force`` was not given."""
     if path.is_dir():
-        raise CliError(f"{path} is a directory", hint="give a file name", exit_code=2)
+        raise BadInput(f"{path} is a directory", hint="give a file name")
     if path.exists() and not force:
         raise CliError(f"{path} already exists", hint="use --force to overwrite it")
 
 
-def write_file(path: Path, data: bytes, *, force: bool) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
+def write_file(path: Path, write: Callable[[TextIO], object], *, force: bool) -> None:
+    """Create ``path`` with what ``write(stream)`` writes (UTF-8, newlines as written).
 
-    A reader never sees half a file, and a failure leaves any previous file as it was.
+    Atomic: the text goes to a temporary file in the same folder, which then replaces
+    ``path``, so a reader never sees half a file and a failure leaves any previous file as
+    it was. An existing file is refused unless ``force``.
     """
     refuse_overwrite(path, force=force)
     folder = path.parent
@@ -100,15 +107,16 @@ def write_file(path: Path, data: bytes, *, force: bool) -> None:
     except OSError as error:
         raise CliError(f"cannot write to {folder}: {error.strerror}") from error
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
         raise CliError(f"cannot write {path}: {error.strerror}") from error
+    finally:
+        Path(temporary).unlink(missing_ok=True)
 
 
 def _umask() -> int:

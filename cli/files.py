@@ -5,12 +5,25 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, TypeVar, cast
 
 import click
+from meso_formulary.cli.common import (
+    CliError,
+    db_option,
+    open_catalogue,
+    refuse_overwrite,
+    write_file,
+)
 
 if TYPE_CHECKING:
+    from meso_formulary.catalogue import ImportReport
+    from meso_formulary.catalogue.trust import TrustStore
+
     from meso_formulary.errors import Problem
     from meso_formulary.files import Document
     from meso_formulary.model import CatalogueFile
@@ -80,8 +93,6 @@ def _rule_findings(catalogue: CatalogueFile, document: Document) -> Iterator[Pro
     The file's own ingredients take part, shadowing shipped ones of the same id, as they do
     when the file is imported.
     """
-    from dataclasses import replace
-
     from meso_formulary import reference
     from meso_formulary.rules import build_context, default_registry
 
@@ -119,6 +130,227 @@ def _summary(files: int, counts: Counter[str], unreadable: int) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# ---------------------------------------------------------------- import
+
+PROGRESS_MIN_COCKTAILS = 200
+"""Files with at least this many cocktails get a progress bar (on a terminal only)."""
+
+
+@click.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, metavar="FILE...", type=click.Path(allow_dash=True)
+)
+@_format_option
+@db_option
+def import_(files: tuple[str, ...], fmt: str | None, db: Path | None) -> None:
+    """Import catalogue files or signed bundles into the catalogue --db (created if missing).
+
+    All or nothing: every file is read and checked first, and if any has a problem nothing
+    is imported. A file replaces its supplier's part of the catalogue: cocktails it no
+    longer lists are removed (their history stays), changed ones get a new version.
+    Re-importing the same version with the same content changes nothing.
+
+    A signed bundle (from meso publish) is verified against the keys pinned with meso
+    trust; its catalogue is stored as verified. A plain file is stored as unverified, and
+    refused for a supplier that publishes signed bundles here.
+
+    The shipped reference catalogue is read-only: give --db (or set MESO_DB).
+    """
+    from meso_formulary.catalogue.verify import catalogue_trust
+
+    from meso_formulary.errors import InvalidInput
+
+    if db is None:
+        raise CliError(
+            "the reference catalogue is read-only; say which catalogue to import into",
+            hint="meso import FILE --db my-catalogue.db (or set MESO_DB)",
+        )
+    with open_catalogue(db, readonly=False) as store:
+        trust = catalogue_trust(store)
+        prepared = [_prepare(source, fmt, trust) for source in files]
+        problems = [problem for item in prepared for problem in item.problems]
+        if problems:
+            raise InvalidInput(_not_imported(len(problems)), problems)
+        trust.ensure_schema()
+        reports = []
+        try:
+            with store.importing() as session, _progress() as progress:
+                for item in prepared:
+                    assert item.catalogue is not None  # no problems, so every file is valid
+                    reports.append(
+                        session.add(
+                            item.catalogue.model_copy(update={"cocktails": ()}),
+                            progress(item.name, item.catalogue.cocktails),
+                            signed_by=item.signed_by,
+                            verified=item.signed_by is not None,
+                            source=item.name,
+                        )
+                    )
+        except InvalidInput as error:
+            located = [_locate(problem, prepared) for problem in error.problems]
+            raise InvalidInput(_not_imported(len(located)), located) from error
+    for item, report in zip(prepared, reports, strict=True):
+        signed = " (signed, verified)" if item.signed_by else ""
+        click.echo(f"{item.name}{signed}: {_report_line(report)}")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One file, read and checked: its catalogue, or the problems that keep it out."""
+
+    name: str
+    catalogue: CatalogueFile | None
+    problems: list[Problem]
+    document: Document | None = None
+    signed_by: str | None = None
+
+
+def _prepare(source: str, fmt: str | None, trust: TrustStore) -> _Prepared:
+    """Read ``source``: verify it if it is a bundle, else validate it with line numbers."""
+    from meso_formulary.catalogue.bundle import is_bundle
+    from meso_formulary.catalogue.verify import verify_bundle
+
+    from meso_formulary.errors import TrustError
+    from meso_formulary.files import read_document, validate_document
+
+    if source != "-" and is_bundle(Path(source)):
+        verified = verify_bundle(source, trust)
+        return _Prepared(source, verified.catalogue, [], signed_by=verified.key.fingerprint)
+    document = read_document(source, fmt=fmt)
+    catalogue, problems = validate_document(document)
+    if catalogue is not None:
+        supplier = catalogue.supplier.id
+        state = trust.supplier_state(supplier)
+        if trust.pinned(supplier) or (state is not None and state.verified):
+            raise TrustError(
+                f"{document.filename}: supplier {supplier!r} publishes signed bundles here; "
+                "an unsigned file cannot replace its catalogue",
+                hint="import the supplier's signed bundle instead",
+            )
+    return _Prepared(document.filename, catalogue, problems, document)
+
+
+def _not_imported(count: int) -> str:
+    return f"nothing was imported ({_plural(count, 'problem')}); the catalogue is unchanged"
+
+
+def _locate(problem: Problem, prepared: Sequence[_Prepared]) -> Problem:
+    """``problem`` with the source line of its field path, from the file it names."""
+    if problem.line is not None or not problem.path:
+        return problem
+    for item in prepared:
+        if item.document is not None and item.name == problem.file:
+            steps = tuple(int(s) if s.isdigit() else s for s in problem.path.split("."))
+            return replace(problem, line=item.document.line_of(steps))
+    return problem
+
+
+def _report_line(report: ImportReport) -> str:
+    what = f"supplier {report.supplier}, catalogue version {report.catalogue_version}"
+    if report.already_imported:
+        return f"{what}: already imported, nothing changed"
+    counts = [
+        f"{len(report.added)} added",
+        f"{len(report.changed)} changed",
+        f"{len(report.unchanged)} unchanged",
+    ]
+    if report.removed:
+        counts.append(f"{len(report.removed)} removed")
+    if report.ingredients_added:
+        counts.append(_plural(len(report.ingredients_added), "new ingredient"))
+    return f"{what}: {', '.join(counts)}"
+
+
+T = TypeVar("T")
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, Sequence[T]], Iterable[T]]]:
+    """A function that wraps a file's cocktails in a progress bar on stderr.
+
+    The bar shows only when stderr is a terminal and the file is large; otherwise the
+    cocktails pass through untouched.
+    """
+    from meso_formulary.cli.output import console
+    from rich.progress import Progress
+
+    stderr = console(stderr=True)
+    if not stderr.is_terminal:
+        yield lambda _name, items: items
+        return
+    with Progress(console=stderr, transient=True) as bar:
+
+        def track(name: str, items: Sequence[T]) -> Iterable[T]:
+            if len(items) < PROGRESS_MIN_COCKTAILS:
+                return items
+            return bar.track(items, description=f"Importing {name}")
+
+        yield track
+
+
+# ---------------------------------------------------------------- export
+
+
+@click.command()
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(("json", "yaml", "csv")),
+    default="json",
+    show_default=True,
+    help="json and yaml: catalogue files as published; csv: one row per composition line, "
+    "with mg/mL (formula-safe).",
+)
+@click.option("--supplier", metavar="S", help="Only supplier S's catalogue.")
+@click.option(
+    "--catalogue-version",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --supplier: its catalogue version N as imported, not the latest.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    metavar="FILE",
+    help="Write to FILE instead of stdout.",
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@db_option
+def export(
+    fmt: str,
+    supplier: str | None,
+    catalogue_version: int | None,
+    output: Path | None,
+    force: bool,
+    db: Path | None,
+) -> None:
+    """Export the catalogue, or one supplier's, as JSON, YAML or CSV.
+
+    One supplier's export is its catalogue file as imported (ingredient names resolved to
+    ids), ready to validate or import elsewhere. Every supplier: a JSON array of catalogue
+    files, or a YAML stream of documents.
+    """
+    from meso_formulary.catalogue.export import ExportFormat
+
+    if catalogue_version is not None and supplier is None:
+        raise click.UsageError("--catalogue-version needs --supplier")
+    if output is not None and str(output) != "-":
+        refuse_overwrite(output, force=force)
+    chosen = cast(ExportFormat, fmt)
+    with open_catalogue(db) as catalogue:
+
+        def write(stream: TextIO) -> None:
+            catalogue.write_export(stream, chosen, supplier=supplier, version=catalogue_version)
+
+        if output is None or str(output) == "-":
+            write(sys.stdout)
+        else:
+            write_file(output, write, force=force)
+            click.echo(f"Exported to {output}", err=True)
 
 
 # ---------------------------------------------------------------- schema

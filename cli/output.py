@@ -101,7 +101,7 @@ def write_csv_rows(rows: Iterable[Record], columns: Sequence[str]) -> None:
     from meso_formulary.files import write_csv
 
     picked = ({column: row.get(column) for column in columns} for row in rows)
-    write_csv(picked, click.get_text_stream("stdout"), columns)
+    write_csv(picked, sys.stdout, columns)
 
 
 def console(*, stderr: bool = False) -> Console:

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
-
 from meso_formulary.cli.common import CliError, db_option, open_catalogue, safe_text
-from meso_formulary.cli.output import Format, emit, output_options
+from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
     from meso_formulary.catalogue.diff import CatalogueDiff
     from meso_formulary.catalogue.store import Catalogue
     from meso_formulary.catalogue.trust import TrustStore
+    from rich.table import Table
 
 
-def _writable_catalogue(db: Path | None) -> Catalogue:
+def writable_catalogue(db: Path | None) -> Catalogue:
     """The catalogue ``--db`` names, for writing; the shipped one is never written."""
     if db is None:
         raise CliError(
@@ -147,7 +145,7 @@ def trust_add(supplier: str, public_key: str, db: Path | None, yes: bool) -> Non
     click.echo(f"fingerprint: {key.grouped_fingerprint}")
     if not yes:
         click.confirm("Does this fingerprint match the one the supplier gave you?", abort=True)
-    with _writable_catalogue(db) as catalogue:
+    with writable_catalogue(db) as catalogue:
         added = _trust(catalogue).add(key)
     click.echo("key pinned" if added else "this key was already pinned")
 
@@ -159,7 +157,7 @@ def trust_list(db: Path | None, fmt: Format) -> None:
     """List the pinned keys, with each supplier's imported catalogue version."""
     with open_catalogue(db, readonly=True) as catalogue:
         store = _trust(catalogue)
-        records = []
+        records: list[dict[str, Any]] = []
         for pinned in store.pinned():
             state = store.supplier_state(pinned.supplier)
             records.append(
@@ -174,20 +172,18 @@ def trust_list(db: Path | None, fmt: Format) -> None:
     emit(records, fmt, lambda: _trust_table(records))
 
 
-def _trust_table(records: list[dict[str, object]]) -> Table:
-    from rich.table import Table
-
+def _trust_table(records: list[dict[str, Any]]) -> Table:
     from meso_formulary.catalogue.keys import group_fingerprint
 
-    table = Table("supplier", "fingerprint (SHA-256)", "pinned on", "imported version")
+    table = new_table("Supplier", "Fingerprint (SHA-256)", "Pinned on", "Imported version")
     for record in records:
         version = record["catalogue_version"]
-        shown = "-" if version is None else f"{version}{'' if record['verified'] else ' (unsigned)'}"
+        unsigned = "" if record["verified"] else " (unsigned)"
         table.add_row(
-            str(record["supplier"]),
-            group_fingerprint(str(record["fingerprint"])),
-            str(record["added_at"])[:10],
-            shown,
+            cell(record["supplier"], style="bold"),
+            cell(group_fingerprint(record["fingerprint"])),
+            cell(record["added_at"][:10]),
+            cell("-" if version is None else f"{version}{unsigned}"),
         )
     return table
 
@@ -198,7 +194,7 @@ def _trust_table(records: list[dict[str, object]]) -> Table:
 @db_option
 def trust_remove(supplier: str, fingerprint: str | None, db: Path | None) -> None:
     """Stop trusting SUPPLIER's key with FINGERPRINT, or all of SUPPLIER's keys."""
-    with _writable_catalogue(db) as catalogue:
+    with writable_catalogue(db) as catalogue:
         removed = _trust(catalogue).remove(supplier, fingerprint)
     for pinned in removed:
         click.echo(f"removed {pinned.supplier} {pinned.key.grouped_fingerprint}")

@@ -100,11 +100,11 @@ def schedule(
         cocktail.protocol, start.date(), aftercare=cocktail.aftercare, session_time=at.time()
     )
     if ics is not None:
-        calendar = ics_calendar(cocktail, plan)
+        calendar = ics_calendar(cocktail, plan).decode()
         if str(ics) == "-":
-            click.echo(calendar.decode(), nl=False)
+            click.echo(calendar, nl=False)
             return
-        write_file(ics, calendar, force=force)
+        write_file(ics, lambda stream: stream.write(calendar), force=force)
         click.echo(f"Wrote {len(plan.sessions)} sessions to {ics}", err=True)
     for note in plan.notes:
         click.echo(f"Note: {note}", err=True)

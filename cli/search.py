@@ -1,4 +1,4 @@
-"""``meso search``: cocktails by concern in everyday words, leaving out what a client cannot have."""
+"""``meso search``: cocktails by concern in everyday words, minus what a client cannot have."""
 
 from __future__ import annotations
 

@@ -101,6 +101,8 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 def clean_text(text: str) -> str:
     """NFKC-normalise, drop control and format characters, collapse white space."""
+    if text.isascii() and text.isprintable():  # fast path: NFKC is the identity on ASCII
+        return " ".join(text.split())
     text = unicodedata.normalize("NFKC", text)
     text = "".join(" " if unicodedata.category(c) in _INVISIBLE else c for c in text)
     return " ".join(text.split())
@@ -115,6 +117,10 @@ def name_key(text: str) -> str:
     return clean_text(text).casefold()
 
 
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Category ``Cc`` (U+0000-U+001F and U+007F-U+009F, fixed by Unicode) minus tab and newline."""
+
+
 def has_control_characters(text: str) -> bool:
     """True when ``text`` holds control characters other than newline and tab."""
-    return any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text)
+    return _CONTROL_RE.search(text) is not None

@@ -436,10 +436,11 @@ class CatalogueFile(Record):
             if cocktail.id in seen:
                 raise ValueError(f"cocktails.{i}: duplicate cocktail id {cocktail.id!r}")
             seen.add(cocktail.id)
-        ingredient_ids = [ingredient.id for ingredient in self.ingredients]
-        if len(set(ingredient_ids)) != len(ingredient_ids):
-            dup = next(x for x in ingredient_ids if ingredient_ids.count(x) > 1)
-            raise ValueError(f"duplicate ingredient id {dup!r}")
+        ingredient_ids: set[str] = set()
+        for i, ingredient in enumerate(self.ingredients):
+            if ingredient.id in ingredient_ids:
+                raise ValueError(f"ingredients.{i}: duplicate ingredient id {ingredient.id!r}")
+            ingredient_ids.add(ingredient.id)
         return self
 
 

@@ -233,7 +233,6 @@ def test_an_unknown_dump_format_is_refused() -> None:
 @given(catalogue_files())
 def test_json_round_trip_gives_an_equal_model(catalogue: CatalogueFile) -> None:
     text = dump_catalogue(catalogue, "json")
-    assert "NaN" not in text and "Infinity" not in text
     back, problems = validate_document(parse_json(text, "round-trip.json"))
     assert problems == []
     assert back == catalogue

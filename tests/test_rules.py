@@ -974,3 +974,20 @@ def test_validation_never_raises_with_the_shipped_data(
     findings = validate(c, patient_weight_kg=weight, jurisdiction="GB")
     assert all(f.code.startswith("MF") for f in findings)
     assert by_code(findings, "MF102") == []  # every shipped name resolves
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"indications": {"alopecia": "scalp"}}, "Indication records"),
+        ({"registry": [validate]}, "RuleRegistry"),
+    ],
+)
+def test_other_bad_arguments_are_refused(kwargs: dict[str, Any], says: str) -> None:
+    with pytest.raises(InvalidInput, match=says):
+        validate(cocktail(), ingredients=INGREDIENTS, **kwargs)
+
+
+def test_indications_may_come_from_a_generator() -> None:
+    context = build_context(ingredients=INGREDIENTS, indications=(i for i in INDICATIONS.values()))
+    assert set(context.indications) == set(INDICATIONS)

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 
 from meso_formulary.errors import Problem, UnreadableInput
 from meso_formulary.files.document import MAX_BYTES, Document, LineNode
-from meso_formulary.files.problems import check_size, short_repr
+from meso_formulary.files.problems import check_text_size, short_repr
+from meso_formulary.model import FORMAT
 
 FIELD_LIMIT = 1024 * 1024
 """Largest cell accepted (the csv module's default, 128 KiB, is raised to this)."""
@@ -97,7 +98,7 @@ class _CellError(Exception):
     """A cell that cannot be read; the caller adds the row and column."""
 
 
-def parse_number(text: str) -> float:
+def _parse_number(text: str) -> float:
     """A finite number written with ASCII digits and a decimal point, else ``_CellError``."""
     cell = text.strip()
     if _DECIMAL_COMMA.fullmatch(cell):
@@ -115,7 +116,7 @@ def parse_number(text: str) -> float:
 def _cell_value(column: str, text: str) -> object:
     """The value a non-empty cell stands for in the catalogue document."""
     if column in _NUMBER_COLUMNS:
-        return parse_number(text)
+        return _parse_number(text)
     if column in _LIST_COLUMNS:
         return [item.strip() for item in _LIST_SPLIT.split(text) if item.strip()]
     if column == "catalogue_version":
@@ -127,7 +128,8 @@ def _cell_value(column: str, text: str) -> object:
 
 def _delimiter(text: str) -> str:
     """``;`` when the header line has more semicolons than commas, else ``,``."""
-    header = text.split("\n", 1)[0]
+    end = text.find("\n")
+    header = text if end < 0 else text[:end]
     return ";" if header.count(";") > header.count(",") else ","
 
 
@@ -266,7 +268,7 @@ class _Reader:
                 lines["composition"] = LineNode(cocktail.first_row, cocktail.composition_lines)
             cocktails.append(fields)
             cocktail_lines.append(LineNode(cocktail.first_row, lines))
-        data: dict[str, object] = {"format": "meso-formulary/1", "supplier": self.supplier}
+        data: dict[str, object] = {"format": FORMAT, "supplier": self.supplier}
         data.update(self.top)
         data["cocktails"] = cocktails
         root_children: dict[str, LineNode | int] = {
@@ -276,6 +278,15 @@ class _Reader:
             "cocktails": LineNode(2, cocktail_lines),
         }
         return data, LineNode(1, root_children)
+
+
+class _RowError(Exception):
+    """A record the csv module cannot split (broken quoting, a cell over the limit)."""
+
+    def __init__(self, row: int, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+        self.message = message
 
 
 def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -291,13 +302,6 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         except csv.Error as error:
             raise _RowError(row, str(error)) from None
         yield row, cells
-
-
-class _RowError(Exception):
-    def __init__(self, row: int, message: str) -> None:
-        super().__init__(message)
-        self.row = row
-        self.message = message
 
 
 def _check_header(cells: list[str], filename: str) -> list[str]:
@@ -337,9 +341,9 @@ def parse_csv(text: str, filename: str, *, max_bytes: int = MAX_BYTES) -> Docume
     Raises :class:`~meso_formulary.errors.UnreadableInput` with one problem per bad cell or
     row (up to :data:`MAX_PROBLEMS`), each naming the row and column.
     """
-    size = len(text) if len(text) * 4 <= max_bytes else len(text.encode("utf-8", "surrogatepass"))
-    check_size(size, filename, max_bytes)
+    check_text_size(text, filename, max_bytes)
     text = text.removeprefix("\ufeff")
+    # the limit is process-wide: only ever raise it, never lower what another caller set
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     records = _records(text, _delimiter(text))
     reader: _Reader | None = None

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from meso_formulary.files.document import MAX_BYTES, MAX_DEPTH, Document, LazyLines, LineNode
-from meso_formulary.files.problems import Refusal, check_size, short_repr, unreadable
+from meso_formulary.files.problems import Refusal, check_text_size, short_repr, unreadable
 
 _TOKEN = re.compile(
     r"""[ \t\r\n]*(?:
@@ -154,8 +154,7 @@ def parse_json(
     syntax error, a duplicate key, ``NaN``/``Infinity``, a number that overflows to infinity,
     nesting deeper than ``max_depth`` or a document over ``max_bytes``.
     """
-    size = len(text) if len(text) * 4 <= max_bytes else len(text.encode("utf-8", "surrogatepass"))
-    check_size(size, filename, max_bytes)
+    check_text_size(text, filename, max_bytes)
     text = text.removeprefix("\ufeff")
     try:
         data = json.loads(

@@ -50,3 +50,9 @@ def check_size(size: int, filename: str, max_bytes: int) -> None:
             filename,
             hint="split the catalogue, or raise the limit with max_bytes=",
         )
+
+
+def check_text_size(text: str, filename: str, max_bytes: int) -> None:
+    """:func:`check_size` for text: its UTF-8 size, encoded only when it could matter."""
+    size = len(text) if len(text) * 4 <= max_bytes else len(text.encode("utf-8", "surrogatepass"))
+    check_size(size, filename, max_bytes)

@@ -32,7 +32,7 @@ import yaml
 from yaml._yaml import CParser
 
 from meso_formulary.files.document import MAX_BYTES, MAX_DEPTH, Document, LineNode
-from meso_formulary.files.problems import Refusal, check_size, short_repr, unreadable
+from meso_formulary.files.problems import Refusal, check_text_size, short_repr, unreadable
 
 _TAG = "tag:yaml.org,2002:"
 
@@ -166,20 +166,18 @@ def _check_collection_tag(event: yaml.CollectionStartEvent, line: int, expected:
         raise _tag_refused(event.tag, line)
 
 
-def _add(parent: _Frame, value: object, lines: LineNode | int, line: int) -> None:
+def _add(parent: _Frame, value: object, lines: LineNode | int) -> None:
     """Attach a finished value to the mapping or sequence being built."""
     if isinstance(parent.value, list):
-        parent.value.append(value)
         assert isinstance(parent.lines.children, list)
+        parent.value.append(value)
         parent.lines.children.append(lines)
         return
-    assert isinstance(parent.lines.children, dict)
-    if parent.key is None:
-        raise Refusal("a mapping key must be a plain value, not a mapping or sequence", line)
+    assert isinstance(parent.lines.children, dict) and parent.key is not None
     key, parent.key = parent.key, None
     parent.value[key] = value
     if isinstance(lines, LineNode):
-        lines.line = parent.key_line
+        lines.line = parent.key_line  # a mapping entry is found at its key
         parent.lines.children[key] = lines
     else:
         parent.lines.children[key] = parent.key_line
@@ -232,7 +230,7 @@ def _build(events: CParser, max_depth: int) -> tuple[object, LineNode]:
             if top is None:
                 root, root_lines = value, LineNode(line)
             else:
-                _add(top, value, line, line)
+                _add(top, value, line)
             continue
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             if top is not None and isinstance(top.value, dict) and top.key is None:
@@ -250,7 +248,7 @@ def _build(events: CParser, max_depth: int) -> tuple[object, LineNode]:
         # MappingEndEvent or SequenceEndEvent
         done = stack.pop()
         if stack:
-            _add(stack[-1], done.value, done.lines, done.lines.line)
+            _add(stack[-1], done.value, done.lines)
         else:
             root, root_lines = done.value, done.lines
 
@@ -263,8 +261,7 @@ def parse_yaml(
     Raises :class:`~meso_formulary.errors.UnreadableInput` naming the file, the line and the
     construct for anything refused (see the module documentation) or any syntax error.
     """
-    size = len(text) if len(text) * 4 <= max_bytes else len(text.encode("utf-8", "surrogatepass"))
-    check_size(size, filename, max_bytes)
+    check_text_size(text, filename, max_bytes)
     parser = CParser(text)
     try:
         data, lines = _build(parser, max_depth)
@@ -282,7 +279,7 @@ def parse_yaml(
         raise unreadable(message, filename, line, value=chr(char)) from None
     except yaml.YAMLError as error:
         raise unreadable(f"YAML error: {error}", filename) from None
-    except (RecursionError, MemoryError) as error:
+    except (RecursionError, MemoryError) as error:  # the builder is iterative; belt and braces
         raise unreadable(
             f"the document is too complex to read ({type(error).__name__})", filename
         ) from None

@@ -1,8 +1,10 @@
 """Validation rules: what is questionable about a cocktail, how much it matters, and why.
 
->>> findings = validate(cocktail)                                  # doctest: +SKIP
->>> validate(cocktail, patient_weight_kg=60, jurisdiction="GB")    # doctest: +SKIP
->>> validate(cocktail, ignore=["MF101"])                           # doctest: +SKIP
+Usage::
+
+    findings = validate(cocktail)
+    findings = validate(cocktail, patient_weight_kg=60, jurisdiction="GB")
+    findings = validate(cocktail, ignore=["MF101"])
 
 Rules are data-driven: limits come from the ingredient dictionary and the rule tables
 (``reference/rules.yaml``), each with its source. To validate many cocktails, build the
@@ -63,13 +65,10 @@ def build_context(
     if indications is None:
         by_id = _shipped_indications()
     else:
-        values = indications.values() if isinstance(indications, Mapping) else indications
-        if not all(isinstance(value, Indication) for value in values):
+        records = list(indications.values() if isinstance(indications, Mapping) else indications)
+        if not all(isinstance(record, Indication) for record in records):
             raise InvalidInput("indications must be Indication records")
-        if isinstance(indications, Mapping):
-            by_id = indications
-        else:
-            by_id = MappingProxyType({indication.id: indication for indication in indications})
+        by_id = MappingProxyType({record.id: record for record in records})
     if tables is not None and not isinstance(tables, RuleTables):
         raise InvalidInput(f"tables must be RuleTables, not {type(tables).__name__}")
     return RuleContext(

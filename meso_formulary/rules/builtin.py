@@ -271,7 +271,10 @@ def _hint(exc: UnitConversionError) -> str:
 
 @_rule("MF107", "strength-above-threshold", Severity.WARNING)
 def strength_above_threshold(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
-    """A strength is above a documented threshold of the rule tables (deoxycholate above 4%)."""
+    """A strength is above a documented threshold of the rule tables (severity per row).
+
+    Shipped: deoxycholate above 4% usually needs analgesia (information).
+    """
     for row in context.tables.strength_thresholds:
         for i, strength, ingredient in _with_strength(cocktail, context):
             if not row.ingredients.matches(ingredient):
@@ -308,7 +311,10 @@ def unit_not_allowed(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue
 
 @_rule("MF120", "ph-out-of-tolerance", Severity.WARNING)
 def ph_out_of_tolerance(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
-    """The cocktail's pH is outside the tolerated range of the rule tables (pH 3 to 9 shipped)."""
+    """The cocktail's pH is outside the tolerated range of the rule tables.
+
+    Shipped: a warning below pH 3 (pain), an error above pH 9 (necrosis risk).
+    """
     if cocktail.ph is None:
         return
     band = _worst_band(context.tables.ph, cocktail.ph)
@@ -394,7 +400,11 @@ def area_not_typical_for_indication(cocktail: Cocktail, context: RuleContext) ->
 
 @_rule("MF131", "area-restricted-for-ingredient", Severity.ERROR)
 def area_restricted_for_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
-    """An ingredient is used on an area the rule tables rule out (deoxycholate near the eye)."""
+    """An ingredient is used on an area the rule tables rule out for it.
+
+    The severity is the table row's: an error for deoxycholate near the eye, a warning for
+    areas outside a labelled or documented use.
+    """
     for row in context.tables.area_restrictions:
         for i, ingredient in _resolved(cocktail, context):
             if not row.ingredients.matches(ingredient):
@@ -425,7 +435,10 @@ def _areas(areas: Iterable[Area]) -> str:
 
 @_rule("MF140", "incompatible-ingredients", Severity.WARNING)
 def incompatible_ingredients(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
-    """Two ingredients that the rule tables say should not be mixed share the cocktail."""
+    """Two ingredients that the rule tables say should not be mixed share the cocktail.
+
+    Shipped: deoxycholate with ascorbic acid; a local anaesthetic with a lipolysis stimulator.
+    """
     resolved = list(_resolved(cocktail, context))
     for pair in context.tables.incompatible_pairs:
         reported: set[frozenset[int]] = set()
@@ -454,7 +467,8 @@ def session_dose_above_cap(cocktail: Cocktail, context: RuleContext) -> Iterable
     """The total dose of a substance per session (mg/mL x volume per session) is above its cap.
 
     Caps come from the rule tables for the context's jurisdiction (lidocaine: US label
-    4.5 mg/kg, at most 300 mg; BNF at most 200 mg). Per-kg caps need the patient's weight.
+    4.5 mg/kg, at most 300 mg; BNF at most 200 mg: errors. Phosphatidylcholine 2,500 mg, a
+    practice standard: a warning). Per-kg caps need the patient's weight.
     When the dose cannot be worked out (no volume per session, an undisclosed strength), or
     no cap is known for the jurisdiction, an information finding says so.
     """

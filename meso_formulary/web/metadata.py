@@ -104,10 +104,34 @@ _INDICATION_COLUMNS = {
 _HIDDEN = ("meta", "_sqlite_migrations", "catalogue_version_cocktails")
 
 
+def safe_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address, fit for a link; else None.
+
+    Supplier text is untrusted, and escaping does not stop a ``javascript:`` link.
+    """
+    if url and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
+
+
 def database_metadata(suppliers: Sequence[SupplierNote]) -> dict[str, Any]:
-    """Metadata for one catalogue database holding ``suppliers``' catalogues."""
+    """Metadata for one catalogue database holding ``suppliers``' catalogues.
+
+    With a single supplier (a published catalogue), its licence and source also go into
+    Datasette's own licence and source fields, shown at the foot of every page.
+    """
     listed = " ".join(supplier.describe() for supplier in suppliers) or "No supplier yet."
+    footer: dict[str, str] = {}
+    if len(suppliers) == 1:
+        (only,) = suppliers
+        footer["source"] = only.name
+        if only.licence:
+            footer["license"] = only.licence
+        url = safe_url(only.url)
+        if url:
+            footer["source_url"] = url
     return {
+        **footer,
         "title": "Mesotherapy cocktail catalogue",
         "description": f"{NOT_MEDICAL_ADVICE} Suppliers and their licences: {listed}",
         "tables": {

@@ -17,9 +17,9 @@ from datasette.app import Datasette
 from datasette.plugins import pm
 
 from meso_formulary.catalogue import Catalogue
-from meso_formulary.errors import CatalogueError
+from meso_formulary.errors import MesoError
 from meso_formulary.web import plugin
-from meso_formulary.web.plugin import SEARCH_PATH
+from meso_formulary.web.views import SEARCH_PATH
 
 
 def build_datasette(path: Path, *, immutable: bool) -> Datasette:
@@ -54,7 +54,7 @@ def _listen(host: str, port: int) -> socket.socket:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         return socket.create_server((host, port), family=family)
     except OSError as error:
-        raise CatalogueError(
+        raise MesoError(
             f"cannot listen on {host}:{port}: {error.strerror or error}",
             hint="choose another --port, or stop the program that uses it",
         ) from error

@@ -1,0 +1,104 @@
+"""Start-up time of the ``meso`` command, measured as whole processes.
+
+    python bench/bench_cli.py [--runs 21] [--warmups 3]
+
+Compares ``meso search "hair loss" --json`` with a floor: a bare ``python -c`` that opens the
+same catalogue with sqlite3 and runs one full-text query. Also times ``meso --help`` and
+``meso --version``. Runs alternate between the commands (A, B, C, ... A, B, C ...), so that
+a noisy neighbour slows all of them alike; each figure is the median of ``--runs`` runs after
+``--warmups`` discarded ones. The target is a search median at most 2.5 times the floor.
+
+The reference catalogue is built first into a temporary MESO_DATA_DIR, so no run pays for
+building it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_RATIO = 2.5
+
+FLOOR_QUERY = "SELECT rowid FROM cocktails_fts WHERE cocktails_fts MATCH '\"hair\" \"loss\"'"
+
+
+def meso_command() -> list[str]:
+    """The installed console script next to this interpreter (what users run)."""
+    script = Path(sys.executable).with_name("meso")
+    found = str(script) if script.exists() else shutil.which("meso")
+    if found is None:
+        sys.exit("the meso command is not installed (pip install -e .)")
+    return [found]
+
+
+def build_reference(data_dir: Path) -> Path:
+    """Build the reference catalogue into ``data_dir``; return its file."""
+    env = {**os.environ, "MESO_DATA_DIR": str(data_dir)}
+    probe = (
+        "from meso_formulary.catalogue import Catalogue\n"
+        "with Catalogue.default() as c: print(c.path)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    return Path(result.stdout.strip())
+
+
+def time_once(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=21, help="timed runs per command (>= 15)")
+    parser.add_argument("--warmups", type=int, default=3, help="untimed runs first")
+    args = parser.parse_args()
+    if args.runs < 15:
+        parser.error("--runs must be at least 15")
+
+    with tempfile.TemporaryDirectory(prefix="meso-bench-") as tmp:
+        data_dir = Path(tmp)
+        db = build_reference(data_dir)
+        env = {**os.environ, "MESO_DATA_DIR": str(data_dir)}
+        env.pop("MESO_DB", None)
+        meso = meso_command()
+        commands = {
+            "floor (python -c sqlite3 FTS query)": [
+                sys.executable,
+                "-c",
+                f"import sqlite3; c = sqlite3.connect({str(db)!r}); "
+                f"c.execute({FLOOR_QUERY!r}).fetchall()",
+            ],
+            'meso search "hair loss" --json': [*meso, "search", "hair loss", "--json"],
+            "meso --help": [*meso, "--help"],
+            "meso --version": [*meso, "--version"],
+        }
+        for _ in range(args.warmups):
+            for command in commands.values():
+                time_once(command, env)
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, command in commands.items():
+                samples[name].append(time_once(command, env))
+
+    medians = {name: statistics.median(times) for name, times in samples.items()}
+    floor = medians["floor (python -c sqlite3 FTS query)"]
+    print(f"{args.runs} runs each after {args.warmups} warm-ups (median, alternating):")
+    for name, median in medians.items():
+        print(f"  {name:<40} {median * 1000:7.1f} ms  {median / floor:4.2f}x floor")
+    ratio = medians['meso search "hair loss" --json'] / floor
+    verdict = "meets" if ratio <= TARGET_RATIO else "misses"
+    print(f"search / floor = {ratio:.2f} ({verdict} the {TARGET_RATIO}x target)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""Import benchmark: the library import against the raw ``executemany`` floor, in one run.
+
+Usage::
+
+    python bench/bench_import.py 100000 [--seed 42] [--rounds 1] [--dir /tmp]
+
+For the same synthetic catalogue (``bench/gen.py``, cached as JSON Lines), each mode runs
+in its own fresh process on a fresh file, and the parent prints one line per figure:
+
+- ``read``: only reading the JSON Lines file (``json.loads`` per record), the input cost
+  both other modes include;
+- ``raw``: stdlib ``sqlite3`` in one transaction (WAL, ``synchronous=NORMAL``) writing the
+  same rows into the same tables with the least Python possible (names resolved through a
+  plain dict, no validation), then the same post-load work as the library (secondary
+  indexes, FTS5 rebuild, triggers, ``ANALYZE``): ``raw load`` and ``raw total``;
+- ``library``: :meth:`Catalogue.importing` with every document streamed into it
+  (validation, name resolution, mg/mL, digests, history, FTS and indexes included), its
+  wall time and the peak RSS of its process.
+
+The ratio ``library / raw total`` compares two ways to the same database; ``library / raw
+load`` is shown too. Both files are checked to hold the same number of rows per table.
+Creating the empty schema and loading the reference dictionary is outside every timer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import gen
+
+TABLES = (
+    "suppliers", "ingredients", "ingredient_names", "cocktails", "composition",
+    "cocktail_indications", "cocktail_areas", "cocktail_techniques", "cocktail_versions",
+    "catalogue_versions", "catalogue_version_cocktails", "cocktails_fts",
+)  # fmt: skip
+FACTORS = {"mg/mL": 1.0, "µg/mL": 1e-3, "% w/v": 10.0}
+BATCH = 500
+
+
+def _fresh(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _create(path: Path) -> None:
+    """An empty catalogue with the reference dictionary (untimed set-up, same for both)."""
+    from meso_formulary.catalogue import Catalogue
+
+    _fresh(path)
+    Catalogue.open(path).close()
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- modes (child processes)
+
+
+def run_read(source: Path) -> dict[str, Any]:
+    start = time.perf_counter()
+    count = 0
+    for _header, cocktails in gen.read_jsonl(source):
+        for _cocktail in cocktails:
+            count += 1
+    return {"seconds": time.perf_counter() - start, "cocktails": count}
+
+
+def _key(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def _raw_document(
+    conn: sqlite3.Connection, header: dict[str, Any], lines: Iterator[str], now: str
+) -> None:
+    supplier = header["supplier"]["id"]
+    conn.execute(
+        "INSERT INTO suppliers VALUES (?, ?, 1, NULL, 0, ?, ?)",
+        (supplier, header["supplier"]["name"], json.dumps(header["supplier"]), now),
+    )
+    ids: dict[str, str] = {}
+    names: dict[str, str] = {}
+    weights: dict[str, float | None] = {}
+    per_iu: dict[str, float | None] = {}
+    for item in header["ingredients"]:
+        conn.execute(
+            "INSERT INTO ingredients VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
+            (item["id"], supplier, item["name"], item["inci"], item["class"],
+             item.get("molecular_weight"), item.get("mg_per_iu"), json.dumps(item)),
+        )  # fmt: skip
+        keys = {_key(n): n for n in (item["id"], item["name"], item["inci"], *item["synonyms"])}
+        conn.executemany(
+            "INSERT INTO ingredient_names VALUES (?, ?, ?)",
+            [(k, item["id"], n) for k, n in keys.items()],
+        )
+        ids.update((k, item["id"]) for k in keys)
+        names[item["id"]] = " ".join(keys.values())
+        weights[item["id"]] = item.get("molecular_weight")
+        per_iu[item["id"]] = item.get("mg_per_iu")
+    resolved: dict[str, str] = {}
+    rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
+    position = 0
+    for text in lines:
+        c = json.loads(text)
+        cid = c["id"]
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        terms = [header["supplier"]["name"]]
+        for pos, line in enumerate(c["composition"]):
+            raw = line["ingredient"]
+            iid = resolved.get(raw) or resolved.setdefault(raw, ids[_key(raw)])
+            terms.append(names[iid])
+            strength = line.get("strength")
+            if strength is None:
+                rows["composition"].append((cid, pos, iid, None, None, None))
+                continue
+            value, unit = strength["value"], strength["unit"]
+            factor = FACTORS.get(unit)
+            if unit == "mmol/L" and weights[iid]:
+                factor = weights[iid] / 1000
+            elif unit == "IU/mL":
+                factor = per_iu[iid]
+            mg = value * factor if factor else None
+            rows["composition"].append((cid, pos, iid, value, unit, mg))
+        terms.extend(c["indications"])
+        techniques = c["administration"]["techniques"]
+        rows["cocktails"].append((
+            cid, supplier, c["name"], c["description"], " ".join(terms),
+            len(c["composition"]), json.dumps(c["indications"]), json.dumps(c["areas"]),
+            json.dumps(techniques), c["regulatory_status"], c["vial_volume_ml"], "1", 1,
+            digest, text, now,
+        ))  # fmt: skip
+        rows["cocktail_indications"].extend((cid, i) for i in c["indications"])
+        rows["cocktail_areas"].extend((cid, a) for a in c["areas"])
+        rows["cocktail_techniques"].extend((cid, t) for t in techniques)
+        rows["cocktail_versions"].append((cid, 1, supplier, 1, digest, text, now))
+        rows["catalogue_version_cocktails"].append((supplier, 1, position, cid, 1))
+        position += 1
+        if position % BATCH == 0:
+            _raw_flush(conn, rows)
+    _raw_flush(conn, rows)
+    conn.execute(
+        "INSERT INTO catalogue_versions VALUES (?, 1, ?, ?, ?, NULL, 0, ?)",
+        (supplier, "0" * 64, json.dumps(header), position, now),
+    )
+
+
+def _raw_flush(conn: sqlite3.Connection, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    for table, batch in rows.items():
+        if batch:
+            marks = ", ".join("?" * len(batch[0]))
+            columns = "(id, supplier_id, name, description, search_terms, n_actives, " \
+                "indications, areas, techniques, regulatory_status, vial_volume_ml, version, " \
+                "version_no, digest, record, updated_at)" if table == "cocktails" else ""  # fmt: skip
+            conn.executemany(f"INSERT INTO {table}{columns} VALUES ({marks})", batch)
+            batch.clear()
+
+
+def run_raw(source: Path, db: Path) -> dict[str, Any]:
+    from meso_formulary.catalogue import schema
+
+    _create(db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cache_size = -65536")
+    schema.drop_secondary_indexes(conn)
+    schema.drop_fts_triggers(conn)
+    now = "2026-01-01T00:00:00+00:00"
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    with source.open(encoding="utf-8") as handle:
+        pending = handle.readline()
+        while pending:
+            header = json.loads(pending)
+
+            def lines() -> Iterator[str]:
+                nonlocal pending
+                for text in handle:
+                    if text.startswith('{"format"'):
+                        pending = text
+                        return
+                    yield text
+                pending = ""
+
+            _raw_document(conn, header, lines(), now)
+    conn.execute("COMMIT")
+    loaded = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    schema.create_secondary_indexes(conn)
+    schema.rebuild_fts(conn)
+    schema.create_fts_triggers(conn)
+    conn.execute("ANALYZE")
+    conn.execute("COMMIT")
+    done = time.perf_counter()
+    conn.close()
+    return {"load": loaded - start, "seconds": done - start, "peak_rss_mb": _peak_rss_mb()}
+
+
+def run_library(source: Path, db: Path) -> dict[str, Any]:
+    from meso_formulary.catalogue import Catalogue
+    from meso_formulary.model import CatalogueFile
+
+    _create(db)
+    with Catalogue.open(db) as catalogue:
+        catalogue.reference.digest  # load the shipped dictionary outside the timer
+        start = time.perf_counter()
+        with catalogue.importing() as session:
+            for header, cocktails in gen.read_jsonl(source):
+                session.add(CatalogueFile.model_validate(header), cocktails)
+            loaded = time.perf_counter()
+        done = time.perf_counter()
+    return {"load": loaded - start, "seconds": done - start, "peak_rss_mb": _peak_rss_mb()}
+
+
+def counts(db: Path) -> dict[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+def _child(mode: str, source: Path, db: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--source", str(source), "--db", str(db)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="library import vs raw executemany")
+    parser.add_argument("n", type=int, nargs="?", default=10_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")))
+    parser.add_argument("--child", choices=("read", "raw", "library"), help=argparse.SUPPRESS)
+    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        modes = {"read": lambda: run_read(args.source), "raw": lambda: run_raw(args.source, args.db),
+                 "library": lambda: run_library(args.source, args.db)}  # fmt: skip
+        print(json.dumps(modes[args.child]()))
+        return
+
+    start = time.perf_counter()
+    source = gen.cached(args.n, args.seed)
+    print(f"catalogue: {source} ({source.stat().st_size / 1e6:.0f} MB, "
+          f"ready in {time.perf_counter() - start:.1f} s)")  # fmt: skip
+    raw_db, lib_db = args.dir / f"bench-raw-{args.n}.db", args.dir / f"bench-lib-{args.n}.db"
+    results: dict[str, list[dict[str, Any]]] = {"read": [], "raw": [], "library": []}
+    for _ in range(args.rounds):  # interleaved rounds
+        results["read"].append(_child("read", source, raw_db))
+        results["raw"].append(_child("raw", source, raw_db))
+        results["library"].append(_child("library", source, lib_db))
+
+    def median(mode: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[mode])
+
+    read, raw_load, raw_total = median("read", "seconds"), median("raw", "load"), median("raw", "seconds")
+    lib, lib_load, rss = median("library", "seconds"), median("library", "load"), median("library", "peak_rss_mb")
+    n = args.n
+    print(f"read     {read:7.2f} s  (JSON Lines in, json.loads only)")
+    print(f"raw      {raw_load:7.2f} s load + {raw_total - raw_load:5.2f} s indexes/FTS = {raw_total:7.2f} s  ({n / raw_total:,.0f} cocktails/s)")
+    print(f"library  {lib_load:7.2f} s load + {lib - lib_load:5.2f} s indexes/FTS = {lib:7.2f} s  ({n / lib:,.0f} cocktails/s)")
+    print(f"ratio    library / raw total = {lib / raw_total:.2f}x (target <= 2x); library / raw load = {lib / raw_load:.2f}x")
+    print(f"memory   library import peak RSS = {rss:.0f} MB (target < 400 MB); raw = {median('raw', 'peak_rss_mb'):.0f} MB")
+    same = counts(raw_db) == counts(lib_db)
+    print(f"rows     {'same' if same else 'DIFFERENT'} per table: {counts(lib_db)}")  # fmt: skip
+    print(f"(N={n}, seed={args.seed}, rounds={args.rounds}, medians; files {raw_db}, {lib_db})")
+    if not same:
+        print(f"raw rows: {counts(raw_db)}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

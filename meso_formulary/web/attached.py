@@ -1,0 +1,102 @@
+"""Which of Datasette's databases are catalogues, and running catalogue code against one.
+
+At start-up the plugin asks every file database for its catalogue schema version
+(:func:`~meso_formulary.catalogue.schema.stored_version`); the files that answer with this
+release's version are the catalogues the pages search. Catalogue code then runs on
+Datasette's own read connection for that file, in Datasette's thread pool, so the pages
+share the connection mode Datasette chose (``immutable=1`` under ``-i``, else ``mode=ro``):
+nothing the pages do can write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.schema import SCHEMA_VERSION, stored_version
+from meso_formulary.errors import CatalogueError
+from meso_formulary.model import Supplier
+from meso_formulary.web.metadata import SupplierNote
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AttachedCatalogue:
+    """A catalogue file Datasette serves, as found at start-up."""
+
+    name: str
+    """Datasette's name for the database (the file name without its extension)."""
+    path: Path
+    schema_version: int
+    suppliers: tuple[SupplierNote, ...]
+
+    @property
+    def usable(self) -> bool:
+        """True when this release can read the file (same schema version)."""
+        return self.schema_version == SCHEMA_VERSION
+
+
+_FOUND: weakref.WeakKeyDictionary[Any, tuple[AttachedCatalogue, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per Datasette instance, the catalogues found at its start-up."""
+
+
+def catalogues(datasette: Any) -> tuple[AttachedCatalogue, ...]:
+    """The catalogues ``datasette`` serves (empty before its start-up hooks ran)."""
+    return _FOUND.get(datasette, ())
+
+
+async def find_catalogues(datasette: Any) -> None:
+    """Find every file database of ``datasette`` that is a catalogue, in Datasette's order."""
+    found: list[AttachedCatalogue] = []
+    for name, database in datasette.databases.items():
+        if database.is_memory or not database.path:
+            continue
+        facts = await database.execute_fn(_catalogue_facts)
+        if facts is not None:
+            version, suppliers = facts
+            found.append(AttachedCatalogue(name, Path(database.path), version, suppliers))
+    _FOUND[datasette] = tuple(found)
+
+
+def _catalogue_facts(conn: sqlite3.Connection) -> tuple[int, tuple[SupplierNote, ...]] | None:
+    """The schema version and suppliers of the catalogue on ``conn``; None if not one."""
+    try:
+        version = stored_version(conn)
+    except (CatalogueError, sqlite3.Error):
+        return None
+    if version is None:
+        return None
+    notes: list[SupplierNote] = []
+    for supplier_id, record in conn.execute("SELECT id, record FROM suppliers ORDER BY id"):
+        try:
+            supplier = Supplier.model_validate_json(record)
+        except ValidationError:  # a record from another release: the id is still known
+            notes.append(SupplierNote(supplier_id, supplier_id, None, None))
+            continue
+        notes.append(SupplierNote(supplier.id, supplier.name, supplier.licence, supplier.url))
+    return version, tuple(notes)
+
+
+async def run(datasette: Any, attached: AttachedCatalogue, work: Callable[[Catalogue], T]) -> T:
+    """``work(catalogue)`` on Datasette's read connection to ``attached``, in its thread pool.
+
+    The :class:`Catalogue` wraps the connection for this call only (its lexicon cache is
+    rebuilt each time, which costs about 2 ms for the reference dictionary).
+    """
+    database = datasette.get_database(attached.name)
+
+    def call(conn: sqlite3.Connection) -> T:
+        return work(Catalogue(conn, attached.path, readonly=True, reference=None))
+
+    result: T = await database.execute_fn(call)
+    return result
