@@ -26,7 +26,7 @@ from pathlib import Path
 
 TARGET_RATIO = 2.5
 
-FLOOR_QUERY = "SELECT rowid FROM cocktails_fts WHERE cocktails_fts MATCH '\"hair\" \"loss\"'"
+FLOOR_QUERY = 'SELECT rowid FROM cocktails_fts WHERE cocktails_fts MATCH \'"hair" "loss"\''
 
 
 def meso_command() -> list[str]:

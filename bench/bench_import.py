@@ -85,8 +85,22 @@ def _key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
+def _indication_terms(conn: sqlite3.Connection) -> dict[str, str]:
+    """Each indication's name and lay synonyms, as the library indexes them."""
+    terms: dict[str, list[str]] = {}
+    for indication, synonym in conn.execute(
+        "SELECT indication_id, synonym FROM indication_synonyms ORDER BY indication_id, key"
+    ):
+        terms.setdefault(indication, []).append(synonym)
+    return {key: " ".join(words) for key, words in terms.items()}
+
+
 def _raw_document(
-    conn: sqlite3.Connection, header: dict[str, Any], lines: Iterator[str], now: str
+    conn: sqlite3.Connection,
+    header: dict[str, Any],
+    lines: Iterator[str],
+    now: str,
+    indication_terms: dict[str, str],
 ) -> None:
     supplier = header["supplier"]["id"]
     conn.execute(
@@ -136,7 +150,7 @@ def _raw_document(
                 factor = per_iu[iid]
             mg = value * factor if factor else None
             rows["composition"].append((cid, pos, iid, value, unit, mg))
-        terms.extend(c["indications"])
+        terms.extend(indication_terms[i] for i in c["indications"])
         techniques = c["administration"]["techniques"]
         rows["cocktails"].append((
             cid, supplier, c["name"], c["description"], " ".join(terms),
@@ -182,6 +196,7 @@ def run_raw(source: Path, db: Path) -> dict[str, Any]:
     schema.drop_secondary_indexes(conn)
     schema.drop_fts_triggers(conn)
     now = "2026-01-01T00:00:00+00:00"
+    indication_terms = _indication_terms(conn)
     start = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     with source.open(encoding="utf-8") as handle:
@@ -198,7 +213,7 @@ def run_raw(source: Path, db: Path) -> dict[str, Any]:
                     yield text
                 pending = ""
 
-            _raw_document(conn, header, lines(), now)
+            _raw_document(conn, header, lines(), now, indication_terms)
     conn.execute("COMMIT")
     loaded = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
@@ -242,8 +257,10 @@ def counts(db: Path) -> dict[str, int]:
 def _child(mode: str, source: Path, db: Path) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--source", str(source), "--db", str(db)],
-        check=True, capture_output=True, text=True,
+        capture_output=True, text=True,
     )  # fmt: skip
+    if out.returncode != 0:
+        sys.exit(f"{mode} run failed:\n{out.stderr}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

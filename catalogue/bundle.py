@@ -61,8 +61,9 @@ MAX_MEMBER_BYTES = MAX_BYTES
 MAX_BUNDLE_BYTES = MAX_MEMBER_BYTES + MAX_MANIFEST_BYTES + 64 * 1024
 """Largest bundle file opened at all (checked before the zip directory is read)."""
 
-MAX_ENTRIES = 3
-"""Members a bundle may hold: manifest, signature and one catalogue."""
+MAX_ENTRIES = 8
+"""Members a zip may hold before anything else is looked at. A bundle holds three; a few
+more are let through to the file-set check, which names the unlisted ones."""
 
 _CHUNK = 64 * 1024
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -252,7 +253,7 @@ class BundleReader:
     :data:`MAX_ENTRIES` members, names that are not plain file names (no folders, ``..``,
     separators, NUL tricks), duplicate names, symlinks and other special files, encrypted
     members, unknown compression methods and declared sizes above the limit. Reading a member
-    stops as soon as it yields more bytes than declared or than the caller allows.
+    refuses one that declares more than the caller allows (see :meth:`read`).
     """
 
     def __init__(self, archive: zipfile.ZipFile, label: str) -> None:
@@ -265,11 +266,18 @@ class BundleReader:
         """The names of every member."""
         return frozenset(self._infos)
 
-    def read(self, name: str, *, limit: int) -> bytes:
-        """The bytes of member ``name``; more than ``limit`` bytes is a TrustError."""
-        return b"".join(self._chunks(name, limit))
+    def declared_size(self, name: str) -> int | None:
+        """The size member ``name`` declares in the zip directory (``None``: no such member)."""
+        info = self._infos.get(name)
+        return None if info is None else info.file_size
 
-    def _chunks(self, name: str, limit: int) -> Iterator[bytes]:
+    def read(self, name: str, *, limit: int) -> bytes:
+        """The bytes of member ``name``, which may declare at most ``limit`` bytes.
+
+        The declared size is checked before a byte is inflated. :mod:`zipfile` then stops
+        inflating at the declared size and checks the CRC-32, so a member whose data holds
+        more (or other) bytes than it declares fails as corrupt instead of filling memory.
+        """
         info = self._infos.get(name)
         if info is None:
             raise TrustError(f"{self._label}: {name} is missing")
@@ -278,16 +286,14 @@ class BundleReader:
                 f"{self._label}: {name} declares {info.file_size:,} bytes, "
                 f"more than the {limit:,} allowed"
             )
-        seen = 0
+        chunks: list[bytes] = []
         try:
             with self._archive.open(info) as member:
                 while chunk := member.read(_CHUNK):
-                    seen += len(chunk)
-                    if seen > min(limit, info.file_size):
-                        raise TrustError(f"{self._label}: {name} is larger than it declares")
-                    yield chunk
+                    chunks.append(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise UnreadableInput(f"{self._label}: {name} is corrupt ({exc})") from exc
+        return b"".join(chunks)
 
 
 @contextmanager
@@ -315,7 +321,7 @@ def open_bundle(path: Path) -> Iterator[BundleReader]:
 
 def _check_members(infos: list[zipfile.ZipInfo], label: str) -> None:
     if len(infos) > MAX_ENTRIES:
-        raise TrustError(f"{label} holds {len(infos)} members; a bundle holds {MAX_ENTRIES}")
+        raise TrustError(f"{label} holds {len(infos)} members; a bundle holds three")
     seen: set[str] = set()
     for info in infos:
         name = info.orig_filename

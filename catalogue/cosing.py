@@ -50,7 +50,7 @@ CREDIT: Final = "CosIng, © European Union"
 """The attribution every record taken from CosIng carries."""
 
 MAX_FILE_BYTES: Final = 64 * 1024 * 1024
-"""Largest CosIng export read (the full inventory is about 15 MB)."""
+"""Largest CosIng export read: a generous bound on the Commission's full exports."""
 
 MAX_CELL_CHARS: Final = 128 * 1024
 """Largest cell accepted; the longest in the official exports is under 10,000 characters."""
@@ -664,8 +664,9 @@ def import_cosing(catalogue: Catalogue, sources: Sequence[str | os.PathLike[str]
             writes = {i.id: i for i in inventory.ingredients} | {
                 i.id: i for i in listed.ingredients
             }
+            stored = {r[0] for r in rows}
             for ingredient in writes.values():
-                upsert_ingredient(conn, ingredient, None)
+                upsert_ingredient(conn, ingredient, None, existed=ingredient.id in stored)
     except sqlite3.Error as exc:
         raise CatalogueError(
             f"{where}: the CosIng import failed, nothing was changed: {exc}"

@@ -5,9 +5,12 @@ Unicode spelling (``"Vitamin B₁₂"``, ``"vitamin\u00a0b12"``, NFD accents, an
 name is looked up by :func:`~meso_formulary.identifiers.name_key`. Resolution is tiered so a
 supplier's own dictionary entries shadow the reference dictionary for that supplier's file:
 
-1. an exact ingredient id;
+1. an ingredient id (in any spelling whose name key is the id: ``Biotin`` is ``biotin``);
 2. a name key of one of the file's own ingredients;
 3. a name key of a reference ingredient.
+
+Ids come first so that what the store writes (ids) always reads back as the same ingredient,
+whatever synonyms a supplier gives its own ingredients.
 
 Two ingredients sharing a name key in the same tier make that name ambiguous; the importer
 reports it and asks for the id.
@@ -144,6 +147,8 @@ class Dictionary:
         if text in self.ingredients:
             return text
         key = name_key(text)
+        if key in self.ingredients:  # an id in another spelling ("Biotin", " BIOTIN ")
+            return key
         for tier in self._tiers:
             ids = tier.get(key)
             if ids:
@@ -151,7 +156,7 @@ class Dictionary:
         return None
 
     def suggest(self, text: str) -> list[str]:
-        """Up to three known names close to ``text``, each with its id when it differs."""
+        """Up to three ingredients with a name close to ``text``, as ``Name (id)``."""
         matches = process.extract(
             name_key(text),
             self._choices,
@@ -160,30 +165,23 @@ class Dictionary:
             limit=MAX_SUGGESTIONS * 3,
             score_cutoff=SUGGESTION_CUTOFF,
         )
-        suggestions: list[str] = []
+        found: dict[str, None] = {}
         for key, _score, _index in matches:
-            for ingredient_id in self._ids_by_key[key]:
-                name = self._display[key]
-                shown = name if name == ingredient_id else f"{name} ({ingredient_id})"
-                if shown not in suggestions:
-                    suggestions.append(shown)
-        return suggestions[:MAX_SUGGESTIONS]
+            found.update(dict.fromkeys(self._ids_by_key[key]))
+        shown = []
+        for ingredient_id in list(found)[:MAX_SUGGESTIONS]:
+            name = self.ingredients[ingredient_id].name
+            shown.append(f"{name} ({ingredient_id})" if name != ingredient_id else name)
+        return shown
 
     @cached_property
     def _ids_by_key(self) -> dict[str, list[str]]:
         merged: dict[str, list[str]] = {}
         for tier in self._tiers:
             for key, ids in tier.items():
-                merged.setdefault(key, []).extend(i for i in ids if i not in merged.get(key, ()))
+                known = merged.setdefault(key, [])
+                known.extend(i for i in ids if i not in known)
         return merged
-
-    @cached_property
-    def _display(self) -> dict[str, str]:
-        shown: dict[str, str] = {}
-        for ingredient in self.ingredients.values():
-            for name in ingredient.names():
-                shown.setdefault(name_key(name), clean_text(name))
-        return shown
 
     @cached_property
     def _choices(self) -> list[str]:

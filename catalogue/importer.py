@@ -153,23 +153,25 @@ class _Checker:
         record = canonical_json(cocktail)
         return _Prepared(cocktail, record, sha256_hex(record))
 
-    def _lookup(self, text: str, path: str) -> str | None:
+    def _lookup(self, text: str, path: str, line: int) -> str | None:
+        """The id ``text`` names (composition line ``line`` of the cocktail at ``path``)."""
         found = self._dictionary.resolve(text)
         if isinstance(found, str):
             return found
+        where = f"{path}.composition.{line}.ingredient"
         if isinstance(found, Ambiguous):
             names = ", ".join(found.candidates)
             self._problems.add(
                 f"ingredient name {text!r} is ambiguous: it names {names}; use the id",
-                path,
+                where,
                 text,
                 "ambiguous_ingredient",
             )
-        else:
+        elif text.strip():  # blank names are left to the model's own message
             hint = self._dictionary.suggest(text)
             tail = f"; did you mean {' or '.join(repr(s) for s in hint)}?" if hint else ""
             self._problems.add(
-                f"unknown ingredient {text!r}{tail}", path, text, "unknown_ingredient"
+                f"unknown ingredient {text!r}{tail}", where, text, "unknown_ingredient"
             )
         return None
 
@@ -177,7 +179,7 @@ class _Checker:
         lines = list(cocktail.composition)
         ok = True
         for m, line in enumerate(lines):
-            found = self._lookup(line.ingredient, f"{path}.composition.{m}.ingredient")
+            found = self._lookup(line.ingredient, path, m)
             if found is None:
                 ok = False
             elif found != line.ingredient:
@@ -192,13 +194,14 @@ class _Checker:
         if not isinstance(data, Mapping):
             self._problems.add("a cocktail must be a mapping", path, data, "dict_type")
             return None
+        before = len(self._problems.items)
         raw = data.get("composition")
         if isinstance(raw, list):
             lines: list[object] = []
             for m, line in enumerate(raw):
-                text = line.get("ingredient") if isinstance(line, Mapping) else None
-                if isinstance(text, str) and text.strip():
-                    found = self._lookup(text, f"{path}.composition.{m}.ingredient")
+                text = line.get("ingredient") if isinstance(line, dict) else None
+                if isinstance(text, str):
+                    found = self._lookup(text, path, m)
                     if found is not None and found != text:
                         line = {**line, "ingredient": found}
                 lines.append(line)
@@ -208,7 +211,10 @@ class _Checker:
         except ValidationError as error:
             _validation_problems(error, path, self._problems)
             return None
-        return cocktail
+        if len(self._problems.items) > before:
+            return None
+        # Lines that were not plain dicts (any other mapping) are resolved here instead.
+        return self._resolve_model(cocktail, path)
 
     def _check_identity(self, cocktail: Cocktail, path: str) -> None:
         if cocktail.supplier != self._supplier or not cocktail.id.startswith(self._supplier + "/"):

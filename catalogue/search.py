@@ -31,8 +31,11 @@ import json
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
@@ -51,7 +54,7 @@ from meso_formulary.model import Area, IndicationId, IngredientClass, Origin, Te
 from meso_formulary.types import Slug
 
 from .fts import fts_query, words
-from .terms import ConcernMatch, Lexicon, parse_class, parse_origins, word_key
+from .terms import ConcernMatch, Lexicon, parse_choice, parse_class, parse_origins
 
 if TYPE_CHECKING:
     from .store import Catalogue
@@ -87,28 +90,41 @@ def _as_tuple(value: object) -> object:
     return (value,) if isinstance(value, str) else value
 
 
+def _refusal(error: SearchError) -> ValueError:
+    """A :class:`SearchError` as pydantic reports it, keeping the suggestion."""
+    return ValueError(f"{error.message}; {error.hint}" if error.hint else error.message)
+
+
 def _classes(value: object) -> object:
     items = _as_tuple(value)
-    if isinstance(items, Iterable) and not isinstance(items, Mapping):
+    if not isinstance(items, Iterable) or isinstance(items, Mapping):
+        return items  # not a list: pydantic says so
+    try:
         return tuple(dict.fromkeys(parse_class(v) if isinstance(v, str) else v for v in items))
-    return items
+    except SearchError as error:
+        raise _refusal(error) from None
 
 
 def _origins(value: object) -> object:
     items = _as_tuple(value)
-    if isinstance(items, Iterable) and not isinstance(items, Mapping):
-        found: list[object] = []
+    if not isinstance(items, Iterable) or isinstance(items, Mapping):
+        return items
+    found: list[object] = []
+    try:
         for v in items:
             found.extend(parse_origins(v) if isinstance(v, str) else (v,))
-        return tuple(dict.fromkeys(found))
-    return items
+    except SearchError as error:
+        raise _refusal(error) from None
+    return tuple(dict.fromkeys(found))
 
 
-def _vocabulary_key(value: object) -> object:
-    """``"Décolletage"`` / ``"point by point"`` -> ``decolletage`` / ``point_by_point``."""
-    if isinstance(value, str):
-        return "_".join(word_key(value).split()).replace("é", "e")
-    return value
+def _choice(value: object, choices: type[StrEnum], what: str) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_choice(value, choices, what)
+    except SearchError as error:
+        raise _refusal(error) from None
 
 
 class SearchRequest(BaseModel):
@@ -131,9 +147,13 @@ class SearchRequest(BaseModel):
     ] = ()
     exclude_classes: Annotated[tuple[IngredientClass, ...], BeforeValidator(_classes)] = ()
     exclude_origins: Annotated[tuple[Origin, ...], BeforeValidator(_origins)] = ()
-    area: Annotated[Area | None, BeforeValidator(_vocabulary_key)] = None
+    area: Annotated[Area | None, BeforeValidator(partial(_choice, choices=Area, what="area"))] = (
+        None
+    )
     supplier: Slug | None = None
-    technique: Annotated[Technique | None, BeforeValidator(_vocabulary_key)] = None
+    technique: Annotated[
+        Technique | None, BeforeValidator(partial(_choice, choices=Technique, what="technique"))
+    ] = None
     max_actives: Annotated[int, Field(ge=0, le=250)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 20
     offset: Annotated[int, Field(ge=0, le=100_000)] = 0
@@ -325,11 +345,13 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" * len(values))
 
 
-_COLUMNS = "c.id, c.name, c.supplier_id, c.indications, c.n_actives"
+_COLUMNS = "c.pk, c.id, c.name, c.supplier_id"
+"""What every match carries. These columns come before ``description`` and ``search_terms``
+in the row, so reading them never follows the row onto its overflow pages."""
 
 
 def _matches_sql(conn: sqlite3.Connection, request: SearchRequest, plan: _Plan) -> _Sql:
-    """``SELECT id, name, supplier_id, indications, n_actives, score`` of every match.
+    """``SELECT pk, id, name, supplier_id, score`` of every match.
 
     The cheapest set drives the query: the full-text matches when there is text, else the
     required set that an index count says is smallest. Each cocktail it yields is then
@@ -387,21 +409,30 @@ def _concern_score(plan: _Plan) -> tuple[str, list[object]]:
     return sql, [i for ids in plan.concern_terms for i in ids]
 
 
-_FACETS_SQL = """
+_PAGE_SQL = """
+SELECT * FROM (
+    SELECT 'hit', p.id, p.name, p.supplier_id, c.indications, c.n_actives, p.score
+    FROM (SELECT * FROM m ORDER BY score DESC, name, id LIMIT ? OFFSET ?) AS p
+    CROSS JOIN cocktails AS c ON c.pk = p.pk
+)
 UNION ALL SELECT 'total', NULL, NULL, NULL, NULL, count(*), NULL FROM m
+"""
+"""The page (with the columns only it needs) and the number of matches."""
+
+_FACETS_SQL = """
 UNION ALL SELECT 'supplier', supplier_id, NULL, NULL, NULL, count(*), NULL FROM m
     GROUP BY supplier_id
-UNION ALL SELECT 'indication', j.value, NULL, NULL, NULL, count(*), NULL
-    FROM m, json_each(m.indications) AS j GROUP BY j.value
+UNION ALL SELECT 'indication', l.indication_id, NULL, NULL, NULL, count(*), NULL
+    FROM m CROSS JOIN cocktail_indications AS l ON l.cocktail_id = m.id
+    GROUP BY l.indication_id
 UNION ALL SELECT 'ingredient_class', i.ingredient_class, NULL, NULL, NULL,
     count(DISTINCT m.id), NULL
-    FROM m JOIN composition AS x ON x.cocktail_id = m.id
-    JOIN ingredients AS i ON i.id = x.ingredient_id
+    FROM m CROSS JOIN composition AS x ON x.cocktail_id = m.id
+    CROSS JOIN ingredients AS i ON i.id = x.ingredient_id
     GROUP BY i.ingredient_class
 """
-"""The total and every facet value's count, over all matches."""
-
-_TOTAL_SQL = "\nUNION ALL SELECT 'total', NULL, NULL, NULL, NULL, count(*), NULL FROM m\n"
+"""Every facet value's count, over all matches. ``CROSS JOIN`` keeps the matches as the
+outer loop (SQLite's planner would otherwise scan all of ``composition``)."""
 
 
 @dataclass(frozen=True)
@@ -423,10 +454,11 @@ def _run(
     """
     matches = _matches_sql(conn, request, plan)
     statement = (
-        "WITH m AS MATERIALIZED (" + "".join(matches.text) + ") "
-        "SELECT * FROM (SELECT 'hit', id, name, supplier_id, indications, n_actives, score "
-        "FROM m ORDER BY score DESC, name, id LIMIT ? OFFSET ?)"
-        + (_FACETS_SQL if request.facets else _TOTAL_SQL)
+        "WITH m AS MATERIALIZED ("
+        + "".join(matches.text)
+        + ")"
+        + _PAGE_SQL
+        + (_FACETS_SQL if request.facets else "")
     )
     rows: list[_Row] = []
     total = 0
@@ -460,22 +492,25 @@ class _Contents:
     unstated_origin: list[str] = field(default_factory=list)
 
 
-def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, _Contents]:
+def _contents(conn: sqlite3.Connection, lex: Lexicon, ids: Sequence[str]) -> dict[str, _Contents]:
     found = {i: _Contents() for i in ids}
     if not ids:
         return found
     rows = conn.execute(
-        "SELECT x.cocktail_id, i.name, i.ingredient_class, i.origin FROM composition AS x "
-        f"JOIN ingredients AS i ON i.id = x.ingredient_id WHERE x.cocktail_id IN ({_marks(ids)}) "
-        "ORDER BY x.cocktail_id, x.position",
+        "SELECT cocktail_id, ingredient_id FROM composition "
+        f"WHERE cocktail_id IN ({_marks(ids)}) ORDER BY cocktail_id, position",
         list(ids),
     )
-    for cocktail_id, name, ingredient_class, origin in rows:
+    for cocktail_id, ingredient_id in rows:
+        facts = lex.facts(ingredient_id)
+        if facts is None:  # cannot happen within one snapshot; never worth a failed search
+            continue
         contents = found[cocktail_id]
-        active = ingredient_class != IngredientClass.EXCIPIENT.value
+        name = facts.name
+        active = facts.ingredient_class is not IngredientClass.EXCIPIENT
         if active and len(contents.actives) < KEY_ACTIVES and name not in contents.actives:
             contents.actives.append(name)
-        if origin is None and name not in contents.unstated_origin:
+        if facts.origin is None and name not in contents.unstated_origin:
             contents.unstated_origin.append(name)
     return found
 
@@ -510,18 +545,33 @@ def _why(row: _Row, request: SearchRequest, plan: _Plan, contents: _Contents) ->
 # ---------------------------------------------------------------- search
 
 
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction, so the lexicon, the matches and the page see one catalogue
+    state even while another process imports (WAL). Inside a caller's transaction, that one."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("ROLLBACK")
+
+
 def search(catalogue: Catalogue, request: SearchRequest) -> SearchResults:
     """Run ``request`` against ``catalogue`` (the module docstring gives the rules).
 
     Raises :class:`SearchError` for text with nothing searchable in it and for ingredient
     names the catalogue does not know (suggestions in its ``hint``), and nothing else.
     """
-    lex = lexicon(catalogue)
-    plan = _plan(request, lex)
     conn = catalogue.conn
     try:
-        rows, total, facets = _run(conn, request, plan)
-        contents = _contents(conn, [r.id for r in rows])
+        with _snapshot(conn):
+            lex = lexicon(catalogue)
+            plan = _plan(request, lex)
+            rows, total, facets = _run(conn, request, plan)
+            contents = _contents(conn, lex, [r.id for r in rows])
     except sqlite3.Error as error:
         raise CatalogueError(f"the search could not be run: {error}") from error
     hits = [

@@ -24,12 +24,14 @@ no garbage matched, and 25x faster than WRatio per perf.md 6b).
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz, process, utils
@@ -109,6 +111,15 @@ class ResolvedIngredient:
 
 
 @dataclass(frozen=True)
+class IngredientFacts:
+    """What a search needs to know of one ingredient beyond its names."""
+
+    name: str
+    ingredient_class: IngredientClass
+    origin: Origin | None
+
+
+@dataclass(frozen=True)
 class _Phrase:
     indication_id: IndicationId
     text: str
@@ -117,17 +128,17 @@ class _Phrase:
 class Lexicon:
     """Concern phrases and ingredient names, indexed for exact and fuzzy lookup.
 
-    ``phrases``: ``(indication_id, name or synonym)`` pairs; ``ingredient_names``:
-    ``(ingredient_id, name)`` pairs (id, name, INCI, synonyms); ``ingredient_kinds``:
-    ``(ingredient_id, class, origin or None)``. Build it once per catalogue state
+    ``phrases``: ``(indication_id, name or synonym)`` pairs; ``ingredients``:
+    ``(ingredient_id, name, class, origin or None)``; ``ingredient_names``: more
+    ``(ingredient_id, name)`` pairs (INCI, synonyms). Build it once per catalogue state
     (:meth:`from_connection`) or from the shipped reference data (:meth:`from_reference`).
     """
 
     def __init__(
         self,
         phrases: Iterable[tuple[str, str]],
+        ingredients: Iterable[tuple[str, str, str, str | None]] = (),
         ingredient_names: Iterable[tuple[str, str]] = (),
-        ingredient_kinds: Iterable[tuple[str, str, str | None]] = (),
     ) -> None:
         self._phrases: dict[str, list[_Phrase]] = {}
         for indication_id, text in phrases:
@@ -143,9 +154,22 @@ class Lexicon:
         self._fuzzy_choices = [utils.default_process(k) for k in self._phrase_keys]
         self._longest = max((k.count(" ") + 1 for k in self._phrase_keys), default=1)
 
+        self._facts: dict[str, IngredientFacts] = {}
+        self._by_class: dict[IngredientClass, list[str]] = {}
+        self._by_origin: dict[Origin, list[str]] = {}
+        for ingredient_id, name, cls, origin in ingredients:
+            facts = IngredientFacts(
+                name, IngredientClass(cls), None if origin is None else Origin(origin)
+            )
+            self._facts[ingredient_id] = facts
+            self._by_class.setdefault(facts.ingredient_class, []).append(ingredient_id)
+            if facts.origin is not None:
+                self._by_origin.setdefault(facts.origin, []).append(ingredient_id)
+
         by_key: dict[str, dict[str, None]] = {}
         display: dict[str, str] = {}  # the first name seen per key, shown in suggestions
-        for ingredient_id, name in ingredient_names:
+        own = ((ingredient_id, facts.name) for ingredient_id, facts in self._facts.items())
+        for ingredient_id, name in itertools.chain(own, ingredient_names):
             key = name_key(name)
             if key:
                 by_key.setdefault(key, {})[ingredient_id] = None
@@ -153,10 +177,6 @@ class Lexicon:
         self._ingredients = {key: tuple(ids) for key, ids in by_key.items()}
         self._ingredient_keys = sorted(self._ingredients)
         self._ingredient_names = list(display.values())
-        self._kinds = {
-            ingredient_id: (IngredientClass(cls), None if origin is None else Origin(origin))
-            for ingredient_id, cls, origin in ingredient_kinds
-        }
         self._suggestions = list(
             dict.fromkeys([*(p.text for b in self._phrases.values() for p in b), *display.values()])
         )
@@ -174,12 +194,12 @@ class Lexicon:
             for text in (ind.id.value.replace("_", " "), ind.name, *ind.synonyms)
         ]
         ingredients = tuple(ingredients)
-        names = [(ing.id, name) for ing in ingredients for name in ing.names()]
-        kinds = [
-            (ing.id, ing.ingredient_class.value, None if ing.origin is None else ing.origin.value)
+        facts = [
+            (ing.id, ing.name, ing.ingredient_class.value, ing.origin and ing.origin.value)
             for ing in ingredients
         ]
-        return cls(phrases, names, kinds)
+        names = [(ing.id, name) for ing in ingredients for name in ing.names()]
+        return cls(phrases, facts, names)
 
     @classmethod
     def from_reference(cls) -> Lexicon:
@@ -197,9 +217,9 @@ class Lexicon:
             for text in (ind_id.replace("_", " "), name)
         ]
         phrases += conn.execute("SELECT indication_id, synonym FROM indication_synonyms").fetchall()
-        names = conn.execute("SELECT ingredient_id, name FROM ingredient_names").fetchall()
-        kinds = conn.execute("SELECT id, ingredient_class, origin FROM ingredients").fetchall()
-        return cls(phrases, names, kinds)
+        facts = conn.execute("SELECT id, name, ingredient_class, origin FROM ingredients")
+        names = conn.execute("SELECT ingredient_id, name FROM ingredient_names")
+        return cls(phrases, facts.fetchall(), names.fetchall())
 
     # ------------------------------------------------------------------ concerns
 
@@ -310,14 +330,13 @@ class Lexicon:
         self, classes: Iterable[IngredientClass] = (), origins: Iterable[Origin] = ()
     ) -> tuple[str, ...]:
         """The ids of every ingredient of one of ``classes`` or one of ``origins``, sorted."""
-        wanted_classes, wanted_origins = frozenset(classes), frozenset(origins)
-        return tuple(
-            sorted(
-                ingredient_id
-                for ingredient_id, (cls, origin) in self._kinds.items()
-                if cls in wanted_classes or origin in wanted_origins
-            )
-        )
+        ids = [i for c in classes for i in self._by_class.get(c, ())]
+        ids += [i for o in origins for i in self._by_origin.get(o, ())]
+        return tuple(sorted(set(ids)))
+
+    def facts(self, ingredient_id: str) -> IngredientFacts | None:
+        """The name, class and origin of ``ingredient_id``, or ``None`` if it is unknown."""
+        return self._facts.get(ingredient_id)
 
     # ------------------------------------------------------------------ suggestions
 
@@ -361,6 +380,9 @@ def _hint(suggestions: Sequence[str]) -> str | None:
 # ---------------------------------------------------------------- classes and origins
 
 
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
 def _enum_key(text: str) -> str:
     """Spelling-insensitive key: no accents, US/UK ``ae``/``oe``, singular words, ``_`` joins."""
     text = unicodedata.normalize("NFKD", word_key(text))
@@ -368,8 +390,6 @@ def _enum_key(text: str) -> str:
     text = text.replace("ae", "e").replace("oe", "e")
     return "_".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in text.split())
 
-
-_CLASS_KEYS = {_enum_key(c.value): c for c in IngredientClass}
 
 _ANIMAL = (Origin.FISH, Origin.BOVINE, Origin.PORCINE, Origin.AVIAN, Origin.HUMAN)
 _ORIGIN_ALIASES: dict[str, tuple[Origin, ...]] = {
@@ -394,20 +414,25 @@ _ORIGIN_KEYS = {
 _ORIGIN_SUFFIXES = ("_derived", "_based", "_origin", "_sourced", "_product")
 
 
-def parse_class(text: str | IngredientClass) -> IngredientClass:
-    """The ingredient class ``text`` names ("anaesthetics", "Anesthetic", "plant extracts").
-
-    Raises :class:`SearchError` (a ``ValueError``) naming the closest classes otherwise.
-    """
-    if isinstance(text, IngredientClass):
+def parse_choice(text: str | _Choice, choices: type[_Choice], what: str) -> _Choice:
+    """The member of ``choices`` that ``text`` names, forgiving case, accents, plurals, US
+    spellings and separators ("Anesthetics" -> anaesthetic, "thigh" -> thighs, "point by
+    point" -> point_by_point). Raises :class:`SearchError` naming the closest members."""
+    if isinstance(text, choices):
         return text
-    found = _CLASS_KEYS.get(_enum_key(text))
+    keys = {_enum_key(member.value): member for member in choices}
+    found = keys.get(_enum_key(text))
     if found is None:
         raise SearchError(
-            f"unknown ingredient class {text!r}",
-            hint=_hint(_closest(text, [c.value for c in IngredientClass])),
+            f"unknown {what} {text!r}",
+            hint=_hint(_closest(text, [member.value for member in choices])),
         )
     return found
+
+
+def parse_class(text: str | IngredientClass) -> IngredientClass:
+    """The ingredient class ``text`` names ("anaesthetics", "Anesthetic", "plant extracts")."""
+    return parse_choice(text, IngredientClass, "ingredient class")
 
 
 def parse_origins(text: str | Origin) -> tuple[Origin, ...]:
@@ -442,8 +467,10 @@ __all__ = [
     "STOPWORDS",
     "ConcernMatch",
     "ConcernScan",
+    "IngredientFacts",
     "Lexicon",
     "ResolvedIngredient",
+    "parse_choice",
     "parse_class",
     "parse_origins",
     "word_key",

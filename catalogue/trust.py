@@ -27,7 +27,7 @@ from meso_formulary.catalogue.keys import (
 from meso_formulary.catalogue.records import utc_now
 from meso_formulary.catalogue.transaction import write_transaction
 
-from meso_formulary.errors import CatalogueError, NotFound
+from meso_formulary.errors import CatalogueError, NotFound, TrustError
 
 TRUST_SCHEMA: Final[tuple[str, ...]] = (
     """CREATE TABLE IF NOT EXISTS trusted_keys (
@@ -143,6 +143,21 @@ class TrustStore:
             (supplier,),
         ).fetchone()
         return None if row is None else SupplierState(int(row[0]), bool(row[1]), row[2])
+
+    def check_unsigned(self, supplier: str, source: str) -> None:
+        """Refuse an unsigned file from ``source`` for a supplier that signs its catalogues.
+
+        A supplier with a pinned key, or whose stored catalogue came from a verified bundle,
+        publishes signed bundles here: an unsigned file could otherwise pose as it, and its
+        made-up version number would block the supplier's genuine updates.
+        """
+        state = self.supplier_state(supplier)
+        if self.pinned(supplier) or (state is not None and state.verified):
+            raise TrustError(
+                f"{source}: supplier {supplier!r} publishes signed bundles here; an unsigned "
+                "file cannot replace its catalogue",
+                hint="import the supplier's signed bundle instead",
+            )
 
     def _has_table(self) -> bool:
         try:

@@ -1,23 +1,26 @@
 """Verified import: a bundle is checked completely before any of its catalogue is parsed.
 
 :func:`verify_bundle` checks, in this order, and stops at the first failure with a
-:class:`~meso_formulary.errors.TrustError` saying why:
+:class:`~meso_formulary.errors.TrustError` saying why (:class:`UnreadableInput` when the zip
+cannot be read at all, :class:`InvalidInput` when a genuine bundle holds an invalid
+catalogue):
 
 1. the zip itself (size, member count, plain names, no links, no duplicates, declared sizes);
 2. the Ed25519 signature over the raw ``MANIFEST.json`` bytes, against every pinned key:
    nothing in the manifest is read before one verifies;
 3. the manifest's supplier is a supplier the verifying key is pinned for;
 4. the files present are exactly the files listed;
-5. each file's size and SHA-256 (read once, with the listed size as a hard cap; the very
-   bytes hashed are the ones parsed later);
+5. each file's size and SHA-256 (the size the zip declares must be the signed size, which
+   caps the read; the very bytes hashed are the ones parsed later);
 6. ``created <= now < expires``;
 7. the catalogue version is above the last verified version imported for the supplier;
 8. only then the catalogue is parsed and validated, and its supplier and version must be
    the manifest's.
 
-:func:`import_path` is the one entry point for ``meso import``: a bundle is verified and
+:func:`import_path` imports one file, whichever kind it is: a bundle is verified and
 imported as its signer's, a plain catalogue file only with ``unsigned=True`` (a local draft,
-stored as unverified).
+stored as unverified, and refused for a supplier that signs; see
+:meth:`TrustStore.check_unsigned <meso_formulary.catalogue.trust.TrustStore.check_unsigned>`).
 """
 
 from __future__ import annotations
@@ -152,8 +155,14 @@ def _checked_files(path: Path, bundle: BundleReader, manifest: Manifest) -> byte
             f"missing: {missing})"
         )
     entry = manifest.catalogue
+    declared = bundle.declared_size(entry.name)
+    if declared != entry.size:
+        raise TrustError(
+            f"{path}: {entry.name} has {declared:,} bytes but the signed manifest lists "
+            f"{entry.size:,}: it was changed after signing"
+        )
     raw = bundle.read(entry.name, limit=entry.size)
-    if len(raw) != entry.size or sha256_hex(raw) != entry.sha256:
+    if sha256_hex(raw) != entry.sha256:
         raise TrustError(
             f"{path}: {entry.name} does not match its signed SHA-256: it was changed after signing"
         )
@@ -214,14 +223,7 @@ def import_path(
             hint="import the supplier's bundle, or pass --unsigned to import a local draft",
         )
     document = read_catalogue(path)
-    supplier = document.supplier.id
-    state = trust.supplier_state(supplier)
-    if trust.pinned(supplier) or (state is not None and state.verified):
-        raise TrustError(
-            f"supplier {supplier!r} publishes signed bundles here; an unsigned file cannot "
-            "replace its catalogue",
-            hint="import the supplier's signed bundle instead",
-        )
+    trust.check_unsigned(document.supplier.id, str(path))
     trust.ensure_schema()
     return catalogue.import_catalogue(document)
 

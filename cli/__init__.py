@@ -20,7 +20,6 @@ import click
 from meso_formulary.cli.common import BadInput, CliError
 
 from meso_formulary._version import __version__
-from meso_formulary.errors import MesoError, UnreadableInput
 
 COMMANDS: dict[str, str] = {
     "search": "meso_formulary.cli.search:search",
@@ -72,7 +71,11 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except MesoError as error:
+        except Exception as error:
+            from meso_formulary.errors import MesoError, UnreadableInput
+
+            if not isinstance(error, MesoError):
+                raise
             kind = BadInput if isinstance(error, UnreadableInput) else CliError
             raise kind(str(error), hint=error.hint) from error
 

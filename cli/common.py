@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
-
-from meso_formulary.identifiers import clean_text
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue import Catalogue
@@ -31,6 +28,8 @@ def safe_text(text: str) -> str:
     rewrite the terminal, and a right-to-left override could disguise a name. White space is
     collapsed to single spaces (tables lay text out themselves).
     """
+    from meso_formulary.identifiers import clean_text
+
     return clean_text(_ANSI_ESCAPE.sub("", text))
 
 
@@ -100,6 +99,8 @@ def write_file(path: Path, write: Callable[[TextIO], object], *, force: bool) ->
     ``path``, so a reader never sees half a file and a failure leaves any previous file as
     it was. An existing file is refused unless ``force``.
     """
+    import tempfile
+
     refuse_overwrite(path, force=force)
     folder = path.parent
     try:

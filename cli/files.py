@@ -17,11 +17,12 @@ from meso_formulary.cli.common import (
     db_option,
     open_catalogue,
     refuse_overwrite,
+    safe_text,
     write_file,
 )
 
 if TYPE_CHECKING:
-    from meso_formulary.catalogue import ImportReport
+    from meso_formulary.catalogue import Catalogue, ImportReport
     from meso_formulary.catalogue.trust import TrustStore
 
     from meso_formulary.errors import Problem
@@ -48,9 +49,9 @@ _format_option = click.option(
 def validate(files: tuple[str, ...], fmt: str | None, strict: bool) -> None:
     """Check supplier catalogue files (YAML, JSON or CSV; '-' reads stdin).
 
-    Prints every problem as FILE:LINE: FIELD.PATH: SEVERITY: MESSAGE, first what makes the
-    file invalid, then the findings of the rules engine for each cocktail ([MF...] names
-    the rule), then a summary on stderr.
+    Prints every problem as FILE:LINE: FIELD.PATH: SEVERITY: MESSAGE: what makes a file
+    invalid or, for a valid file, what the rules engine finds questionable in each cocktail
+    ([MF...] names the rule); then a summary on stderr.
 
     \b
     Exit status: 0 when no errors (warnings allowed unless --strict),
@@ -114,9 +115,11 @@ def _rule_findings(catalogue: CatalogueFile, document: Document) -> Iterator[Pro
 
 
 def _format_problem(problem: Problem) -> str:
+    """``FILE:LINE: PATH: SEVERITY: MESSAGE`` on one line, safe to print (keys and values in
+    a hostile file could hold escape sequences)."""
     where = problem.location()
     text = f"{problem.severity}: {problem.message}"
-    return f"{where}: {text}" if where else text
+    return safe_text(f"{where}: {text}" if where else text)
 
 
 def _summary(files: int, counts: Counter[str], unreadable: int) -> str:
@@ -158,42 +161,57 @@ def import_(files: tuple[str, ...], fmt: str | None, db: Path | None) -> None:
 
     The shipped reference catalogue is read-only: give --db (or set MESO_DB).
     """
-    from meso_formulary.catalogue.verify import catalogue_trust
-
-    from meso_formulary.errors import InvalidInput
-
     if db is None:
         raise CliError(
             "the reference catalogue is read-only; say which catalogue to import into",
             hint="meso import FILE --db my-catalogue.db (or set MESO_DB)",
         )
-    with open_catalogue(db, readonly=False) as store:
-        trust = catalogue_trust(store)
-        prepared = [_prepare(source, fmt, trust) for source in files]
-        problems = [problem for item in prepared for problem in item.problems]
-        if problems:
-            raise InvalidInput(_not_imported(len(problems)), problems)
-        trust.ensure_schema()
-        reports = []
-        try:
-            with store.importing() as session, _progress() as progress:
-                for item in prepared:
-                    assert item.catalogue is not None  # no problems, so every file is valid
-                    reports.append(
-                        session.add(
-                            item.catalogue.model_copy(update={"cocktails": ()}),
-                            progress(item.name, item.catalogue.cocktails),
-                            signed_by=item.signed_by,
-                            verified=item.signed_by is not None,
-                            source=item.name,
-                        )
-                    )
-        except InvalidInput as error:
-            located = [_locate(problem, prepared) for problem in error.problems]
-            raise InvalidInput(_not_imported(len(located)), located) from error
-    for item, report in zip(prepared, reports, strict=True):
+    created = not db.exists()
+    try:
+        with open_catalogue(db, readonly=False) as store:
+            imported = _import_into(store, files, fmt)
+    except BaseException:
+        if created:  # a failed import into a new file leaves no empty catalogue behind
+            for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+                leftover.unlink(missing_ok=True)
+        raise
+    for item, report in imported:
         signed = " (signed, verified)" if item.signed_by else ""
         click.echo(f"{item.name}{signed}: {_report_line(report)}")
+
+
+def _import_into(
+    store: Catalogue, files: Sequence[str], fmt: str | None
+) -> list[tuple[_Prepared, ImportReport]]:
+    """Check every file, then import them all in one transaction (or none of them)."""
+    from meso_formulary.catalogue.verify import catalogue_trust
+
+    from meso_formulary.errors import InvalidInput
+
+    trust = catalogue_trust(store)
+    prepared = [_prepare(source, fmt, trust) for source in files]
+    problems = [problem for item in prepared for problem in item.problems]
+    if problems:
+        raise InvalidInput(_not_imported(len(problems)), problems)
+    trust.ensure_schema()
+    reports = []
+    try:
+        with store.importing() as session, _progress() as progress:
+            for item in prepared:
+                assert item.catalogue is not None  # no problems, so every file is valid
+                reports.append(
+                    session.add(
+                        item.catalogue.model_copy(update={"cocktails": ()}),
+                        progress(item.name, item.catalogue.cocktails),
+                        signed_by=item.signed_by,
+                        verified=item.signed_by is not None,
+                        source=item.name,
+                    )
+                )
+    except InvalidInput as error:
+        located = [_locate(problem, prepared) for problem in error.problems]
+        raise InvalidInput(_not_imported(len(located)), located) from error
+    return list(zip(prepared, reports, strict=True))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ and ``history``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,13 +140,17 @@ def _show_view(
     parts.append(_bullets("Contraindications", cocktail.contraindications, "none listed"))
     parts.append(_findings_table(findings))
     parts.append(_bullets("Sources", cocktail.sources, "none given"))
-    return Group(*parts)
+    spaced: list[RenderableType] = []
+    for part in parts:
+        spaced += [part, cell("")]
+    return Group(*spaced[:-1])
 
 
 def _heading(cocktail: Cocktail) -> Text:
     text = cell(cocktail.name, style="bold")
     status = cocktail.regulatory_status.value.replace("_", " ")
-    details = f"  {cocktail.id} | supplier {cocktail.supplier} | version {cocktail.version}"
+    details = f"{cocktail.id} | supplier {cocktail.supplier} | version {cocktail.version}"
+    text.append("\n")
     text.append_text(cell(f"{details} | {status}", style="dim"))
     return text
 
@@ -217,6 +221,9 @@ def _findings_table(findings: Sequence[Finding]) -> RenderableType:
     if not findings:
         return cell("Findings: none (the rules engine finds nothing questionable)")
     table = new_table("Severity", "Rule", "Where", "Finding", title="Findings")
+    table.expand = True
+    for column, ratio in zip(table.columns, (None, None, 1, 3), strict=True):
+        column.ratio = ratio
     for finding in findings:
         style = "red" if finding.severity == "error" else "yellow"
         table.add_row(
@@ -427,11 +434,11 @@ def _ingredient_record(ingredient: Ingredient) -> dict[str, Any]:
     span = ingredient.typical_range
     typical = None
     if span is not None:
-        low = "" if span.min is None else f"{span.min:g}"
-        high = "" if span.max is None else f"{span.max:g}"
-        typical = (
-            f"{low}-{high} {span.unit}" if low and high else f"{low or 'up to ' + high} {span.unit}"
-        )
+        if span.min is None or span.max is None:
+            bound = "from" if span.max is None else "up to"
+            typical = f"{bound} {span.min or span.max:g} {span.unit}"
+        else:
+            typical = f"{_span(span.min, span.max)} {span.unit}"
     return {
         "id": ingredient.id,
         "name": ingredient.name,
@@ -502,17 +509,19 @@ HISTORY_FIELDS = (
 @db_option
 def history(cocktail_id: str, fmt: Format, db: Path | None) -> None:
     """Every version of cocktail ID ever imported, oldest first: in which catalogue version
-    of its supplier, when, and its content digest."""
+    of its supplier, when, and its content digest (SHA-256, shortened in the table)."""
     with open_catalogue(db) as catalogue:
         versions = [asdict(version) for version in catalogue.history(cocktail_id)]
-    emit(versions, fmt, _table_of(versions, HISTORY_FIELDS), columns=HISTORY_FIELDS)
+    emit(versions, fmt, lambda: _history_table(versions), columns=HISTORY_FIELDS)
 
 
-def _table_of(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> Callable[[], Table]:
-    def draw() -> Table:
-        table = new_table(*(field.replace("_", " ") for field in fields))
-        for record in records:
-            table.add_row(*(cell(record[field]) for field in fields))
-        return table
-
-    return draw
+def _history_table(versions: Sequence[Mapping[str, Any]]) -> Table:
+    table = new_table("Version", "Catalogue version", "Imported (UTC)", "Digest")
+    for version in versions:
+        table.add_row(
+            cell(version["version_no"]),
+            cell(f"{version['supplier']} {version['catalogue_version']}"),
+            cell(str(version["imported_at"])[:19].replace("T", " ")),
+            cell(str(version["digest"])[:12]),
+        )
+    return table

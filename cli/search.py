@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from meso_formulary.cli.common import db_option, open_catalogue
+from meso_formulary.cli.common import db_option, open_catalogue, safe_text
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
 
 if TYPE_CHECKING:
@@ -59,12 +59,18 @@ FIELDS = ("id", "name", "supplier", "indications", "score", "why", "key_actives"
 @click.option(
     "--limit",
     type=click.IntRange(1, 500),
+    metavar="N",
     default=20,
     show_default=True,
     help="Show at most N results (1 to 500).",
 )
 @click.option(
-    "--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip N results."
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Skip the first N results.",
 )
 @output_options
 @db_option
@@ -111,7 +117,7 @@ def _nothing_found(results: SearchResults, criteria: dict[str, Any]) -> None:
         message = f"No cocktails found {what}."
     lines = [message]
     if results.did_you_mean:
-        lines.append("Did you mean: " + ", ".join(results.did_you_mean) + "?")
+        lines.append(safe_text("Did you mean: " + ", ".join(results.did_you_mean) + "?"))
     click.echo("\n".join(lines), err=True)
     sys.exit(1)
 
@@ -121,6 +127,9 @@ def _table(results: SearchResults, offset: int) -> Group:
     from rich.text import Text
 
     table = new_table("Cocktail", "Supplier", "Indications", "Key actives", "Why")
+    table.expand = True
+    for column, ratio in zip(table.columns, (3, None, 2, 2, 3), strict=True):
+        column.ratio = ratio
     for hit in results.hits:
         name = cell(hit.name, style="bold")
         name.append("\n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
 from meso_formulary.cli.common import CliError, db_option
 
 _WEB_MODULES = frozenset({"datasette", "uvicorn"})
@@ -67,7 +66,8 @@ def _catalogue_path(db: Path | None) -> Path:
                 hint="check the path, or create one with: meso import FILE --db PATH",
             )
         return db
-    from meso_formulary.catalogue import Catalogue
+    from meso_formulary.catalogue import Catalogue, ReferenceData
+    from meso_formulary.catalogue.default import default_path
 
-    with Catalogue.default() as catalogue:
-        return catalogue.path
+    Catalogue.default().close()  # builds the reference catalogue's file on first use
+    return default_path(ReferenceData.shipped())

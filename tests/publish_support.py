@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from meso_formulary.catalogue.bundle import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -31,6 +30,7 @@ from meso_formulary.catalogue.keys import (
 from meso_formulary.catalogue.store import Catalogue
 from meso_formulary.catalogue.trust import TrustStore
 from meso_formulary.catalogue.verify import catalogue_trust
+
 from meso_formulary.files import dump_catalogue
 from meso_formulary.model import CatalogueFile
 
@@ -38,7 +38,9 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 """The clock of every test that signs or verifies (bundles are valid for a year from it)."""
 
 
-def catalogue_data(supplier: str = "acme", version: int = 1, strength: float = 30.0) -> dict[str, object]:
+def catalogue_data(
+    supplier: str = "acme", version: int = 1, strength: float = 30.0
+) -> dict[str, object]:
     """A small valid catalogue whose composition names canonical ingredient ids.
 
     Ids (not names) make export give back exactly what was imported.
@@ -63,7 +65,10 @@ def catalogue_data(supplier: str = "acme", version: int = 1, strength: float = 3
                 "description": "Scalp cocktail of B vitamins.",
                 "composition": [
                     {"ingredient": "biotin", "strength": {"value": 0.5, "unit": "mg/mL"}},
-                    {"ingredient": "dexpanthenol", "strength": {"value": strength, "unit": "mg/mL"}},
+                    {
+                        "ingredient": "dexpanthenol",
+                        "strength": {"value": strength, "unit": "mg/mL"},
+                    },
                     {"ingredient": f"{supplier}-peptide"},
                 ],
                 "indications": ["alopecia"],
@@ -85,7 +90,9 @@ def catalogue_data(supplier: str = "acme", version: int = 1, strength: float = 3
     }
 
 
-def make_catalogue(supplier: str = "acme", version: int = 1, strength: float = 30.0) -> CatalogueFile:
+def make_catalogue(
+    supplier: str = "acme", version: int = 1, strength: float = 30.0
+) -> CatalogueFile:
     """:func:`catalogue_data` as a model."""
     return CatalogueFile.model_validate(catalogue_data(supplier, version, strength))
 

@@ -11,20 +11,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from publish_support import (
-    NOW,
-    Signer,
-    catalogue_data,
-    make_catalogue,
-    make_signer,
-    manifest_for,
-    raw_zip,
-    signed_zip,
-    symlink_info,
-    trusting,
-    write_catalogue,
-)
-
 from meso_formulary.catalogue.bundle import (
     MANIFEST_NAME,
     MAX_BUNDLE_BYTES,
@@ -40,6 +26,20 @@ from meso_formulary.catalogue.publish import MAX_EXPIRES_DAYS, publish_catalogue
 from meso_formulary.catalogue.store import Catalogue
 from meso_formulary.catalogue.trust import TrustStore
 from meso_formulary.catalogue.verify import verify_bundle
+from publish_support import (
+    NOW,
+    Signer,
+    catalogue_data,
+    make_catalogue,
+    make_signer,
+    manifest_for,
+    raw_zip,
+    signed_zip,
+    symlink_info,
+    trusting,
+    write_catalogue,
+)
+
 from meso_formulary.errors import InvalidInput, MesoError, TrustError, UnreadableInput
 
 
@@ -200,7 +200,9 @@ def test_a_symlink_member_is_refused(tmp_path: Path, acme: Signer, trust: TrustS
         verify_bundle(path, trust, now=NOW)
 
 
-def test_duplicate_member_names_are_refused(tmp_path: Path, acme: Signer, trust: TrustStore) -> None:
+def test_duplicate_member_names_are_refused(
+    tmp_path: Path, acme: Signer, trust: TrustStore
+) -> None:
     # The classic split view: one copy is hashed, the other parsed.
     data = write_catalogue(tmp_path, make_catalogue()).read_bytes()
     manifest = manifest_for(data).to_bytes()
@@ -261,7 +263,8 @@ def test_a_member_bigger_than_its_signed_size_is_refused(
     path = signed_zip(
         tmp_path / "b.zip", acme, manifest, {"catalogue.yaml": data + b"\n" * 5_000_000}
     )
-    with pytest.raises(TrustError, match="declares"):
+    listed = f"{len(data) + 5_000_000:,} bytes but the signed manifest lists {len(data):,}"
+    with pytest.raises(TrustError, match=listed):
         verify_bundle(path, trust, now=NOW)
 
 
@@ -275,11 +278,13 @@ def test_a_member_that_inflates_beyond_its_declared_size_is_caught(
         at = raw.index(signature)
         raw[at + offset : at + offset + 4] = (1000).to_bytes(4, "little")
     path.write_bytes(bytes(raw))
-    with open_bundle(path) as bundle, pytest.raises(MesoError):
+    with open_bundle(path) as bundle, pytest.raises(UnreadableInput, match=r"corrupt.*CRC"):
         bundle.read("catalogue.yaml", limit=MAX_MEMBER_BYTES)
 
 
-def test_a_file_too_large_to_be_a_bundle_is_refused_unread(tmp_path: Path, trust: TrustStore) -> None:
+def test_a_file_too_large_to_be_a_bundle_is_refused_unread(
+    tmp_path: Path, trust: TrustStore
+) -> None:
     path = tmp_path / "huge.zip"
     with path.open("wb") as handle:
         handle.truncate(MAX_BUNDLE_BYTES + 1)  # sparse: no disk used
@@ -291,7 +296,7 @@ def test_a_bundle_without_manifest_or_signature_is_not_a_signed_bundle(
     tmp_path: Path, trust: TrustStore
 ) -> None:
     path = raw_zip(tmp_path / "b.zip", [("catalogue.yaml", b"x: 1\n")])
-    with pytest.raises(TrustError, match="not a signed bundle: MANIFEST.json, MANIFEST.sig"):
+    with pytest.raises(TrustError, match=r"not a signed bundle: MANIFEST\.json, MANIFEST\.sig"):
         verify_bundle(path, trust, now=NOW)
 
 
@@ -300,7 +305,7 @@ def test_a_huge_manifest_is_refused_before_it_is_read(
 ) -> None:
     manifest = b'{"supplier": "acme", "pad": "' + b"x" * MAX_MANIFEST_BYTES + b'"}'
     path = signed_zip(tmp_path / "b.zip", acme, manifest, {"catalogue.yaml": b"x"})
-    with pytest.raises(TrustError, match="MANIFEST.json declares"):
+    with pytest.raises(TrustError, match=r"MANIFEST\.json declares"):
         verify_bundle(path, trust, now=NOW)
 
 
@@ -383,13 +388,16 @@ def test_a_signed_manifest_that_is_not_json_of_a_manifest_is_refused(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     manifest=st.one_of(
         json_values.map(lambda value: json.dumps(value).encode()),

@@ -44,9 +44,7 @@ class AttachedCatalogue:
         return self.schema_version == SCHEMA_VERSION
 
 
-_FOUND: weakref.WeakKeyDictionary[Any, tuple[AttachedCatalogue, ...]] = (
-    weakref.WeakKeyDictionary()
-)
+_FOUND: weakref.WeakKeyDictionary[Any, tuple[AttachedCatalogue, ...]] = weakref.WeakKeyDictionary()
 """Per Datasette instance, the catalogues found at its start-up."""
 
 

@@ -63,7 +63,15 @@ class SearchForm:
     def submitted(self) -> bool:
         """False on the first, empty visit: the page then shows the form and no results."""
         return any(
-            (self.q, self.exclude, self.exclude_classes, self.exclude_origins, self.area)
+            (
+                self.q,
+                self.exclude,
+                self.exclude_classes,
+                self.exclude_origins,
+                self.area,
+                self.limit,
+                self.offset,
+            )
         )
 
     def to_request(self) -> SearchRequest:

@@ -34,9 +34,9 @@ class SupplierNote:
 
     def describe(self) -> str:
         """One plain-text line: name, id, licence and source."""
-        licence = self.licence or "licence not stated"
-        source = self.url or "source not stated"
-        return f"{self.name} ({self.id}): {licence}; source: {source}."
+        licence = f"licence {self.licence}" if self.licence else "licence not stated"
+        source = f"source {self.url}" if self.url else "source not stated"
+        return f"{self.name} ({self.id}): {licence}; {source}."
 
 
 _COCKTAIL_COLUMNS = {
@@ -198,8 +198,8 @@ def instance_metadata(
     link = Markup('<a href="{}">Search cocktails by concern</a>').format(search_url)
     return {
         "title": TITLE,
-        "description_html": Markup("<p>{}: type a concern such as “hair loss”.</p><p>{}</p>").format(
-            link, escape(NOT_MEDICAL_ADVICE)
-        ),
+        "description_html": Markup(
+            "<p>{}: type a concern such as “hair loss”.</p><p>{}</p>"
+        ).format(link, escape(NOT_MEDICAL_ADVICE)),
         "databases": {name: database_metadata(notes) for name, notes in databases.items()},
     }

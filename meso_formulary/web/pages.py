@@ -125,7 +125,8 @@ class CocktailPage:
         return tuple(
             EffectRow(
                 words(effect.effect.value),
-                "not stated" if effect.settles_within_hours is None
+                "not stated"
+                if effect.settles_within_hours is None
                 else hour_range(effect.settles_within_hours),
                 effect.note or "",
                 effect.source,
@@ -145,7 +146,7 @@ def load_page(catalogue: Catalogue, cocktail_id: str) -> CocktailPage:
             ingredient_class=words(ingredient_class),
             origin=words(origin) if origin else "not stated",
             strength="not disclosed" if value is None else f"{value:g} {unit}",
-            mg_per_ml="–" if mg_per_ml is None else f"{mg_per_ml:.4g}",
+            mg_per_ml=_mg_per_ml(value, mg_per_ml),
         )
         for ingredient_id, name, inci, ingredient_class, origin, value, unit, mg_per_ml in (
             catalogue.conn.execute(_COMPOSITION_SQL, (cocktail.id,))
@@ -161,6 +162,13 @@ def load_page(catalogue: Catalogue, cocktail_id: str) -> CocktailPage:
         composition=rows,
         indications=tuple(names.get(i, words(i)) for i in cocktail.indications),
     )
+
+
+def _mg_per_ml(value: float | None, mg_per_ml: float | None) -> str:
+    """Blank when the strength is not disclosed; "–" when it cannot be converted."""
+    if value is None:
+        return ""
+    return "–" if mg_per_ml is None else f"{mg_per_ml:.4g}"
 
 
 def timeline(cocktail: Cocktail, start: date) -> Timeline | None:

@@ -16,21 +16,26 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from datasette import hookimpl
+import datasette.handle_exception
 from datasette.utils.asgi import asgi_static
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from pluggy import HookimplMarker
 
 from meso_formulary.web import attached
 from meso_formulary.web.metadata import instance_metadata
-from meso_formulary.web.views import (
-    COCKTAIL_PATH,
-    SEARCH_PATH,
-    STATIC_PATH,
-    cocktail_view,
-    search_view,
-)
+from meso_formulary.web.paths import COCKTAIL_PATH, SEARCH_PATH, STATIC_PATH
+from meso_formulary.web.views import cocktail_view, search_view
 
 HERE = Path(__file__).resolve().parent
+
+hookimpl = HookimplMarker("datasette")
+"""Datasette's hook marker (``datasette.hookimpl``), from typed pluggy."""
+
+# Datasette 0.65's error handler prints every error with rich when rich can be imported (and
+# meso-formulary depends on rich). For an address no route matches, it does so outside an
+# ``except`` block, where rich >= 13 raises ValueError: the 404 becomes a 500. Datasette
+# then logs errors with the standard traceback module instead.
+datasette.handle_exception.rich = None
 
 
 @hookimpl
@@ -54,9 +59,7 @@ def get_metadata(datasette: Any, key: str, database: str | None, table: str | No
     if not found:
         return None
     # Built afresh each call: Datasette merges into the dictionaries it is given.
-    return instance_metadata(
-        datasette.urls.path(SEARCH_PATH), {c.name: c.suppliers for c in found}
-    )
+    return instance_metadata(datasette.urls.path(SEARCH_PATH), {c.name: c.suppliers for c in found})
 
 
 @hookimpl

@@ -19,7 +19,7 @@ from datasette.plugins import pm
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.errors import MesoError
 from meso_formulary.web import plugin
-from meso_formulary.web.views import SEARCH_PATH
+from meso_formulary.web.paths import SEARCH_PATH
 
 
 def build_datasette(path: Path, *, immutable: bool) -> Datasette:
@@ -56,5 +56,5 @@ def _listen(host: str, port: int) -> socket.socket:
     except OSError as error:
         raise MesoError(
             f"cannot listen on {host}:{port}: {error.strerror or error}",
-            hint="choose another --port, or stop the program that uses it",
+            hint="check --host, and choose another --port if this one is in use",
         ) from error

@@ -1,0 +1,117 @@
+"""What the search page and its JSON twin show for a :class:`SearchResults`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from meso_formulary.catalogue.search import SearchRequest, SearchResults
+from meso_formulary.model import Area
+from meso_formulary.web.forms import (
+    EXCLUDABLE_CLASSES,
+    EXCLUDABLE_ORIGINS,
+    SearchForm,
+    query_string,
+)
+from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE
+from meso_formulary.web.pages import words
+from meso_formulary.web.paths import SEARCH_PATH, cocktail_url
+
+FACET_TITLES = {"indication": "Concern", "supplier": "Supplier", "ingredient_class": "Contains"}
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names to show for ids: indications and suppliers (ids of other kinds as words)."""
+
+    indications: Mapping[str, str]
+    suppliers: Mapping[str, str]
+
+    def __call__(self, kind: str, key: str) -> str:
+        names = {"indication": self.indications, "supplier": self.suppliers}.get(kind, {})
+        return names.get(key) or words(key)
+
+
+def form_context(form: SearchForm) -> dict[str, Any]:
+    """The form's tick boxes and area choices, as submitted."""
+    exclusions = [
+        {"name": "exclude_class", "value": v, "label": label, "checked": v in form.exclude_classes}
+        for v, label in EXCLUDABLE_CLASSES.items()
+    ] + [
+        {"name": "exclude_origin", "value": v, "label": label, "checked": v in form.exclude_origins}
+        for v, label in EXCLUDABLE_ORIGINS.items()
+    ]
+    areas = [
+        {"value": a.value, "label": words(a.value), "selected": a.value == form.area} for a in Area
+    ]
+    return {"form": form, "exclusions": exclusions, "areas": areas}
+
+
+def results_context(
+    datasette: Any,
+    form: SearchForm,
+    request: SearchRequest,
+    results: SearchResults,
+    label: Labels,
+) -> dict[str, Any]:
+    """Hits with links and reasons, facet counts, how the text was read, paging links."""
+    search_url = datasette.urls.path(SEARCH_PATH)
+
+    def page(offset: int, changed: SearchForm = form) -> str:
+        return f"{search_url}?{query_string(changed, request, offset)}"
+
+    offset, limit = request.offset, request.limit
+    hits = [
+        {
+            "id": hit.id,
+            "name": hit.name,
+            "supplier": label("supplier", hit.supplier),
+            "url": cocktail_url(datasette, hit.id),
+            "indications": [label("indication", i.value) for i in hit.indications],
+            "key_actives": hit.key_actives,
+            "why": hit.why,
+        }
+        for hit in results.hits
+    ]
+    facets = [
+        {
+            "title": FACET_TITLES.get(kind, words(kind)),
+            "items": [{"label": label(kind, key), "count": n} for key, n in counts.items()],
+        }
+        for kind, counts in results.facets.items()
+        if counts
+    ]
+    concerns = [
+        f"“{c.term}” as {label('indication', c.indication_id.value)}"
+        + (f" (read as “{c.matched}”)" if c.how == "fuzzy" else "")
+        for c in results.concerns
+    ]
+    return {
+        "results": results,
+        "hits": hits,
+        "facets": facets,
+        "concerns": concerns,
+        "did_you_mean": [
+            {"text": text, "url": page(0, replace(form, q=text))} for text in results.did_you_mean
+        ],
+        "json_url": f"{search_url}.json?{query_string(form, request, offset)}",
+        "first": offset + 1,
+        "last": offset + len(hits),
+        "previous_url": page(max(offset - limit, 0)) if offset else None,
+        "next_url": page(offset + limit) if offset + limit < results.total else None,
+    }
+
+
+def results_json(request: SearchRequest, results: SearchResults) -> dict[str, Any]:
+    """The JSON answer. Each hit has the fields of ``meso search --json``, in its order."""
+    return {
+        "ok": True,
+        "request": request.model_dump(mode="json"),
+        "total": results.total,
+        "hits": [hit.model_dump(mode="json") for hit in results.hits],
+        "facets": results.facets,
+        "concerns": [concern.model_dump(mode="json") for concern in results.concerns],
+        "did_you_mean": results.did_you_mean,
+        "note": NOT_MEDICAL_ADVICE,
+    }

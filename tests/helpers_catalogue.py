@@ -1,0 +1,229 @@
+"""Shared helpers for the reliability tests: content digests, seeding, child-process jobs.
+
+:func:`content_digest` is the "is the catalogue exactly as it was?" check of the bad-input,
+crash-safety, concurrency and fuzz tests: a sha256 over the schema (``sqlite_master``) and
+over every row of every table, read in primary-key order. The FTS5 shadow tables are left
+out (their bytes depend on segment merges, not on content); :func:`integrity_problems`
+checks them against the ``cocktails`` table instead.
+
+Run as a script, this module is the child process that the crash and concurrency tests kill
+or run side by side (``python tests/helpers_catalogue.py import-stream DB JSONL``): it needs
+no pytest, only the installed package and ``bench/gen.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from meso_formulary.catalogue import Catalogue
+from meso_formulary.files import read_catalogue
+from meso_formulary.model import CatalogueFile
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "acme-catalogue.yaml"
+"""The valid supplier catalogue every test catalogue is seeded with (supplier ``acme``)."""
+
+VOLATILE_COLUMNS = frozenset({"imported_at", "updated_at", "applied_at"})
+"""Columns holding the time of a write: left out when comparing two separate imports."""
+
+FTS_PREFIX = "cocktails_fts"
+"""The FTS5 table and its shadow tables (``_data``, ``_idx``, ``_docsize``, ``_config``)."""
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to ``path`` (WAL recovery still happens, as for any reader)."""
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+
+
+def _tables(conn: sqlite3.Connection) -> list[str]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE ? ORDER BY name",
+            (FTS_PREFIX + "%",),
+        )
+    ]
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+
+
+def _rows(conn: sqlite3.Connection, *, ignore_times: bool) -> Iterator[str]:
+    for kind, name, sql in conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+        "ORDER BY type, name"
+    ):
+        yield f"schema {kind} {name} {sql}"
+    for table in _tables(conn):
+        columns = [c for c in _columns(conn, table) if not (ignore_times and c in VOLATILE_COLUMNS)]
+        names = ", ".join(f'"{c}"' for c in columns)
+        order = ", ".join(str(n) for n in range(1, len(columns) + 1))
+        yield f"table {table} {names}"
+        for row in conn.execute(f'SELECT {names} FROM "{table}" ORDER BY {order}'):
+            yield repr(row)
+
+
+def connection_digest(conn: sqlite3.Connection, *, ignore_times: bool = False) -> str:
+    """The content digest (see :func:`content_digest`) of an open connection's database."""
+    digest = hashlib.sha256()
+    for line in _rows(conn, ignore_times=ignore_times):
+        digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+def content_digest(path: Path, *, ignore_times: bool = False) -> str:
+    """sha256 over the schema and every row of every table of the catalogue at ``path``.
+
+    ``ignore_times`` leaves out :data:`VOLATILE_COLUMNS`, so that two separate imports of
+    the same document into copies of one catalogue give the same digest.
+    """
+    with closing(connect_readonly(path)) as conn:
+        return connection_digest(conn, ignore_times=ignore_times)
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """What ``integrity_check``, ``foreign_key_check`` and FTS5's own check report (empty: ok)."""
+    with closing(sqlite3.connect(path)) as conn:
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        problems += [f"foreign key: {row}" for row in conn.execute("PRAGMA foreign_key_check")]
+        try:
+            conn.execute(
+                f"INSERT INTO {FTS_PREFIX}({FTS_PREFIX}, rank) VALUES ('integrity-check', 1)"
+            )
+        except sqlite3.DatabaseError as error:
+            problems.append(f"fts: {error}")
+        conn.rollback()
+    return problems
+
+
+def cocktail_count(path: Path, supplier: str) -> int:
+    """How many current cocktails ``supplier`` has in the catalogue at ``path``."""
+    with closing(connect_readonly(path)) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM cocktails WHERE supplier_id = ?", (supplier,)
+        ).fetchone()
+    return int(row[0])
+
+
+def seed_catalogue(path: Path) -> Path:
+    """Create a catalogue at ``path`` holding the example supplier catalogue (``acme``)."""
+    with Catalogue.open(path) as catalogue:
+        catalogue.import_catalogue(read_catalogue(EXAMPLE))
+    return path
+
+
+def copy_catalogue(source: Path, target: Path) -> Path:
+    """Copy a closed catalogue file (its WAL was checkpointed and removed on close)."""
+    if Path(f"{source}-wal").exists():
+        raise RuntimeError(f"{source} still has a WAL file: close every connection first")
+    shutil.copyfile(source, target)
+    return target
+
+
+def load_gen() -> ModuleType:
+    """``bench/gen.py``, the deterministic synthetic catalogue generator."""
+    spec = importlib.util.spec_from_file_location("meso_bench_gen", REPO / "bench" / "gen.py")
+    if spec is None or spec.loader is None:
+        raise ImportError("bench/gen.py not found")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_generated(n: int, path: Path, *, seed: int = 7) -> Path:
+    """Write ``n`` generated cocktails (40 suppliers) to ``path`` as JSON Lines."""
+    load_gen().write_jsonl(n, seed, path)
+    return path
+
+
+def import_jsonl(catalogue: Catalogue, path: Path) -> None:
+    """Import every document of a generated JSON Lines file in one transaction."""
+    gen = load_gen()
+    with catalogue.importing() as session:
+        for header, cocktails in gen.read_jsonl(path):
+            session.add(CatalogueFile.model_validate(header), cocktails)
+
+
+def versioned_catalogue(supplier: str, version: int, count: int) -> dict[str, Any]:
+    """A small valid catalogue of ``supplier``: ``count`` cocktails, ids tagged ``v<version>``.
+
+    Every version replaces the previous one completely (no id is shared between versions),
+    so a reader can tell from the ids and the count which version it sees.
+    """
+    return {
+        "format": "meso-formulary/1",
+        "supplier": {"id": supplier, "name": f"{supplier} (test)"},
+        "version": version,
+        "cocktails": [
+            {
+                "id": f"{supplier}/v{version}-{k}",
+                "name": f"Version {version} cocktail {k}",
+                "supplier": supplier,
+                "description": f"Cocktail {k} of version {version}, for concurrency tests.",
+                "composition": [
+                    {"ingredient": "biotin", "strength": {"value": 0.5, "unit": "mg/mL"}},
+                    {"ingredient": "dexpanthenol", "strength": {"value": 20, "unit": "mg/mL"}},
+                ],
+                "indications": ["alopecia"],
+                "areas": ["scalp"],
+            }
+            for k in range(count)
+        ],
+    }
+
+
+def _child_import_stream(db: str, jsonl: str) -> None:
+    """Child job: announce, import a generated file in one transaction, announce the commit."""
+    with Catalogue.open(Path(db)) as catalogue:
+        print("importing", flush=True)
+        import_jsonl(catalogue, Path(jsonl))
+        print("committed", flush=True)
+
+
+def _child_hold_lock(db: str) -> None:
+    """Child job: hold the write lock (``BEGIN IMMEDIATE``) until stdin closes."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    print("locked", flush=True)
+    sys.stdin.read()
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+JOBS = {"import-stream": _child_import_stream, "hold-lock": _child_hold_lock}
+
+
+def child_command(job: str, *args: str | os.PathLike[str]) -> list[str]:
+    """The command line that runs ``job`` of this module in a new Python process."""
+    if job not in JOBS:
+        raise ValueError(f"unknown job {job!r}")
+    return [sys.executable, str(Path(__file__).resolve()), job, *map(str, args)]
+
+
+def main(argv: list[str]) -> None:
+    """``helpers_catalogue.py JOB ARGS...``: run one child job."""
+    job, *args = argv
+    JOBS[job](*args)
+
+
+def dump_json(data: object) -> str:
+    """``data`` as JSON text, NaN and infinities written as JavaScript constants."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,141 @@
+"""The ``meso`` group: help, version, lazy commands, start-up imports, errors, completion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from cli_support import Meso, assert_fails, environment
+from meso_formulary.cli import COMMANDS, cli
+
+from meso_formulary import __version__
+
+HEAVY = ("pydantic", "sqlite_utils", "rich", "rapidfuzz", "yaml", "icalendar")
+"""Modules that ``meso --help`` and ``meso --version`` must not import (start-up time)."""
+
+
+@pytest.fixture(scope="module")
+def meso(tmp_path_factory: pytest.TempPathFactory) -> Meso:
+    return Meso(environment(tmp_path_factory.mktemp("data")))
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_lists_every_command_in_map_order(meso: Meso, flag: str) -> None:
+    result = meso(flag)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: meso [OPTIONS] COMMAND [ARGS]...")
+    listed = [
+        line.split()[0]
+        for line in result.stdout.split("Commands:\n", 1)[1].splitlines()
+        if line.startswith("  ") and not line.startswith("   ")
+    ]
+    assert listed == list(COMMANDS)
+
+
+def test_version(meso: Meso) -> None:
+    for flag in ("--version", "-V"):
+        result = meso(flag)
+        assert result.exit_code == 0
+        assert result.stdout == f"meso, version {__version__}\n"
+
+
+def test_no_command_prints_usage(meso: Meso) -> None:
+    result = meso()
+    assert result.exit_code == 2
+    assert "Usage: meso" in result.stderr
+
+
+def test_unknown_command_is_a_usage_error(meso: Meso) -> None:
+    assert_fails(meso("serch", "hair loss"), 2, "No such command 'serch'")
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_lazy_command_loads_and_has_help(meso: Meso, name: str) -> None:
+    """Lazy loading must not hide an import error: load each entry of the command map."""
+    with click.Context(cli) as ctx:
+        command = cli.get_command(ctx, name)
+    assert isinstance(command, click.Command)
+    assert command.help, f"{name} has no help text"
+    result = meso(name, "--help")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Usage: meso {name} ")
+
+
+def test_unknown_name_is_not_a_command() -> None:
+    with click.Context(cli) as ctx:
+        assert cli.get_command(ctx, "no-such-command") is None
+
+
+def _modules_loaded(args: list[str], tmp_path: Path) -> list[str]:
+    probe = (
+        "import json, sys\n"
+        "from meso_formulary.cli import cli\n"
+        "try:\n"
+        f"    cli.main({args!r}, prog_name='meso')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"heavy = {HEAVY!r}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)),"
+        " file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"MESO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    loaded: list[str] = json.loads(result.stderr.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["search", "--help"]])
+def test_start_up_paths_import_nothing_heavy(args: list[str], tmp_path: Path) -> None:
+    assert _modules_loaded(args, tmp_path) == []
+
+
+def test_python_dash_m_runs_meso() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "meso_formulary", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout == f"meso, version {__version__}\n"
+
+
+def test_library_error_becomes_error_and_hint_with_exit_1(meso: Meso) -> None:
+    result = meso("show", "reference/no-such-cocktail")
+    assert_fails(result, 1, "Error: no cocktail 'reference/no-such-cocktail'")
+    assert result.stderr.count("Error:") == 1
+
+
+def test_library_error_hint_is_printed(meso: Meso) -> None:
+    result = meso("search", "--exclude", "lidocaiin")
+    assert_fails(result, 1, "Error: unknown ingredient 'lidocaiin'", "Hint: did you mean")
+
+
+def test_unreadable_input_exits_2(meso: Meso, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    result = meso("import", missing, "--db", tmp_path / "x.db")
+    assert_fails(result, 2, f"Error: cannot read {missing}", "no such file")
+
+
+def test_bash_completion_script(meso: Meso) -> None:
+    result = meso(env={"_MESO_COMPLETE": "bash_source"})
+    assert result.exit_code == 0
+    assert "_meso_completion()" in result.stdout
+    assert "_MESO_COMPLETE=bash_complete" in result.stdout
+
+
+def test_completion_of_command_names(meso: Meso) -> None:
+    result = meso(
+        env={"_MESO_COMPLETE": "bash_complete", "COMP_WORDS": "meso sc", "COMP_CWORD": "1"}
+    )
+    assert result.exit_code == 0
+    assert result.stdout.split() == ["plain,schedule", "plain,schema"]

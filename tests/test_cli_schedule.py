@@ -1,0 +1,167 @@
+"""``meso schedule``: dated sessions, aftercare milestones, the top-up window, iCalendar."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+from cli_support import Meso, assert_fails, environment, import_testco
+
+START = "2026-03-02"
+
+
+@pytest.fixture(scope="module")
+def meso(tmp_path_factory: pytest.TempPathFactory) -> Meso:
+    return Meso(environment(tmp_path_factory.mktemp("data")))
+
+
+@pytest.fixture(scope="module")
+def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return import_testco(meso, tmp_path_factory.mktemp("testco"))
+
+
+def entries(meso: Meso, db: Path, *args: str) -> list[dict[str, Any]]:
+    result = meso("schedule", "testco/scalp-boost", "--start", START, "--db", db, "--json", *args)
+    assert result.exit_code == 0, result.output
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found
+
+
+def test_sessions_milestones_and_top_up(meso: Meso, db: Path) -> None:
+    found = entries(meso, db)
+    sessions = [e for e in found if e["kind"] == "session"]
+    assert [e["starts"] for e in sessions] == [
+        "2026-03-02T09:00:00",
+        "2026-03-09T09:00:00",
+        "2026-03-16T09:00:00",
+        "2026-03-23T09:00:00",
+    ]
+    assert sessions[0]["ends"] == "2026-03-02T09:30:00"
+    makeup = [e for e in found if e["what"] == "makeup allowed from"]
+    assert [e["starts"] for e in makeup][:1] == ["2026-03-02T21:00:00"]
+    assert len(makeup) == 4
+    assert any(e["what"] == "no hair wash until" for e in found)
+    (top_up,) = [e for e in found if e["kind"] == "top_up"]
+    assert (top_up["starts"], top_up["ends"]) == ("2026-06-23", "2026-06-23")
+    assert "top_up_interval_months" in top_up["detail"]
+    assert [e["starts"] for e in found] == sorted(e["starts"] for e in found)
+
+
+def test_time_option_moves_every_session(meso: Meso, db: Path) -> None:
+    found = entries(meso, db, "--time", "17:30")
+    assert {e["starts"][11:] for e in found if e["kind"] == "session"} == {"17:30:00"}
+
+
+def test_unknown_figures_are_notes_on_stderr(meso: Meso, db: Path) -> None:
+    result = meso("schedule", "testco/scalp-boost", "--start", START, "--db", db, "--json")
+    assert "Note: how long results last is unknown" in result.stderr
+    json.loads(result.stdout)
+
+
+def test_table(meso: Meso, db: Path) -> None:
+    result = meso("schedule", "testco/scalp-boost", "--start", START, "--db", db)
+    assert result.exit_code == 0
+    assert "Course: Scalp Boost" in result.stdout
+    assert "2026-03-02 09:00-09:30" in result.stdout
+    assert "session 4 of 4" in result.stdout
+    assert "makeup allowed from" in result.stdout
+    assert "top-up window" in result.stdout
+
+
+def test_csv(meso: Meso, db: Path) -> None:
+    result = meso("schedule", "testco/scalp-boost", "--start", START, "--db", db, "--csv")
+    assert result.stdout.splitlines()[0] == '"kind","session","starts","ends","what","detail"'
+
+
+def _calendar(path: Path) -> icalendar.Calendar:
+    return icalendar.Calendar.from_ical(path.read_bytes())
+
+
+def test_ics_parses_back_with_one_event_per_session(meso: Meso, db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "course.ics"
+    result = meso("schedule", "testco/scalp-boost", "--start", START, "--db", db, "--ics", target)
+    assert result.exit_code == 0
+    assert f"Wrote 4 sessions to {target}" in result.stderr
+    assert b"\r\n" in target.read_bytes()
+    calendar = _calendar(target)
+    assert calendar["VERSION"] == "2.0"
+    assert "meso-formulary" in str(calendar["PRODID"])
+    events = list(calendar.walk("VEVENT"))
+    sessions = [e for e in events if "session" in str(e["UID"]) and str(e["UID"]).count(".") == 3]
+    assert len(sessions) == 4
+    first = min(sessions, key=lambda e: e.decoded("DTSTART"))
+    assert first.decoded("DTSTART") == datetime(2026, 3, 2, 9, 0)
+    assert first.decoded("DTEND") == datetime(2026, 3, 2, 9, 30)
+    assert str(first["SUMMARY"]) == "Scalp Boost: session 1 of 4"
+    for event in events:
+        assert "UID" in event
+        assert "DTSTAMP" in event
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    milestones = [
+        e for e in events if str(e.get("TRANSP")) == "TRANSPARENT" and "top-up" not in str(e["UID"])
+    ]
+    assert len(milestones) == 8  # two aftercare items with hours, four sessions
+    (top_up,) = [e for e in events if "top-up" in str(e["UID"])]
+    assert top_up.decoded("DTSTART") == date(2026, 6, 23)
+    assert top_up.decoded("DTEND") == date(2026, 6, 24)  # exclusive end of an all-day event
+
+
+def test_ics_uids_are_stable_so_reimport_updates(meso: Meso, db: Path, tmp_path: Path) -> None:
+    uids = []
+    for name in ("a.ics", "b.ics"):
+        target = tmp_path / name
+        meso("schedule", "testco/scalp-boost", "--start", START, "--db", db, "--ics", target)
+        uids.append(sorted(str(e["UID"]) for e in _calendar(target).walk("VEVENT")))
+    assert uids[0] == uids[1]
+
+
+def test_ics_to_stdout(meso: Meso, db: Path) -> None:
+    args = ("schedule", "testco/scalp-boost", "--start", START, "--db", db, "--ics", "-")
+    result = meso(*args)
+    assert result.exit_code == 0
+    assert result.stdout_bytes.startswith(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")  # RFC 5545
+    calendar = icalendar.Calendar.from_ical(result.stdout_bytes)
+    assert len(list(calendar.walk("VEVENT"))) == 13
+
+
+def test_ics_refuses_to_overwrite(meso: Meso, db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "course.ics"
+    target.write_text("mine", encoding="utf-8")
+    args = ("schedule", "testco/scalp-boost", "--start", START, "--db", db, "--ics", target)
+    assert_fails(meso(*args), 1, "already exists", "--force")
+    assert target.read_text(encoding="utf-8") == "mine"
+    assert meso(*args, "--force").exit_code == 0
+    assert target.read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+
+
+def test_cocktail_without_protocol(meso: Meso, db: Path) -> None:
+    result = meso("schedule", "testco/formula", "--start", START, "--db", db)
+    assert_fails(result, 1, "Error: testco/formula has no protocol")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--start", "2026-02-30"), ("--start", "02/03/2026"), ("--start", ""), ("--time", "25:00")],
+)
+def test_bad_dates_and_times_are_usage_errors(
+    meso: Meso, db: Path, option: str, value: str
+) -> None:
+    args = ["schedule", "testco/scalp-boost", "--start", START, "--db", str(db), option, value]
+    assert_fails(meso(*args), 2, f"Invalid value for '{option}'")
+
+
+def test_start_is_required(meso: Meso, db: Path) -> None:
+    assert_fails(meso("schedule", "testco/scalp-boost", "--db", db), 2, "Missing option '--start'")
+
+
+def test_course_beyond_the_calendar(meso: Meso, db: Path) -> None:
+    result = meso("schedule", "testco/scalp-boost", "--start", "9999-12-01", "--db", db)
+    assert_fails(result, 1, "Error: the course does not fit the calendar")
+
+
+def test_unknown_cocktail(meso: Meso, db: Path) -> None:
+    assert_fails(meso("schedule", "testco/nope", "--start", START, "--db", db), 1, "Error:")

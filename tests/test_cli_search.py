@@ -1,0 +1,243 @@
+"""``meso search``: every option, every output format, and hostile input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import RLO, WIDTH, Meso, assert_fails, environment, import_testco
+from meso_formulary.cli.search import FIELDS
+
+DOCUMENTED = {"id", "name", "supplier", "indications", "score", "why"}
+
+
+@pytest.fixture(scope="module")
+def meso(tmp_path_factory: pytest.TempPathFactory) -> Meso:
+    return Meso(environment(tmp_path_factory.mktemp("data")))
+
+
+@pytest.fixture(scope="module")
+def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return import_testco(meso, tmp_path_factory.mktemp("testco"))
+
+
+def hits(meso: Meso, *args: object) -> list[dict[str, Any]]:
+    result = meso("search", *args, "--json")
+    assert result.exit_code == 0, result.output
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found
+
+
+def ids(meso: Meso, *args: object) -> list[str]:
+    return [hit["id"] for hit in hits(meso, *args)]
+
+
+# ---------------------------------------------------------------- the reference catalogue
+
+
+def test_default_catalogue_finds_hair_loss_by_lay_words(meso: Meso) -> None:
+    found = hits(meso, "hair loss")
+    assert found
+    for hit in found:
+        assert set(hit) >= DOCUMENTED
+        assert list(hit) == list(FIELDS)
+        assert "alopecia" in hit["indications"]
+        assert isinstance(hit["score"], float)
+        assert any("'hair loss'" in reason for reason in hit["why"])
+
+
+def test_db_from_environment_variable(meso: Meso, db: Path) -> None:
+    result = meso("search", "--json", env={"MESO_DB": str(db)})
+    assert result.exit_code == 0
+    assert {hit["supplier"] for hit in json.loads(result.stdout)} == {"testco"}
+
+
+# ---------------------------------------------------------------- output formats
+
+
+def test_json_nl_and_csv_agree(meso: Meso, db: Path) -> None:
+    as_json = hits(meso, "--db", db)
+    nl = meso("search", "--db", db, "--nl")
+    assert nl.exit_code == 0
+    as_nl = [json.loads(line) for line in nl.stdout.splitlines()]
+    assert as_nl == as_json
+    table = meso("search", "--db", db, "--csv")
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    assert list(rows[0]) == list(FIELDS)
+    assert [row["id"] for row in rows] == [hit["id"] for hit in as_json]
+    scalp = next(row for row in rows if row["id"] == "testco/scalp-boost")
+    assert scalp["key_actives"] == "Biotin|Dexpanthenol"
+
+
+def test_csv_output_is_formula_safe(meso: Meso, db: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(meso("search", "--db", db, "--csv").stdout)))
+    formula = next(row for row in rows if row["id"] == "testco/formula")
+    assert formula["name"].startswith("'=1+1")
+
+
+def test_only_one_output_format(meso: Meso, db: Path) -> None:
+    result = meso("search", "--db", db, "--json", "--csv")
+    assert_fails(result, 2, "choose one of --json, --csv and --nl")
+
+
+def test_table_snapshot(meso: Meso, db: Path) -> None:
+    result = meso("search", "hair loss", "--db", db)
+    assert result.exit_code == 0
+    assert result.stdout == SNAPSHOT
+    assert all(len(line) <= WIDTH for line in result.stdout.splitlines())
+
+
+SNAPSHOT = """\
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ Cocktail                 ┃ Supplier ┃ Indications     ┃ Key actives     ┃ Why                    ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━┩
+│ Scalp Boost              │ testco   │ alopecia        │ Biotin,         │ indication alopecia    │
+│ testco/scalp-boost       │          │                 │ Dexpanthenol    │ via 'hair loss'        │
+└──────────────────────────┴──────────┴─────────────────┴─────────────────┴────────────────────────┘
+Showing 1-1 of 1.
+Indication: alopecia 1
+Supplier: testco 1
+Ingredient class: vitamin 1
+"""
+
+
+def test_table_strips_text_that_could_spoof_the_terminal(meso: Meso, db: Path) -> None:
+    result = meso("search", "--db", db)
+    assert result.exit_code == 0
+    assert "=1+1 Glow wolG" in result.stdout
+    assert RLO not in result.stdout
+    assert "\x1b" not in result.stdout
+
+
+def test_json_keeps_text_as_it_is(meso: Meso, db: Path) -> None:
+    names = {hit["id"]: hit["name"] for hit in hits(meso, "--db", db)}
+    assert names["testco/formula"] == f"=1+1 Glow {RLO}wolG"
+
+
+# ---------------------------------------------------------------- filters
+
+
+def test_every_filter(meso: Meso, db: Path) -> None:
+    everything = {"testco/scalp-boost", "testco/eye-bright", "testco/formula"}
+    assert set(ids(meso, "--db", db)) == everything
+    assert ids(meso, "--db", db, "--ingredient", "biotin") == ["testco/scalp-boost"]
+    assert ids(meso, "--db", db, "-i", "lidocaine", "-i", "sodium hyaluronate") == [
+        "testco/eye-bright"
+    ]
+    assert "testco/eye-bright" not in ids(meso, "--db", db, "--exclude", "lidocaine")
+    assert "testco/eye-bright" not in ids(meso, "--db", db, "--exclude-class", "anaesthetics")
+    assert "testco/eye-bright" not in ids(meso, "--db", db, "--exclude-origin", "fish-derived")
+    assert ids(meso, "--db", db, "--area", "scalp") == ["testco/scalp-boost"]
+    assert ids(meso, "--db", db, "--technique", "papule") == ["testco/eye-bright"]
+    assert set(ids(meso, "--db", db, "--supplier", "testco")) == everything
+    assert ids(meso, "--db", db, "--max-actives", "1") == ["testco/formula"]
+
+
+def test_limit_and_offset_page_through_results(meso: Meso, db: Path) -> None:
+    every = ids(meso, "--db", db)
+    assert ids(meso, "--db", db, "--limit", "1") == every[:1]
+    assert ids(meso, "--db", db, "--limit", "2", "--offset", "1") == every[1:3]
+    result = meso("search", "--db", db, "--offset", "3")
+    assert_fails(result, 1, "No more cocktails", "all 3 are before --offset")
+
+
+# ---------------------------------------------------------------- nothing found
+
+
+def test_nothing_found_says_so_on_stderr_and_exits_1(meso: Meso, db: Path) -> None:
+    result = meso("search", "stretch marks", "--db", db)
+    assert_fails(result, 1, "No cocktails found for 'stretch marks'.")
+
+
+def test_typo_gets_did_you_mean(meso: Meso, db: Path) -> None:
+    result = meso("search", "biotinn", "--db", db)
+    assert_fails(result, 1, "No cocktails found for 'biotinn'.", "Did you mean: Biotin")
+
+
+def test_unknown_filter_values_are_errors_with_hints(meso: Meso, db: Path) -> None:
+    assert_fails(meso("search", "--db", db, "--exclude", "lidocaiin"), 1, "Hint: did you mean")
+    assert_fails(meso("search", "--db", db, "--exclude-class", "anaestetic"), 1, "Error:")
+    assert_fails(meso("search", "--db", db, "--exclude-origin", "martian"), 1, "Error:")
+    assert_fails(meso("search", "--db", db, "--area", "moon"), 1, "Error: invalid search")
+    assert_fails(meso("search", "--db", db, "--supplier", "Not A Slug"), 1, "Error:")
+
+
+# ---------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        'hair" OR "1',
+        "hair AND NOT loss",
+        "NEAR(hair loss)",
+        "name:hair",
+        "hair*",
+        "-hair",
+        "--db",
+        "hair-loss",
+        "(((",
+        "😀 hair",
+        "ヘアロス",
+        "cheveux\u0301",
+        "a" * 499,
+    ],
+)
+def test_fts_syntax_and_unicode_are_plain_words(meso: Meso, db: Path, text: str) -> None:
+    result = meso("search", "--db", db, "--json", "--", text)
+    assert result.exit_code in (0, 1)
+    if result.exit_code == 0:
+        assert isinstance(json.loads(result.stdout), list)
+    else:
+        assert result.stdout == ""
+        assert "No cocktails found" in result.stderr or "nothing to search for" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_text_is_a_usage_error(meso: Meso, text: str) -> None:
+    assert_fails(meso("search", text), 2, "the text is empty")
+
+
+def test_text_with_nothing_searchable(meso: Meso) -> None:
+    assert_fails(meso("search", "%%% &&&"), 1, "Error: nothing to search for")
+
+
+def test_overlong_text_is_refused(meso: Meso) -> None:
+    assert_fails(meso("search", "a" * 501), 1, "Error: invalid search")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--limit", "0"),
+        ("--limit", "501"),
+        ("--limit", str(10**18)),
+        ("--limit", "-1"),
+        ("--offset", "-5"),
+        ("--max-actives", "-1"),
+        ("--limit", "ten"),
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(meso: Meso, option: str, value: str) -> None:
+    assert_fails(meso("search", "hair loss", option, value), 2, f"Invalid value for '{option}'")
+
+
+def test_missing_db_is_an_error(meso: Meso, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    assert_fails(meso("search", "--db", missing), 1, f"Error: no catalogue at {missing}", "Hint:")
+    assert not missing.exists()
+
+
+def test_directory_as_db_is_a_usage_error(meso: Meso, tmp_path: Path) -> None:
+    assert_fails(meso("search", "--db", tmp_path), 2, "is a directory")
+
+
+def test_file_that_is_not_a_catalogue(meso: Meso, tmp_path: Path) -> None:
+    fake = tmp_path / "fake.db"
+    fake.write_text("not sqlite", encoding="utf-8")
+    assert_fails(meso("search", "--db", fake), 1, "Error:", "not a catalogue")

@@ -1,0 +1,95 @@
+"""The trust store kept inside a catalogue file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from meso_formulary.catalogue.store import Catalogue
+from meso_formulary.catalogue.trust import TRUST_SCHEMA
+from meso_formulary.catalogue.verify import catalogue_trust
+from publish_support import make_signer
+
+from meso_formulary.errors import CatalogueError, InvalidInput, NotFound
+
+
+def test_keys_are_kept_in_the_catalogue_file(tmp_path: Path) -> None:
+    acme = make_signer(tmp_path / "keys", "acme")
+    with Catalogue.open(tmp_path / "c.db") as catalogue:
+        trust = catalogue_trust(catalogue)
+        assert trust.pinned() == ()
+        assert trust.add(acme.public) is True
+        assert trust.add(acme.public) is False
+    with Catalogue.open(tmp_path / "c.db", readonly=True) as catalogue:
+        (pinned,) = catalogue_trust(catalogue).pinned("acme")
+    assert pinned.key == acme.public and pinned.supplier == "acme"
+    assert pinned.added_at.startswith("20")
+
+
+def test_keys_are_listed_by_supplier(tmp_path: Path) -> None:
+    signers = [
+        make_signer(tmp_path / name, supplier)
+        for name, supplier in (("1", "bravo"), ("2", "acme"), ("3", "acme"))
+    ]
+    with Catalogue.memory() as catalogue:
+        trust = catalogue_trust(catalogue)
+        for signer in signers:
+            trust.add(signer.public)
+        assert [p.supplier for p in trust.pinned()] == ["acme", "acme", "bravo"]
+        assert {p.key for p in trust.pinned("acme")} == {signers[1].public, signers[2].public}
+        assert trust.pinned("nobody") == ()
+
+
+def test_remove_one_key_or_all_of_a_suppliers_keys(tmp_path: Path) -> None:
+    first = make_signer(tmp_path / "1", "acme")
+    second = make_signer(tmp_path / "2", "acme")
+    with Catalogue.memory() as catalogue:
+        trust = catalogue_trust(catalogue)
+        trust.add(first.public)
+        trust.add(second.public)
+        removed = trust.remove("acme", first.public.grouped_fingerprint.upper())
+        assert [p.key for p in removed] == [first.public]
+        assert [p.key for p in trust.pinned()] == [second.public]
+        trust.add(first.public)
+        assert len(trust.remove("acme")) == 2
+        assert trust.pinned() == ()
+        with pytest.raises(NotFound, match="no key is pinned for supplier 'acme'"):
+            trust.remove("acme")
+        with pytest.raises(InvalidInput, match="not a supplier id"):
+            trust.remove("ACME")
+
+
+def test_a_read_only_catalogue_cannot_change_its_trust(tmp_path: Path) -> None:
+    acme = make_signer(tmp_path / "keys", "acme")
+    Catalogue.open(tmp_path / "c.db").close()
+    with Catalogue.open(tmp_path / "c.db", readonly=True) as catalogue:
+        with pytest.raises(CatalogueError, match="readonly database"):
+            catalogue_trust(catalogue).add(acme.public)
+        assert catalogue_trust(catalogue).pinned() == ()
+
+
+def test_the_schema_is_created_once_and_only_when_needed(tmp_path: Path) -> None:
+    with Catalogue.memory() as catalogue:
+        trust = catalogue_trust(catalogue)
+        assert trust.pinned() == ()  # reading creates nothing
+        tables = "SELECT name FROM sqlite_master WHERE name = 'trusted_keys'"
+        assert catalogue.conn.execute(tables).fetchall() == []
+        trust.ensure_schema()
+        trust.ensure_schema()
+        assert catalogue.conn.execute(tables).fetchall() == [("trusted_keys",)]
+        for statement in TRUST_SCHEMA:  # idempotent, so the store may adopt it as a migration
+            catalogue.conn.execute(statement)
+
+
+def test_the_table_refuses_rows_no_key_could_make(tmp_path: Path) -> None:
+    with Catalogue.memory() as catalogue:
+        catalogue_trust(catalogue).ensure_schema()
+        for row in (
+            ("Acme", "0" * 64, b"k" * 32),
+            ("acme", "0" * 63, b"k" * 32),
+            ("acme", "G" * 64, b"k" * 32),
+            ("acme", "0" * 64, b"k" * 31),
+        ):
+            with pytest.raises(sqlite3.IntegrityError):
+                catalogue.conn.execute("INSERT INTO trusted_keys VALUES (?, ?, ?, 'now')", row)

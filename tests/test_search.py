@@ -1,0 +1,575 @@
+"""search(): concerns, free text, filters, facets, reasons, paging and hostile input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.search import SearchRequest, SearchResults, lexicon, search
+from pydantic import ValidationError
+
+from meso_formulary.errors import MesoError, SearchError
+from meso_formulary.model import Area, CatalogueFile, IngredientClass, Origin, Technique
+
+
+def cocktail(
+    slug: str,
+    name: str,
+    description: str,
+    ingredients: list[str],
+    indications: list[str],
+    areas: list[str],
+    techniques: list[str],
+    supplier: str = "acme",
+) -> dict[str, Any]:
+    return {
+        "id": f"{supplier}/{slug}",
+        "name": name,
+        "supplier": supplier,
+        "description": description,
+        "composition": [{"ingredient": i} for i in ingredients],
+        "indications": indications,
+        "areas": areas,
+        "administration": {"techniques": techniques},
+    }
+
+
+ACME = [
+    cocktail(
+        "hair-biotin",
+        "Hair Biotin Booster",
+        "Biotin and dexpanthenol for the scalp, with lidocaine for comfort.",
+        ["biotin", "dexpanthenol", "Lidocaine HCl", "water"],
+        ["alopecia"],
+        ["scalp"],
+        ["nappage"],
+    ),
+    cocktail(
+        "scalp-revive",
+        "Scalp Revive",
+        "Biotin, zinc and copper peptide for thinning hair on the scalp.",
+        ["biotin", "zinc gluconate", "GHK-Cu"],
+        ["alopecia"],
+        ["scalp"],
+        ["point_by_point"],
+    ),
+    cocktail(
+        "pn-scalp",
+        "PN Scalp",
+        "Polynucleotides from salmon DNA with biotin, for the scalp.",
+        ["PDRN", "biotin"],
+        ["alopecia"],
+        ["scalp"],
+        ["papule"],
+    ),
+    cocktail(
+        "chin-contour",
+        "Chin Contour",
+        "Deoxycholic acid and phosphatidylcholine under the chin.",
+        ["deoxycholic acid", "phosphatidylcholine"],
+        ["localised_fat"],
+        ["submental"],
+        ["subcutaneous"],
+    ),
+    cocktail(
+        "smooth-legs",
+        "Smooth Legs",
+        "Caffeine, carnitine and procaine for thighs and buttocks.",
+        ["caffeine", "L-carnitine", "procaine"],
+        ["cellulite", "localised_fat"],
+        ["thighs", "buttocks"],
+        ["nappage"],
+    ),
+]
+
+BLOOM = [
+    cocktail(
+        "bright-eyes",
+        "Bright Eyes",
+        "Vitamin C, glutathione and hyaluronic acid around the eyes.",
+        ["vitamin C", "glutathione", "hyaluronic acid"],
+        ["dark_circles", "hyperpigmentation"],
+        ["periorbital"],
+        ["papule"],
+        supplier="bloom",
+    ),
+    cocktail(
+        "glow",
+        "Glow Cocktail",
+        "A vitamin c glow booster of hyaluronate and amino acids.",
+        ["sodium hyaluronate", "vitamin C", "glycine", "L-proline", "water"],
+        ["skin_rejuvenation"],
+        ["face", "neck"],
+        ["nappage", "microneedling"],
+        supplier="bloom",
+    ),
+    cocktail(
+        "stretch-repair",
+        "Stretch Repair",
+        "Centella and EGF with lidocaine for stretch marks.",
+        ["centella", "EGF", "lidocaine"],
+        ["stretch_marks"],
+        ["abdomen", "thighs"],
+        ["linear_retrograde"],
+        supplier="bloom",
+    ),
+    cocktail(
+        "hair-lite",
+        "Hair Lite",
+        "A hair-loss formula: biotin alone.",
+        ["biotin"],
+        ["alopecia"],
+        ["scalp"],
+        ["nappage"],
+        supplier="bloom",
+    ),
+    cocktail(
+        "hair-lite-2",
+        "Hair Lite",
+        "The same name as bloom/hair-lite, to test the order of equal names.",
+        ["biotin", "dexpanthenol"],
+        ["alopecia"],
+        ["scalp"],
+        ["nappage"],
+        supplier="bloom",
+    ),
+]
+
+ALL_IDS = {c["id"] for c in ACME + BLOOM}
+
+
+@pytest.fixture(scope="module")
+def cat() -> Iterator[Catalogue]:
+    catalogue = Catalogue.memory()
+    for supplier, cocktails in (("acme", ACME), ("bloom", BLOOM)):
+        catalogue.import_catalogue(
+            CatalogueFile.model_validate(
+                {"supplier": {"id": supplier, "name": supplier.title()}, "cocktails": cocktails}
+            )
+        )
+    yield catalogue
+    catalogue.close()
+
+
+def run(cat: Catalogue, **request: Any) -> SearchResults:
+    return search(cat, SearchRequest(**request))
+
+
+def ids(results: SearchResults) -> list[str]:
+    return [hit.id for hit in results.hits]
+
+
+ALOPECIA = {
+    "acme/hair-biotin",
+    "acme/scalp-revive",
+    "acme/pn-scalp",
+    "bloom/hair-lite",
+    "bloom/hair-lite-2",
+}
+
+
+# ---------------------------------------------------------------- concerns
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hair loss", ALOPECIA),
+        ("thinning hair", ALOPECIA),
+        ("alopesia", ALOPECIA),
+        ("panda eyes", {"bloom/bright-eyes"}),
+        ("dark circels", {"bloom/bright-eyes"}),
+        ("orange peel skin", {"acme/smooth-legs"}),
+        ("celulite", {"acme/smooth-legs"}),
+        ("double chin", {"acme/chin-contour", "acme/smooth-legs"}),
+        ("stretchmraks", {"bloom/stretch-repair"}),
+    ],
+)
+def test_lay_terms_find_their_cocktails(cat: Catalogue, text: str, expected: set[str]) -> None:
+    results = run(cat, text=text)
+    assert set(ids(results)) == expected
+    assert results.total == len(expected)
+    assert results.concerns
+
+
+def test_concern_needs_no_text_match(cat: Catalogue) -> None:
+    # "panda eyes" is nowhere in Bright Eyes' text: the indication alone finds it.
+    results = run(cat, text="panda eyes")
+    assert results.hits[0].why == ("indication dark_circles via 'panda eyes'",)
+
+
+def test_fuzzy_concern_says_how_it_was_read(cat: Catalogue) -> None:
+    results = run(cat, text="cellulitte")
+    (concern,) = results.concerns
+    assert (concern.how, concern.matched) == ("fuzzy", "cellulite")
+    assert results.hits[0].why == ("indication cellulite via 'cellulitte' (read as 'cellulite')",)
+
+
+def test_concern_and_free_text_both_apply(cat: Catalogue) -> None:
+    results = run(cat, text="copper for hair loss on the scalp")
+    assert ids(results) == ["acme/scalp-revive"]
+    assert results.hits[0].why == (
+        "indication alopecia via 'hair loss'",
+        "text matches 'copper scalp'",
+    )
+
+
+def test_two_concerns_rank_cocktails_answering_both_first(cat: Catalogue) -> None:
+    results = run(cat, text="double chin and cellulite")
+    assert ids(results) == ["acme/smooth-legs", "acme/chin-contour"]
+    assert results.hits[0].score > results.hits[1].score
+
+
+def test_free_text_without_concern_uses_full_text(cat: Catalogue) -> None:
+    results = run(cat, text="glutathione")
+    assert ids(results) == ["bloom/bright-eyes"]
+    assert results.concerns == []
+    assert results.hits[0].why == ("text matches 'glutathione'",)
+
+
+def test_hyphenated_text_is_a_phrase(cat: Catalogue) -> None:
+    assert ids(run(cat, text="hair-loss formula")) == ["bloom/hair-lite"]
+
+
+def test_prefix_search(cat: Catalogue) -> None:
+    assert set(ids(run(cat, text="gluta*"))) == {"bloom/bright-eyes"}
+
+
+def test_name_weighs_more_than_description(cat: Catalogue) -> None:
+    # "glow" is a lay synonym, so use a word only in text: "booster" is in one name
+    # (Hair Biotin Booster) and in another's description (Glow Cocktail).
+    results = run(cat, text="booster")
+    assert ids(results) == ["acme/hair-biotin", "bloom/glow"]
+
+
+def test_nothing_found_suggests(cat: Catalogue) -> None:
+    results = run(cat, text="dexpantenol")
+    assert results.total == 0
+    assert results.hits == []
+    assert "Dexpanthenol" in results.did_you_mean
+
+
+# ---------------------------------------------------------------- filters
+
+
+def test_exclude_ingredient_by_any_name(cat: Catalogue) -> None:
+    for name in ("lidocaine", "Lidocaine HCl", "LIGNOCAINE"):
+        results = run(cat, text="hair loss", exclude=(name,))
+        assert set(ids(results)) == ALOPECIA - {"acme/hair-biotin"}
+        assert f"excludes {name}" in results.hits[0].why
+
+
+def test_exclude_class_no_anaesthetics(cat: Catalogue) -> None:
+    results = run(cat, exclude_classes=("anaesthetics",))
+    assert set(ids(results)) == ALL_IDS - {
+        "acme/hair-biotin",
+        "acme/smooth-legs",
+        "bloom/stretch-repair",
+    }
+    assert "excludes anaesthetic ingredients" in results.hits[0].why
+    assert SearchRequest(exclude_classes="anesthetic").exclude_classes == (
+        IngredientClass.ANAESTHETIC,
+    )
+
+
+def test_exclude_origin_no_fish_derived(cat: Catalogue) -> None:
+    results = run(cat, text="hair loss", exclude_origins=("fish-derived",))
+    assert set(ids(results)) == ALOPECIA - {"acme/pn-scalp"}
+    assert "excludes fish-derived ingredients" in results.hits[0].why
+    assert SearchRequest(exclude_origins=("fish",)).exclude_origins == (Origin.FISH,)
+
+
+def test_origin_not_stated_is_said(cat: Catalogue) -> None:
+    # The dictionary states no origin for glutathione or hyaluronic acid: "no fish" cannot
+    # vouch for them, and the reasons say so.
+    (hit,) = run(cat, text="panda eyes", exclude_origins=("fish",)).hits
+    assert hit.why[-1] == "origin not stated for Glutathione (reduced), Hyaluronic acid"
+    (hit,) = run(cat, text="panda eyes").hits
+    assert not any(reason.startswith("origin not stated") for reason in hit.why)
+
+
+def test_include_means_all_of(cat: Catalogue) -> None:
+    results = run(cat, include=("biotin", "zinc gluconate"))
+    assert ids(results) == ["acme/scalp-revive"]
+    assert results.hits[0].why == ("contains biotin", "contains zinc gluconate")
+    assert set(ids(run(cat, include=("biotin",)))) == ALOPECIA
+
+
+def test_include_and_exclude_with_a_concern(cat: Catalogue) -> None:
+    results = run(cat, text="hair loss", include=("biotin",), exclude=("dexpanthenol",))
+    assert set(ids(results)) == {"acme/scalp-revive", "acme/pn-scalp", "bloom/hair-lite"}
+    assert results.hits[0].why == (
+        "indication alopecia via 'hair loss'",
+        "contains biotin",
+        "excludes dexpanthenol",
+    )
+
+
+def test_unknown_ingredient_is_an_error(cat: Catalogue) -> None:
+    for field in ("include", "exclude"):
+        with pytest.raises(SearchError) as caught:
+            run(cat, **{field: ("lidocain",)})
+        assert caught.value.hint is not None
+        assert "lidocaine" in caught.value.hint.lower()
+
+
+def test_unknown_class_or_origin_is_refused() -> None:
+    with pytest.raises(ValidationError, match="anaesthetic"):
+        SearchRequest(exclude_classes=("anaestetics",))
+    with pytest.raises(ValidationError):
+        SearchRequest(exclude_origins=("alien",))
+
+
+def test_area_supplier_technique_filters(cat: Catalogue) -> None:
+    assert set(ids(run(cat, area="thighs"))) == {"acme/smooth-legs", "bloom/stretch-repair"}
+    assert set(ids(run(cat, area="Décolletage"))) == set()
+    assert set(ids(run(cat, supplier="bloom"))) == {c["id"] for c in BLOOM}
+    assert set(ids(run(cat, technique="point by point"))) == {"acme/scalp-revive"}
+    results = run(cat, text="hair loss", area=Area.SCALP, supplier="acme", technique="nappage")
+    assert ids(results) == ["acme/hair-biotin"]
+    assert results.hits[0].why[-3:] == ("area scalp", "technique nappage", "supplier acme")
+    assert SearchRequest(technique="Point-by-point").technique is Technique.POINT_BY_POINT
+
+
+def test_max_actives(cat: Catalogue) -> None:
+    results = run(cat, text="hair loss", max_actives=1)
+    assert ids(results) == ["bloom/hair-lite"]
+    assert results.hits[0].n_actives == 1
+    assert "1 actives (at most 1)" in results.hits[0].why
+
+
+# ---------------------------------------------------------------- results
+
+
+def test_hit_fields(cat: Catalogue) -> None:
+    (hit,) = run(cat, text="chin contour").hits
+    assert hit.id == "acme/chin-contour"
+    assert hit.name == "Chin Contour"
+    assert hit.supplier == "acme"
+    assert [i.value for i in hit.indications] == ["localised_fat"]
+    assert hit.key_actives == ("Deoxycholic acid", "Phosphatidylcholine (soy lecithin)")
+    assert hit.n_actives == 2
+    assert 0 < hit.score < 1
+
+
+def test_key_actives_skip_excipients_and_stop_at_three(cat: Catalogue) -> None:
+    (glow,) = run(cat, text="glow cocktail").hits
+    assert glow.key_actives == ("Sodium hyaluronate", "Ascorbic acid", "Glycine")
+
+
+def test_facets_count_every_match_not_the_page(cat: Catalogue) -> None:
+    results = run(cat, text="hair loss", limit=1)
+    assert len(results.hits) == 1
+    assert results.total == 5
+    assert results.facets["indication"] == {"alopecia": 5}
+    assert results.facets["supplier"] == {"acme": 3, "bloom": 2}
+    classes = results.facets["ingredient_class"]
+    assert classes["vitamin"] == 5
+    assert classes["anaesthetic"] == 1
+    assert classes["nucleic_acid"] == 1
+
+
+def test_facets_can_be_skipped(cat: Catalogue) -> None:
+    results = run(cat, text="hair loss", facets=False)
+    assert results.facets == {}
+    assert results.total == 5
+
+
+def test_empty_request_lists_everything_by_name(cat: Catalogue) -> None:
+    results = run(cat, limit=500)
+    assert results.total == len(ALL_IDS)
+    names = [(h.name, h.id) for h in results.hits]
+    assert names == sorted(names)
+    assert all(h.score == 0 and h.why == () for h in results.hits)
+
+
+def test_equal_scores_order_by_name_then_id(cat: Catalogue) -> None:
+    results = run(cat, text="hair loss")
+    assert ids(results) == [
+        "acme/hair-biotin",
+        "bloom/hair-lite",
+        "bloom/hair-lite-2",
+        "acme/pn-scalp",
+        "acme/scalp-revive",
+    ]
+
+
+def test_pages_are_stable_and_complete(cat: Catalogue) -> None:
+    everything = ids(run(cat, limit=500))
+    paged: list[str] = []
+    for offset in range(0, len(everything), 3):
+        page = run(cat, limit=3, offset=offset)
+        assert page.total == len(everything)
+        paged += ids(page)
+    assert paged == everything
+    assert run(cat, offset=100_000).hits == []
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"limit": 0},
+        {"limit": 501},
+        {"offset": -1},
+        {"offset": 100_001},
+        {"max_actives": -1},
+        {"text": "x" * 501},
+        {"include": ("",)},
+        {"include": ("  ",)},
+        {"supplier": "../etc"},
+        {"area": "moon"},
+        {"technique": "laser"},
+        {"sort": "name"},
+        {"limit": "20; DROP TABLE"},
+    ],
+)
+def test_request_bounds(values: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        SearchRequest(**values)
+    with pytest.raises(SearchError, match="invalid search"):
+        SearchRequest.parse(values)
+
+
+def test_undecodable_text_is_a_search_error() -> None:
+    # A command-line byte that is not UTF-8 arrives as a lone surrogate.
+    with pytest.raises(SearchError, match="invalid search: text"):
+        SearchRequest.parse({"text": "hair\udcffloss"})
+
+
+def test_parse_accepts_query_string_values() -> None:
+    request = SearchRequest.parse({"text": "hair loss", "limit": "5", "exclude": "lidocaine"})
+    assert (request.limit, request.exclude) == (5, ("lidocaine",))
+
+
+def test_results_serialise(cat: Catalogue) -> None:
+    data = run(cat, text="hair loss", exclude=("lidocaine",)).model_dump(mode="json")
+    assert data["concerns"][0]["indication_id"] == "alopecia"
+    assert data["hits"][0]["indications"] == ["alopecia"]
+
+
+# ---------------------------------------------------------------- hostile text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'vitamin "c',
+        "(firming",
+        "DMAE (2%)",
+        "C++",
+        "o'brien",
+        "AND",
+        "NOT",
+        "vitamin AND",
+        "*vita",
+        "-hair",
+        "foo:bar",
+        "rank:1",
+        "NEAR(vitamin acid)",
+        "dmae; DROP TABLE cocktails;--",
+        '"a\nb:c',
+        "hair\x00loss",
+        "ｈａｉｒ ｌｏｓｓ",
+        "the",
+    ],
+)
+def test_hostile_text_never_fails(cat: Catalogue, text: str) -> None:
+    results = run(cat, text=text)
+    assert results.total == len(results.hits)
+
+
+@pytest.mark.parametrize("text", ["*", '"', "-", "%%", "\u200b?", "?\x00!"])
+def test_text_with_nothing_to_search_is_an_error(cat: Catalogue, text: str) -> None:
+    with pytest.raises(SearchError, match="nothing to search for"):
+        run(cat, text=text)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00", "\n\u200b", None])
+def test_blank_text_is_no_text(cat: Catalogue, text: str | None) -> None:
+    assert run(cat, text=text).total == len(ALL_IDS)
+
+
+FILTER_NAMES = st.sampled_from(["biotin", "lidocaine", "vitamin C", "zinc", "x"]) | st.text(
+    max_size=12
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.none() | st.text(max_size=40),
+    include=st.lists(FILTER_NAMES, max_size=2),
+    exclude=st.lists(FILTER_NAMES, max_size=2),
+    classes=st.lists(
+        st.sampled_from([c.value for c in IngredientClass] + ["anaesthetics"]), max_size=2
+    ),
+    limit=st.integers(1, 500),
+    offset=st.integers(0, 100_000),
+)
+def test_search_raises_only_library_errors(
+    cat: Catalogue,
+    text: str | None,
+    include: list[str],
+    exclude: list[str],
+    classes: list[str],
+    limit: int,
+    offset: int,
+) -> None:
+    values = {
+        "text": text,
+        "include": include,
+        "exclude": exclude,
+        "exclude_classes": classes,
+        "limit": limit,
+        "offset": offset,
+    }
+    try:
+        results = search(cat, SearchRequest.parse(values))
+    except MesoError:
+        return
+    assert len(results.hits) <= limit
+    assert set(ids(results)) <= ALL_IDS
+
+
+# ---------------------------------------------------------------- the lexicon cache
+
+
+def test_lexicon_follows_the_catalogue() -> None:
+    with Catalogue.memory() as catalogue:
+        first = lexicon(catalogue)
+        assert lexicon(catalogue) is first
+        with pytest.raises(SearchError):
+            search(catalogue, SearchRequest(include=("moonstone dust",)))
+        catalogue.import_catalogue(
+            CatalogueFile.model_validate(
+                {
+                    "supplier": {"id": "luna", "name": "Luna"},
+                    "ingredients": [
+                        {
+                            "id": "moonstone",
+                            "name": "Moonstone dust",
+                            "class": "other",
+                            "source": "supplier label",
+                        }
+                    ],
+                    "cocktails": [
+                        cocktail(
+                            "m",
+                            "Moon",
+                            "Moonstone.",
+                            ["moonstone"],
+                            [],
+                            ["face"],
+                            ["nappage"],
+                            supplier="luna",
+                        )
+                    ],
+                }
+            )
+        )
+        assert lexicon(catalogue) is not first
+        results = search(catalogue, SearchRequest(include=("moonstone dust",)))
+        assert ids(results) == ["luna/m"]

@@ -1,0 +1,330 @@
+"""The store's schema refuses bad rows on its own, and opening refuses files it cannot read.
+
+Every refused row has a twin that differs only in the bad value and is accepted, so no check
+here can pass by refusing everything.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from datasette.utils import detect_fts
+from meso_formulary.catalogue import Catalogue, schema
+from sqlite_utils import Database
+
+from meso_formulary.errors import CatalogueError
+
+COMPOSITION = "INSERT INTO composition VALUES ('acme/hair-one', ?, ?, ?, ?, ?)"
+GOOD_LINE: tuple[Any, ...] = (7, "dexpanthenol", 20.0, "mg/mL", 20.0)
+
+
+@pytest.fixture
+def seeded(catalogue: Catalogue, make_document: Any) -> Iterator[sqlite3.Connection]:
+    """A catalogue with supplier acme and its cocktail ``acme/hair-one``; raw connection."""
+    catalogue.import_catalogue(make_document("acme"))
+    conn = catalogue.conn
+    conn.execute("INSERT INTO suppliers VALUES ('bravo', 'Bravo', 1, NULL, 0, '{}', 'now')")
+    conn.commit()
+    yield conn
+
+
+def refused(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> str:
+    """Run ``sql`` expecting a constraint failure; return SQLite's message."""
+    with pytest.raises(sqlite3.IntegrityError) as error:
+        conn.execute(sql, params)
+    conn.rollback()
+    return str(error.value)
+
+
+def accepted(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> None:
+    conn.execute(sql, params)
+    conn.rollback()
+
+
+def with_(row: tuple[Any, ...], index: int, value: Any) -> tuple[Any, ...]:
+    return (*row[:index], value, *row[index + 1 :])
+
+
+def test_a_good_composition_line_is_accepted(seeded: sqlite3.Connection) -> None:
+    accepted(seeded, COMPOSITION, GOOD_LINE)
+    accepted(seeded, COMPOSITION, (7, "dexpanthenol", None, None, None))  # undisclosed
+
+
+@pytest.mark.parametrize(
+    ("index", "bad"),
+    [
+        (2, math.nan),  # SQLite stores NaN as NULL: with a unit that must not pass
+        (2, math.inf),
+        (2, -math.inf),
+        (2, 0.0),
+        (2, -5.0),
+        (2, 1e-12),  # below the smallest plausible strength
+        (2, 1001.0),  # above 1000 mg/mL
+        (2, None),  # a unit without a value
+        (2, "twenty"),  # STRICT: text that is not a number
+        (3, "mg/ml"),  # not the closed set's spelling
+        (3, "ppm"),
+        (3, None),  # a value without a unit
+        (4, -1.0),
+        (4, 0.0),
+        (4, math.inf),
+        (0, -1),  # position
+        (1, "unknown-ingredient"),  # foreign key
+    ],
+)
+def test_composition_refuses(seeded: sqlite3.Connection, index: int, bad: Any) -> None:
+    # GOOD_LINE columns: position, ingredient_id, value, unit, mg_per_ml
+    refused(seeded, COMPOSITION, with_(GOOD_LINE, index, bad))
+
+
+def test_per_unit_limits_come_from_the_units_module(seeded: sqlite3.Connection) -> None:
+    accepted(seeded, COMPOSITION, (7, "dexpanthenol", 100.0, "% w/v", None))
+    refused(seeded, COMPOSITION, (7, "dexpanthenol", 100.5, "% w/v", None))
+    accepted(seeded, COMPOSITION, (7, "dexpanthenol", 5000.0, "µg/mL", None))
+
+
+def test_composition_needs_an_existing_cocktail(seeded: sqlite3.Connection) -> None:
+    refused(
+        seeded,
+        "INSERT INTO composition VALUES ('acme/nothing', 0, 'biotin', 1.0, 'mg/mL', 1.0)",
+        (),
+    )
+
+
+SUPPLIER = "INSERT INTO suppliers VALUES (?, 'X', ?, NULL, ?, '{}', 'now')"
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["Acme", "\u0430cme", "a/b", "", "a-", "-a", " acme", "a b", "a" * 65, "acme\n"]
+)
+def test_supplier_ids_are_ascii_slugs(seeded: sqlite3.Connection, bad_id: str) -> None:
+    accepted(seeded, SUPPLIER, ("charlie_2-x", 1, 0))
+    refused(seeded, SUPPLIER, (bad_id, 1, 0))
+
+
+def test_supplier_version_and_verified_are_checked(seeded: sqlite3.Connection) -> None:
+    refused(seeded, SUPPLIER, ("charlie", 0, 0))
+    refused(seeded, SUPPLIER, ("charlie", 1, 2))
+    refused(seeded, SUPPLIER, ("charlie", "one", 0))  # STRICT INTEGER
+
+
+def cocktail_row(**changes: Any) -> tuple[Any, ...]:
+    row = {
+        "id": "acme/new",
+        "supplier_id": "acme",
+        "name": "New",
+        "description": "d",
+        "search_terms": "",
+        "n_actives": 0,
+        "indications": "[]",
+        "areas": "[]",
+        "techniques": "[]",
+        "regulatory_status": "unknown",
+        "vial_volume_ml": None,
+        "version": "1",
+        "version_no": 1,
+        "digest": "0" * 64,
+        "record": "{}",
+        "updated_at": "now",
+    }
+    row.update(changes)
+    return tuple(row.values())
+
+
+COCKTAIL = (
+    "INSERT INTO cocktails(id, supplier_id, name, description, search_terms, n_actives, "
+    "indications, areas, techniques, regulatory_status, vial_volume_ml, version, version_no, "
+    "digest, record, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": "bravo/new"},  # another supplier's namespace
+        {"id": "acme/"},
+        {"id": "acme/New"},
+        {"id": "acme/a/b"},
+        {"id": "acmex/new"},
+        {"supplier_id": "nobody", "id": "nobody/new"},  # foreign key
+        {"indications": "{}"},
+        {"areas": "not json"},
+        {"regulatory_status": "legal"},
+        {"vial_volume_ml": 0.0},
+        {"vial_volume_ml": math.inf},
+        {"n_actives": -1},
+        {"digest": "abc"},
+        {"version_no": 0},
+    ],
+)
+def test_cocktails_refuse(seeded: sqlite3.Connection, changes: dict[str, Any]) -> None:
+    accepted(seeded, COCKTAIL, cocktail_row())
+    refused(seeded, COCKTAIL, cocktail_row(**changes))
+
+
+def test_the_supplier_namespace_is_immutable(seeded: sqlite3.Connection) -> None:
+    message = refused(
+        seeded, "UPDATE cocktails SET supplier_id = 'bravo' WHERE id = 'acme/hair-one'", ()
+    )
+    assert "supplier namespace is immutable" in message
+    message = refused(
+        seeded, "UPDATE cocktails SET id = 'acme/other' WHERE id = 'acme/hair-one'", ()
+    )
+    assert "cocktail id is immutable" in message
+    accepted(seeded, "UPDATE cocktails SET name = 'Renamed' WHERE id = 'acme/hair-one'", ())
+
+
+def test_link_tables_refuse_unknown_values(seeded: sqlite3.Connection) -> None:
+    accepted(seeded, "INSERT INTO cocktail_areas VALUES ('acme/hair-one', 'face')", ())
+    refused(seeded, "INSERT INTO cocktail_areas VALUES ('acme/hair-one', 'moon')", ())
+    accepted(seeded, "INSERT INTO cocktail_indications VALUES ('acme/hair-one', 'cellulite')", ())
+    refused(seeded, "INSERT INTO cocktail_indications VALUES ('acme/hair-one', 'hairloss')", ())
+    refused(seeded, "INSERT INTO cocktail_techniques VALUES ('acme/hair-one', 'magic')", ())
+
+
+INGREDIENT = (
+    "INSERT INTO ingredients VALUES ('new-one', NULL, 'New', NULL, ?, ?, NULL, ?, NULL, '{}')"
+)
+
+
+def test_ingredients_refuse(seeded: sqlite3.Connection) -> None:
+    accepted(seeded, INGREDIENT, ("vitamin", "plant", 100.0))
+    refused(seeded, INGREDIENT, ("magic", "plant", 100.0))
+    refused(seeded, INGREDIENT, ("vitamin", "moon", 100.0))
+    refused(seeded, INGREDIENT, ("vitamin", "plant", -1.0))
+    refused(seeded, INGREDIENT, ("vitamin", "plant", math.inf))
+
+
+def test_connection_settings(catalogue_path: Path) -> None:
+    with Catalogue.open(catalogue_path) as cat:
+        assert cat.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert cat.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+        assert cat.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert cat.conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
+    with Catalogue.open(catalogue_path, readonly=True) as cat:
+        assert cat.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert cat.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_every_table_is_strict_and_explicit(catalogue: Catalogue) -> None:
+    ours = [
+        row
+        for row in catalogue.conn.execute("PRAGMA table_list")
+        if row[1] not in ("_sqlite_migrations",)
+        and row[2] == "table"
+        and not row[1].startswith(("sqlite_", "cocktails_fts"))
+    ]
+    assert {row[1] for row in ours} >= {"meta", "cocktails", "composition", "catalogue_versions"}
+    assert all(row[5] == 1 for row in ours), [row[1] for row in ours if row[5] != 1]
+
+
+def test_link_tables_are_indexed_both_ways(catalogue: Catalogue) -> None:
+    def index_columns(table: str) -> set[tuple[str, ...]]:
+        columns = set()
+        for index in catalogue.conn.execute(f"PRAGMA index_list({table})").fetchall():
+            info = catalogue.conn.execute(f"PRAGMA index_info({index[1]})").fetchall()
+            columns.add(tuple(row[2] for row in info))
+        return columns
+
+    assert ("ingredient_id", "cocktail_id") in index_columns("composition")
+    assert ("cocktail_id", "position") in index_columns("composition")
+    assert ("indication_id", "cocktail_id") in index_columns("cocktail_indications")
+    assert ("cocktail_id", "indication_id") in index_columns("cocktail_indications")
+    assert ("area", "cocktail_id") in index_columns("cocktail_areas")
+    assert ("cocktail_id", "area") in index_columns("cocktail_areas")
+
+
+def test_datasette_detects_the_full_text_index(catalogue: Catalogue) -> None:
+    assert detect_fts(catalogue.conn, "cocktails") == "cocktails_fts"
+
+
+def test_migrations_are_recorded_and_not_repeated(catalogue_path: Path) -> None:
+    Catalogue.open(catalogue_path).close()
+    with Catalogue.open(catalogue_path) as cat:
+        assert [m.name for m in schema.MIGRATIONS.applied(cat.db)] == list(schema.MIGRATION_NAMES)
+        assert schema.MIGRATIONS.pending(cat.db) == []
+        assert cat.stats().schema_version == schema.SCHEMA_VERSION
+    empty = Database(memory=True)
+    assert [m.name for m in schema.MIGRATIONS.pending(empty)] == list(schema.MIGRATION_NAMES)
+
+
+# ---------------------------------------------------------------- files that are not ours
+
+
+def test_a_newer_schema_is_refused(catalogue_path: Path) -> None:
+    Catalogue.open(catalogue_path).close()
+    conn = sqlite3.connect(catalogue_path)
+    conn.execute(
+        "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(schema.SCHEMA_VERSION + 1),)
+    )
+    conn.commit()
+    conn.close()
+    for readonly in (False, True):
+        with pytest.raises(CatalogueError, match="newer than this release") as error:
+            Catalogue.open(catalogue_path, readonly=readonly)
+        assert str(catalogue_path) in str(error.value)
+        assert error.value.hint is not None and "upgrade" in error.value.hint
+
+
+def test_a_damaged_version_is_refused(catalogue_path: Path) -> None:
+    Catalogue.open(catalogue_path).close()
+    conn = sqlite3.connect(catalogue_path)
+    conn.execute("UPDATE meta SET value = 'one' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(CatalogueError, match=r"damaged catalogue.*'one'"):
+        Catalogue.open(catalogue_path)
+
+
+def test_another_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(CatalogueError, match="not a meso-formulary catalogue"):
+        Catalogue.open(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"hello, this is a text file\n",
+        bytes(range(256)) * 16,
+        b"SQLite format 3\x00" + b"\xff" * 200,  # the right magic, then garbage
+        b"\x00" * 10,
+    ],
+)
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(content)
+    with pytest.raises(CatalogueError) as error:
+        Catalogue.open(path)
+    assert str(path) in str(error.value)
+    assert path.read_bytes() == content
+
+
+def test_paths_that_cannot_be_catalogues(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="is a directory"):
+        Catalogue.open(tmp_path)
+    with pytest.raises(CatalogueError, match="no catalogue at"):
+        Catalogue.open(tmp_path / "missing.db", readonly=True)
+    with pytest.raises(CatalogueError, match="no catalogue at"):
+        Catalogue.open(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_an_empty_file_becomes_a_catalogue(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(CatalogueError, match="empty"):
+        Catalogue.open(path, readonly=True)
+    with Catalogue.open(path) as cat:
+        assert cat.stats().indications > 0
