@@ -190,4 +190,3 @@ class Dictionary:
     def is_active(self, ingredient_id: str) -> bool:
         """True unless the ingredient is an excipient (counted in ``n_actives``)."""
         return self.ingredients[ingredient_id].ingredient_class is not IngredientClass.EXCIPIENT
-

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 
@@ -369,6 +369,65 @@ class _Batch:
         )
 
 
+_Status = Literal["added", "changed", "unchanged", "restored"]
+"""How a cocktail of a document compares with what is stored (``restored``: back unchanged
+after a version that dropped it, so it keeps its last version number)."""
+
+_Write = Literal["added", "changed", "restored", "rederive"]
+"""What to write for a cocktail (``rederive``: same content, derived columns refreshed)."""
+
+
+@dataclass(frozen=True)
+class _Latest:
+    """The latest stored document of a supplier."""
+
+    version: int
+    digest: str
+    header: str
+
+    @classmethod
+    def of(cls, conn: sqlite3.Connection, supplier: str) -> _Latest | None:
+        row = conn.execute(
+            "SELECT catalogue_version, digest, header FROM catalogue_versions "
+            "WHERE supplier_id = ? ORDER BY catalogue_version DESC LIMIT 1",
+            (supplier,),
+        ).fetchone()
+        return None if row is None else cls(*row)
+
+
+@dataclass(frozen=True)
+class _SupplierState:
+    """A supplier's current cocktails and the last version of every cocktail it ever had."""
+
+    current: dict[str, tuple[str, int]]
+    history: dict[str, tuple[str, int]]
+
+    @classmethod
+    def of(cls, conn: sqlite3.Connection, supplier: str) -> _SupplierState:
+        current = conn.execute(
+            "SELECT id, digest, version_no FROM cocktails WHERE supplier_id = ?", (supplier,)
+        )
+        history = conn.execute(
+            "SELECT cocktail_id, digest, version_no FROM cocktail_versions "
+            "WHERE supplier_id = ? ORDER BY cocktail_id, version_no",
+            (supplier,),
+        )
+        return cls(
+            current={row[0]: (row[1], row[2]) for row in current},
+            history={row[0]: (row[1], row[2]) for row in history},  # the last version wins
+        )
+
+    def classify(self, cocktail_id: str, digest: str) -> tuple[_Status, int]:
+        """The cocktail's status and the version number its row will carry."""
+        now = self.current.get(cocktail_id)
+        if now is not None and now[0] == digest:
+            return "unchanged", now[1]
+        last = self.history.get(cocktail_id)
+        if now is None and last is not None and last[0] == digest:
+            return "restored", last[1]
+        return ("changed" if now is not None else "added"), (last[1] if last else 0) + 1
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     enabled = gc.isenabled()
@@ -420,25 +479,23 @@ class ImportSession:
         problem found; the session must then be abandoned (its transaction rolls back).
         """
         conn = self._conn
-        supplier = document.supplier.id
-        version = document.version
+        supplier, version = document.supplier.id, document.version
         problems = _Problems(source)
         what = f"catalogue version {version} of supplier {supplier!r}"
-
-        latest = conn.execute(
-            "SELECT catalogue_version, digest FROM catalogue_versions WHERE supplier_id = ? "
-            "ORDER BY catalogue_version DESC LIMIT 1",
-            (supplier,),
-        ).fetchone()
-        if latest is not None and version < latest[0]:
+        latest = _Latest.of(conn, supplier)
+        if latest is not None and version < latest.version:
             problems.add(
-                f"version {version} is older than the stored version {latest[0]} of supplier "
-                f"{supplier!r} (each publication must raise the version)",
+                f"version {version} is older than the stored version {latest.version} of "
+                f"supplier {supplier!r} (each publication must raise the version)",
                 "version",
                 version,
                 "stale_version",
             )
-        same_version = latest is not None and version == latest[0]
+        same_version = latest is not None and version == latest.version
+        header = header_json(document)
+        # A changed header (supplier name, own ingredients) changes derived columns of
+        # cocktails whose own content did not change: those rows are rewritten too.
+        rederive = latest is None or latest.header != header
 
         owners = _owners(conn, (i.id for i in document.ingredients))
         own = own_ingredients(document, self._reference_by_id, owners, problems)
@@ -448,58 +505,31 @@ class ImportSession:
         checker = _Checker(document, dictionary, problems)
         deriver = Deriver(dictionary, self._indications)
         now = utc_now()
-
         writing = not problems.items and not same_version
         if writing:
             self._write_header(
                 document, own, owners, signed_by=signed_by, verified=verified, now=now
             )
-        current = {
-            row[0]: (row[1], row[2])
-            for row in conn.execute(
-                "SELECT id, digest, version_no FROM cocktails WHERE supplier_id = ?", (supplier,)
-            )
-        }
-        history = {
-            row[0]: (row[1], row[2])
-            for row in conn.execute(
-                "SELECT cocktail_id, digest, version_no FROM cocktail_versions "
-                "WHERE supplier_id = ? ORDER BY cocktail_id, version_no",
-                (supplier,),
-            )
-        }
-        added: list[str] = []
-        changed: list[str] = []
-        unchanged: list[str] = []
-        hasher = hashlib.sha256(header_json(document).encode())
+        state = _SupplierState.of(conn, supplier)
+        statuses: dict[_Status, list[str]] = {"added": [], "changed": [], "unchanged": []}
+        hasher = hashlib.sha256(header.encode())
         batch = _Batch()
-        items = chain(document.cocktails, cocktails)
-        for index, item in enumerate(items):
+        for index, item in enumerate(chain(document.cocktails, cocktails)):
             if problems.full:
                 break
             prepared = checker.check(index, item)
             if prepared is None:
                 writing = False
                 continue
-            cocktail = prepared.cocktail
             hasher.update(b"\n" + prepared.record.encode())
-            if cocktail.id in current and current[cocktail.id][0] == prepared.digest:
-                unchanged.append(cocktail.id)
-                status = "unchanged"
-                version_no = current[cocktail.id][1]
-            else:
-                (changed if cocktail.id in current else added).append(cocktail.id)
-                status = "changed" if cocktail.id in current else "added"
-                last = history.get(cocktail.id)
-                if last is not None and last[0] == prepared.digest:
-                    version_no, status = last[1], "restored"
-                else:
-                    version_no = (last[1] if last else 0) + 1
+            status, version_no = state.classify(prepared.cocktail.id, prepared.digest)
+            statuses["added" if status == "restored" else status].append(prepared.cocktail.id)
             if not writing:
                 continue
-            if status != "unchanged":
-                self._queue(batch, prepared, document, deriver, version_no, status, now)
-            batch.members.append((supplier, version, index, cocktail.id, version_no))
+            if status != "unchanged" or rederive:
+                write: _Write = "rederive" if status == "unchanged" else status
+                self._queue(batch, prepared, document, deriver, version_no, write, now)
+            batch.members.append((supplier, version, index, prepared.cocktail.id, version_no))
             batch.cocktails += 1
             if batch.cocktails >= BATCH:
                 self._flush(batch, what)
@@ -507,8 +537,8 @@ class ImportSession:
         problems.raise_if_any(what)
 
         digest = hasher.hexdigest()
-        if same_version:
-            if latest is not None and digest != latest[1]:
+        if same_version and latest is not None:
+            if digest != latest.digest:
                 problems.add(
                     f"version {version} of supplier {supplier!r} was already imported with "
                     "different content (each publication must raise the version)",
@@ -523,11 +553,11 @@ class ImportSession:
                 (signed_by, int(verified), supplier, signed_by, int(verified)),
             )
             return ImportReport(
-                supplier, version, unchanged=tuple(unchanged), already_imported=True
+                supplier, version, unchanged=tuple(statuses["unchanged"]), already_imported=True
             )
 
         self._flush(batch, what)
-        removed = sorted(set(current) - checker.seen)
+        removed = sorted(set(state.current) - checker.seen)
         conn.executemany("DELETE FROM cocktails WHERE id = ?", [(i,) for i in removed])
         own_ids = {i.id for i in own}
         stale = [
@@ -538,23 +568,14 @@ class ImportSession:
         conn.executemany("DELETE FROM ingredients WHERE id = ?", stale)
         conn.execute(
             "INSERT INTO catalogue_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                supplier,
-                version,
-                digest,
-                header_json(document),
-                len(checker.seen),
-                signed_by,
-                int(verified),
-                now,
-            ),
+            (supplier, version, digest, header, len(checker.seen), signed_by, int(verified), now),
         )
         return ImportReport(
             supplier,
             version,
-            added=tuple(added),
-            changed=tuple(changed),
-            unchanged=tuple(unchanged),
+            added=tuple(statuses["added"]),
+            changed=tuple(statuses["changed"]),
+            unchanged=tuple(statuses["unchanged"]),
             removed=tuple(removed),
             ingredients_added=tuple(i.id for i in own if i.id not in owners),
         )
@@ -596,9 +617,11 @@ class ImportSession:
         document: CatalogueFile,
         deriver: Deriver,
         version_no: int,
-        status: str,
+        status: _Write,
         now: str,
     ) -> None:
+        """Queue one cocktail's rows: ``added`` and ``restored`` insert, ``changed`` and
+        ``rederive`` replace; only ``added`` and ``changed`` are new versions in history."""
         cocktail = prepared.cocktail
         derived = deriver.derive(cocktail, document.supplier.name)
         techniques = cocktail.administration.techniques if cocktail.administration else ()
@@ -622,7 +645,7 @@ class ImportSession:
             prepared.record,
             now,
         )
-        if status == "changed":
+        if status in ("changed", "rederive"):
             batch.replaced.append((cocktail.id,))
             batch.updates.append((*values, cocktail.id))
         else:
@@ -631,7 +654,7 @@ class ImportSession:
         batch.indications.extend((cocktail.id, i) for i in indications)
         batch.areas.extend((cocktail.id, a) for a in areas)
         batch.techniques.extend((cocktail.id, t) for t in technique_ids)
-        if status != "restored":
+        if status in ("added", "changed"):
             batch.versions.append(
                 (
                     cocktail.id,

@@ -587,7 +587,8 @@ def search(catalogue: Catalogue, request: SearchRequest) -> SearchResults:
         )
         for r in rows
     ]
-    suggestions = lex.did_you_mean(request.text) if total == 0 and request.text else []
+    # Suggest only for words that found nothing: a recognised concern is not misspelt.
+    suggestions = lex.did_you_mean(plan.free_text) if total == 0 and plan.free_text else []
     return SearchResults(
         hits=hits,
         total=total,

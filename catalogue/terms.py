@@ -341,7 +341,7 @@ class Lexicon:
     # ------------------------------------------------------------------ suggestions
 
     def did_you_mean(self, text: str, n: int = 3) -> list[str]:
-        """Up to ``n`` indication synonyms or ingredient names close to ``text``."""
+        """Up to ``n`` indication names and synonyms or ingredient names close to ``text``."""
         return self._suggest(text, self._suggestions, n)
 
     @staticmethod

@@ -17,9 +17,9 @@ import importlib
 from typing import Any
 
 import click
-from meso_formulary.cli.common import BadInput, CliError
 
 from meso_formulary._version import __version__
+from meso_formulary.cli.common import BadInput, CliError
 
 COMMANDS: dict[str, str] = {
     "search": "meso_formulary.cli.search:search",
@@ -44,7 +44,7 @@ COMMANDS: dict[str, str] = {
 """Every subcommand, in the order ``meso --help`` lists them: name -> ``"module:attribute"``.
 
 This is the one place a command is registered: a new command family adds its module under
-``cli/`` and its entries here (``tests/test_cli_lazy.py`` loads every entry).
+``cli/`` and its entries here (``tests/test_cli_main.py`` loads every entry).
 """
 
 

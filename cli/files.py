@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar, cast
 
 import click
+
 from meso_formulary.cli.common import (
     CliError,
     db_option,
@@ -24,7 +25,6 @@ from meso_formulary.cli.common import (
 if TYPE_CHECKING:
     from meso_formulary.catalogue import Catalogue, ImportReport
     from meso_formulary.catalogue.trust import TrustStore
-
     from meso_formulary.errors import Problem
     from meso_formulary.files import Document
     from meso_formulary.model import CatalogueFile
@@ -185,7 +185,6 @@ def _import_into(
 ) -> list[tuple[_Prepared, ImportReport]]:
     """Check every file, then import them all in one transaction (or none of them)."""
     from meso_formulary.catalogue.verify import catalogue_trust
-
     from meso_formulary.errors import InvalidInput
 
     trust = catalogue_trust(store)
@@ -229,7 +228,6 @@ def _prepare(source: str, fmt: str | None, trust: TrustStore) -> _Prepared:
     """Read ``source``: verify it if it is a bundle, else validate it with line numbers."""
     from meso_formulary.catalogue.bundle import is_bundle
     from meso_formulary.catalogue.verify import verify_bundle
-
     from meso_formulary.errors import TrustError
     from meso_formulary.files import read_document, validate_document
 
@@ -291,8 +289,9 @@ def _progress() -> Iterator[Callable[[str, Sequence[T]], Iterable[T]]]:
     The bar shows only when stderr is a terminal and the file is large; otherwise the
     cocktails pass through untouched.
     """
-    from meso_formulary.cli.output import console
     from rich.progress import Progress
+
+    from meso_formulary.cli.output import console
 
     stderr = console(stderr=True)
     if not stderr.is_terminal:

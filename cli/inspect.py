@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
 from meso_formulary.cli.common import db_option, open_catalogue
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
 
 if TYPE_CHECKING:
-    from meso_formulary.catalogue import CocktailComparison
     from rich.console import Group, RenderableType
     from rich.table import Table
     from rich.text import Text
 
+    from meso_formulary.catalogue import CocktailComparison
     from meso_formulary.model import Cocktail, Indication, Ingredient
     from meso_formulary.rules import Finding
 

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
 from meso_formulary.cli.common import safe_text
 
 if TYPE_CHECKING:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from meso_formulary._version import __version__
 from meso_formulary.cli.common import (
     CliError,
     db_option,
@@ -25,8 +27,6 @@ from meso_formulary.cli.common import (
     write_file,
 )
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
-
-from meso_formulary._version import __version__
 
 if TYPE_CHECKING:
     from rich.table import Table

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
 from meso_formulary.cli.common import db_option, open_catalogue, safe_text
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
 
 if TYPE_CHECKING:
-    from meso_formulary.catalogue.search import SearchResults
     from rich.console import Group
+
+    from meso_formulary.catalogue.search import SearchResults
 
 FIELDS = ("id", "name", "supplier", "indications", "score", "why", "key_actives", "n_actives")
 """The fields of each --json / --nl / --csv record, in order."""

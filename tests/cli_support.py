@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+
 from meso_formulary.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from meso_formulary.catalogue import Catalogue
 
+from meso_formulary.catalogue import Catalogue
 from meso_formulary.model import CatalogueFile
 
 DocumentFactory = Callable[..., CatalogueFile]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from click.testing import CliRunner
+
 from meso_formulary.cli import cli
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"

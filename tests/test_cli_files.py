@@ -20,6 +20,7 @@ from cli_support import (
     environment,
     import_testco,
 )
+
 from meso_formulary.cli.files import PROGRESS_MIN_COCKTAILS
 
 LOCATED = re.compile(
@@ -357,3 +358,26 @@ def test_schema_is_json_schema(meso: Meso) -> None:
     schema = json.loads(result.stdout)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert "cocktails" in schema["properties"]
+
+
+# ---------------------------------------------------------------- signed bundles
+
+
+def test_import_verifies_signed_bundles(meso: Meso, tmp_path: Path) -> None:
+    source = write(tmp_path, "testco.yaml", TESTCO)
+    assert meso("keygen", "testco", "-o", tmp_path).exit_code == 0
+    bundle = tmp_path / "testco.zip"
+    key = tmp_path / "testco.key"
+    assert meso("publish", source, "--key", key, "-o", bundle).exit_code == 0
+    db = tmp_path / "clinic.db"
+    unpinned = meso("import", bundle, "--db", db)
+    assert_fails(unpinned, 1, "no key is pinned")
+    assert not db.exists()
+    assert (
+        meso("trust", "add", "testco", tmp_path / "testco.pub", "--db", db, "--yes").exit_code == 0
+    )
+    result = meso("import", bundle, "--db", db)
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"{bundle} (signed, verified): supplier testco")
+    plain = meso("import", source, "--db", db)
+    assert_fails(plain, 1, "supplier 'testco' publishes signed bundles here")

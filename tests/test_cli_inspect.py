@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from cli_support import TESTCO, Meso, assert_fails, environment, import_testco
+
 from meso_formulary.cli.inspect import (
     COMPARE_FIELDS,
     COMPOSITION_FIELDS,

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 import pytest
 from cli_support import Meso, assert_fails, environment
-from meso_formulary.cli import COMMANDS, cli
 
 from meso_formulary import __version__
+from meso_formulary.cli import COMMANDS, cli
 
 HEAVY = ("pydantic", "sqlite_utils", "rich", "rapidfuzz", "yaml", "icalendar")
 """Modules that ``meso --help`` and ``meso --version`` must not import (start-up time)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pytest
 from cli_support import Meso, environment, import_testco
+
 from meso_formulary.cli.common import BadInput, CliError, safe_text, write_file
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-9]")

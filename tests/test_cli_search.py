@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from cli_support import RLO, WIDTH, Meso, assert_fails, environment, import_testco
+
 from meso_formulary.cli.search import FIELDS
 
 DOCUMENTED = {"id", "name", "supplier", "indications", "score", "why"}

@@ -22,9 +22,14 @@ TIMEOUT = 120
 def on_disk(catalogue_path: Path, make_document: Callable[..., Any], make_cocktail: Any) -> Path:
     cocktails = [
         make_cocktail("acme", "hair-biotin", [("vitamin B7", 0.5, "mg/mL")]),
-        make_cocktail("acme", "face-glow", [("dexpanthenol", 20, "mg/mL")], areas=["face"],
-                      indications=["skin_rejuvenation"]),
-    ]  # fmt: skip
+        make_cocktail(
+            "acme",
+            "face-glow",
+            [("dexpanthenol", 20, "mg/mL")],
+            areas=["face"],
+            indications=["skin_rejuvenation"],
+        ),
+    ]
     with Catalogue.open(catalogue_path) as cat:
         cat.import_catalogue(make_document("acme", cocktails))
     return catalogue_path
@@ -52,8 +57,10 @@ def test_the_sqlite3_shell_reads_it(on_disk: Path) -> None:
 
 
 def test_sqlite_utils_lists_its_tables(on_disk: Path) -> None:
-    counts = {row["table"]: row["count"] for row in json.loads(
-        run(BIN / "sqlite-utils", "tables", on_disk, "--counts"))}  # fmt: skip
+    counts = {
+        row["table"]: row["count"]
+        for row in json.loads(run(BIN / "sqlite-utils", "tables", on_disk, "--counts"))
+    }
     assert counts["cocktails"] == 2 and counts["composition"] == 2
     assert counts["suppliers"] == 1 and counts["ingredients"] > 100
 
@@ -64,8 +71,12 @@ def test_datasette_searches_it(on_disk: Path) -> None:
     rows = json.loads(run(BIN / "datasette", on_disk, "--get", path))
     assert [row["id"] for row in rows] == ["acme/hair-biotin"]
     facets = json.loads(
-        run(BIN / "datasette", on_disk, "--get",
-            f"/{on_disk.stem}/cocktails.json?_facet_array=indications")  # fmt: skip
+        run(
+            BIN / "datasette",
+            on_disk,
+            "--get",
+            f"/{on_disk.stem}/cocktails.json?_facet_array=indications",
+        )
     )
     values = {f["value"] for f in facets["facet_results"]["indications"]["results"]}
     assert values == {"alopecia", "skin_rejuvenation"}

@@ -33,7 +33,9 @@ def read_back(text: str, fmt: str) -> CatalogueFile:
 
 
 @pytest.fixture
-def two_suppliers(catalogue: Catalogue, make_document: Factory, make_cocktail: Factory) -> Catalogue:
+def two_suppliers(
+    catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
+) -> Catalogue:
     catalogue.import_catalogue(make_document("bravo", [make_cocktail("bravo", "b")]))
     catalogue.import_catalogue(
         make_document("acme", [make_cocktail("acme", "a", [("Biotin", 1, "mg/mL")])])

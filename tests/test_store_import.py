@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from meso_formulary.catalogue import Catalogue, ReferenceData, importer
 from meso_formulary.catalogue.derive import Derived, Deriver
-
 from meso_formulary.errors import CatalogueError, InvalidInput
 from meso_formulary.files import dump_catalogue
 from meso_formulary.model import CatalogueFile, Cocktail, Ingredient
@@ -423,6 +423,29 @@ def test_actives_search_terms_and_facets(
         "SELECT synonym FROM indication_synonyms WHERE indication_id = 'alopecia'"
     ).fetchall()
     assert hair_loss and all(s[0] in row[1] for s in hair_loss)
+
+
+def test_a_new_header_refreshes_derived_columns_of_unchanged_cocktails(
+    catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
+) -> None:
+    peptide = {
+        "id": "acme-peptide",
+        "name": "Acme peptide",
+        "class": "peptide",
+        "molecular_weight": 100.0,
+        "source": "acme label",
+    }
+    uses = [make_cocktail("acme", "a", [("acme-peptide", 2, "mmol/L")])]
+    catalogue.import_catalogue(make_document("acme", uses, ingredients=[peptide]))
+    heavier = {**peptide, "molecular_weight": 300.0}
+    report = catalogue.import_catalogue(
+        make_document("acme", uses, ingredients=[heavier], version=2, name="Zenith Pharma")
+    )
+    assert report.unchanged == ("acme/a",)
+    assert [v.version_no for v in catalogue.history("acme/a")] == [1]
+    assert catalogue.conn.execute("SELECT mg_per_ml FROM composition").fetchone() == (0.6,)
+    assert matches(catalogue, "zenith") == ["acme/a"]
+    assert fts_ok(catalogue.conn)
 
 
 def test_derived_columns_follow_a_new_dictionary(

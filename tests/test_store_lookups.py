@@ -21,19 +21,27 @@ def stocked(catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
     a = make_cocktail(
         "acme",
         "hair-one",
-        [("biotin", 0.5, "mg/mL"), ("dexpanthenol", 2, "% w/v"), ("caffeine", 10, "mg/mL"),
-         ("retinol", None, None)],
+        [
+            ("biotin", 0.5, "mg/mL"),
+            ("dexpanthenol", 2, "% w/v"),
+            ("caffeine", 10, "mg/mL"),
+            ("retinol", None, None),
+        ],
         indications=["alopecia", "skin_rejuvenation"],
         areas=["scalp", "face"],
-    )  # fmt: skip
+    )
     b = make_cocktail(
         "acme",
         "hair-two",
-        [("biotin", 500, "µg/mL"), ("dexpanthenol", 1, "% w/v"), ("glycine", 1, "mg/mL"),
-         ("retinol", 1, "mg/mL")],
+        [
+            ("biotin", 500, "µg/mL"),
+            ("dexpanthenol", 1, "% w/v"),
+            ("glycine", 1, "mg/mL"),
+            ("retinol", 1, "mg/mL"),
+        ],
         indications=["alopecia", "cellulite"],
         areas=["scalp"],
-    )  # fmt: skip
+    )
     catalogue.import_catalogue(make_document("acme", [a, b]))
     return catalogue
 

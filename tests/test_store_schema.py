@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from datasette.utils import detect_fts
-from meso_formulary.catalogue import Catalogue, schema
 from sqlite_utils import Database
 
+from meso_formulary.catalogue import Catalogue, schema
 from meso_formulary.errors import CatalogueError
 
 COMPOSITION = "INSERT INTO composition VALUES ('acme/hair-one', ?, ?, ?, ?, ?)"
