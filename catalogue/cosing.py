@@ -33,11 +33,11 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
+from pydantic import ValidationError
+
 # The store's one upsert of a dictionary row (names table included); asked to be made public.
 from meso_formulary.catalogue.importer import _upsert_ingredient as upsert_ingredient
 from meso_formulary.catalogue.transaction import write_transaction
-from pydantic import ValidationError
-
 from meso_formulary.errors import CatalogueError, Problem, UnreadableInput
 from meso_formulary.files import decode_text, read_bytes
 from meso_formulary.identifiers import CAS_PLACEHOLDERS, SLUG_RE, is_valid_cas, name_key

@@ -22,7 +22,6 @@ from meso_formulary.catalogue.bundle import (
     write_bundle,
 )
 from meso_formulary.catalogue.keys import PublicKey, load_private_key, public_key_of
-
 from meso_formulary.errors import InvalidInput
 from meso_formulary.files import read_bytes
 

@@ -26,7 +26,6 @@ from meso_formulary.catalogue.keys import (
 )
 from meso_formulary.catalogue.records import utc_now
 from meso_formulary.catalogue.transaction import write_transaction
-
 from meso_formulary.errors import CatalogueError, NotFound, TrustError
 
 TRUST_SCHEMA: Final[tuple[str, ...]] = (

@@ -47,7 +47,6 @@ from meso_formulary.catalogue.bundle import (
 )
 from meso_formulary.catalogue.keys import PublicKey
 from meso_formulary.catalogue.trust import TrustStore
-
 from meso_formulary.errors import TrustError
 from meso_formulary.files import read_catalogue
 from meso_formulary.model import CatalogueFile

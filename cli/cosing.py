@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from meso_formulary.cli.common import db_option, safe_text
 from meso_formulary.cli.publish import writable_catalogue
 

@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
 from meso_formulary.cli.common import CliError, db_option, open_catalogue, safe_text
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from meso_formulary.catalogue.diff import CatalogueDiff
     from meso_formulary.catalogue.store import Catalogue
     from meso_formulary.catalogue.trust import TrustStore
-    from rich.table import Table
 
 
 def writable_catalogue(db: Path | None) -> Catalogue:

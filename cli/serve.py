@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from meso_formulary.cli.common import CliError, db_option
 
 _WEB_MODULES = frozenset({"datasette", "uvicorn"})

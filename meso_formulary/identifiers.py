@@ -25,7 +25,7 @@ def cas_check_digit(body: str) -> int:
 
 
 def is_valid_cas(value: str) -> bool:
-    """True when ``value`` is shaped like a CAS RN, its check digit is right, and it is no placeholder."""
+    """True for a CAS RN with the right shape and check digit that is not a placeholder."""
     match = _CAS_RE.match(value)
     if not match or value in CAS_PLACEHOLDERS:
         return False
@@ -111,8 +111,8 @@ def clean_text(text: str) -> str:
 def name_key(text: str) -> str:
     """The key one name is known by: ``clean_text`` then ``casefold``.
 
-    ``"Vitamin B₁₂"``, ``"vitamin\u00a0b12"`` and ``"VITAMIN B12 "`` share the key ``"vitamin b12"``;
-    NFC and NFD spellings of one accented name do too.
+    ``"Vitamin B₁₂"``, ``"vitamin\u00a0b12"`` and ``"VITAMIN B12 "`` share the key
+    ``"vitamin b12"``; NFC and NFD spellings of one accented name do too.
     """
     return clean_text(text).casefold()
 

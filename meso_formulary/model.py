@@ -19,12 +19,10 @@ from meso_formulary.types import (
     CasNumber,
     CocktailId,
     FiniteFloat,
-    Icd10Code,
     LongText,
     PositiveFinite,
     ShortText,
     Slug,
-    SnomedConceptId,
     SourceText,
     VersionText,
 )
@@ -384,9 +382,13 @@ class Cocktail(Record):
     version: VersionText = "1"
     description: LongText
     composition: tuple[CompositionLine, ...] = Field(default=(), max_length=250)
-    vial_volume_ml: Annotated[float, Strict(), Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    vial_volume_ml: Annotated[float, Strict(), Field(gt=0, le=100, allow_inf_nan=False)] | None = (
+        None
+    )
     ph: Annotated[float, Strict(), Field(ge=0, le=14, allow_inf_nan=False)] | None = None
-    osmolality_mosm_kg: Annotated[float, Strict(), Field(gt=0, le=5000, allow_inf_nan=False)] | None = None
+    osmolality_mosm_kg: (
+        Annotated[float, Strict(), Field(gt=0, le=5000, allow_inf_nan=False)] | None
+    ) = None
     indications: tuple[IndicationId, ...] = ()
     areas: tuple[Area, ...] = ()
     administration: Administration | None = None

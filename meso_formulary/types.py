@@ -10,8 +10,6 @@ from meso_formulary.identifiers import (
     SLUG_RE,
     has_control_characters,
     validate_cas,
-    validate_icd10,
-    validate_snomed_concept,
 )
 
 
@@ -35,7 +33,9 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_RE.pattern)]
 
 CocktailId = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?/[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"),
+    StringConstraints(
+        pattern=r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?/[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$"
+    ),
 ]
 """``supplier/slug``: a cocktail id lives in its supplier's namespace."""
 
@@ -62,12 +62,6 @@ SourceText = Annotated[
 
 CasNumber = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(validate_cas)]
 """A CAS Registry Number whose check digit is right (placeholders refused)."""
-
-SnomedConceptId = Annotated[str, AfterValidator(validate_snomed_concept)]
-"""A SNOMED CT concept id whose Verhoeff check digit is right."""
-
-Icd10Code = Annotated[str, AfterValidator(validate_icd10)]
-"""A WHO ICD-10 code."""
 
 VersionText = Annotated[str, StringConstraints(pattern=r"^\d{1,6}(?:\.\d{1,6}){0,3}$")]
 """A dotted version such as ``1``, ``2.1`` or ``2026.3.1``."""

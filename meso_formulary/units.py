@@ -82,7 +82,8 @@ class Strength(BaseModel):
         limit = MAX_VALUE[self.unit]
         if self.value > limit:
             raise ValueError(
-                f"{self.value:g} {self.unit} is not a plausible strength (at most {limit:g} {self.unit})"
+                f"{self.value:g} {self.unit} is not a plausible strength "
+                f"(at most {limit:g} {self.unit})"
             )
         if self.value < MIN_VALUE:
             raise ValueError(f"{self.value:g} {self.unit} is too small to be a strength")

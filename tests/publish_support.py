@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from meso_formulary.catalogue.bundle import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -30,7 +31,6 @@ from meso_formulary.catalogue.keys import (
 from meso_formulary.catalogue.store import Catalogue
 from meso_formulary.catalogue.trust import TrustStore
 from meso_formulary.catalogue.verify import catalogue_trust
-
 from meso_formulary.files import dump_catalogue
 from meso_formulary.model import CatalogueFile
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from publish_support import db_content, make_catalogue
+
 from meso_formulary.catalogue.cosing import (
     CREDIT,
     CosingFile,
@@ -22,8 +24,6 @@ from meso_formulary.catalogue.cosing import (
     slug_for,
 )
 from meso_formulary.catalogue.store import Catalogue
-from publish_support import db_content, make_catalogue
-
 from meso_formulary.errors import CatalogueError, InvalidInput, UnreadableInput
 from meso_formulary.identifiers import SLUG_RE, is_valid_cas
 from meso_formulary.model import CatalogueFile, IngredientClass

@@ -43,9 +43,7 @@ def test_malformed_or_wrong_check_digit_cas_is_refused(bad: str) -> None:
         validate_cas(bad)
 
 
-cas_bodies = st.text(alphabet="0123456789", min_size=4, max_size=9).filter(
-    lambda s: s[0] != "0"
-)
+cas_bodies = st.text(alphabet="0123456789", min_size=4, max_size=9).filter(lambda s: s[0] != "0")
 
 
 def _cas(body: str) -> str:

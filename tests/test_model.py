@@ -75,8 +75,11 @@ def test_an_undisclosed_strength_is_allowed() -> None:
         ({"id": "../etc/passwd"}, "id", "string_pattern_mismatch"),
         ({"name": "bad\x1b[31mname"}, "name", "value_error"),
         ({"concentraton": 99}, "concentraton", "extra_forbidden"),
-        ({"protocol": {"sessions": True, "interval_days": 14, "source": "x leaflet"}},
-         "protocol.sessions", "int_type"),
+        (
+            {"protocol": {"sessions": True, "interval_days": 14, "source": "x leaflet"}},
+            "protocol.sessions",
+            "int_type",
+        ),
     ],
 )
 def test_invalid_fields_are_refused_with_their_path(
@@ -124,7 +127,9 @@ def test_ranges_and_codings_check_themselves() -> None:
             {"system": "SNOMED CT", "code": "372597009", "display": "x", "source": "a graph"}
         )
     with pytest.raises(ValidationError, match="ICD-10"):
-        Coding.model_validate({"system": "ICD-10", "code": "R22-2", "display": "x", "source": "a web page"})
+        Coding.model_validate(
+            {"system": "ICD-10", "code": "R22-2", "display": "x", "source": "a web page"}
+        )
 
 
 def test_protocol_bounds() -> None:

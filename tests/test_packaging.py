@@ -27,7 +27,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_wheel_has_one_top_level_package_and_ships_its_data(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    top_level = {name.split("/", 1)[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    top_level = {
+        name.split("/", 1)[0] for name in names if not name.split("/")[0].endswith(".dist-info")
+    }
     assert top_level == {"meso_formulary"}
     for expected in (
         "meso_formulary/py.typed",
@@ -48,7 +50,17 @@ def test_installed_wheel_does_not_provide_bare_catalogue_or_cli(
 ) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )

@@ -21,9 +21,7 @@ def test_unknown_names_raise_attribute_error() -> None:
 
 
 def test_importing_the_package_does_not_import_pydantic_or_sqlite_utils() -> None:
-    probe = (
-        "import sys, meso_formulary;"
-        "print(sorted(m for m in ('pydantic', 'sqlite_utils', 'rich', 'rapidfuzz') if m in sys.modules))"
-    )
+    heavy = ("pydantic", "sqlite_utils", "rich", "rapidfuzz")
+    probe = f"import sys, meso_formulary; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -11,6 +11,20 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from publish_support import (
+    NOW,
+    Signer,
+    catalogue_data,
+    make_catalogue,
+    make_signer,
+    manifest_for,
+    raw_zip,
+    signed_zip,
+    symlink_info,
+    trusting,
+    write_catalogue,
+)
+
 from meso_formulary.catalogue.bundle import (
     MANIFEST_NAME,
     MAX_BUNDLE_BYTES,
@@ -26,20 +40,6 @@ from meso_formulary.catalogue.publish import MAX_EXPIRES_DAYS, publish_catalogue
 from meso_formulary.catalogue.store import Catalogue
 from meso_formulary.catalogue.trust import TrustStore
 from meso_formulary.catalogue.verify import verify_bundle
-from publish_support import (
-    NOW,
-    Signer,
-    catalogue_data,
-    make_catalogue,
-    make_signer,
-    manifest_for,
-    raw_zip,
-    signed_zip,
-    symlink_info,
-    trusting,
-    write_catalogue,
-)
-
 from meso_formulary.errors import InvalidInput, MesoError, TrustError, UnreadableInput
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from publish_support import NOW, make_catalogue, make_signer, write_catalogue
+
 from meso_formulary.catalogue.publish import publish_catalogue
 from meso_formulary.catalogue.store import Catalogue
 from meso_formulary.catalogue.verify import catalogue_trust, import_path
 from meso_formulary.cli import cli as meso
-from publish_support import NOW, make_catalogue, make_signer, write_catalogue
 
 
 def run(*args: str | Path, input: str | None = None) -> Result:

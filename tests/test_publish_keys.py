@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from meso_formulary.catalogue.keys import (
     PublicKey,
     generate_keypair,
@@ -21,7 +22,6 @@ from meso_formulary.catalogue.keys import (
     parse_public_key,
     public_key_of,
 )
-
 from meso_formulary.errors import InvalidInput, MesoError, UnreadableInput
 
 

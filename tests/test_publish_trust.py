@@ -6,11 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from publish_support import make_signer
+
 from meso_formulary.catalogue.store import Catalogue
 from meso_formulary.catalogue.trust import TRUST_SCHEMA
 from meso_formulary.catalogue.verify import catalogue_trust
-from publish_support import make_signer
-
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound
 
 

@@ -15,11 +15,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from meso_formulary.catalogue.bundle import MANIFEST_NAME, SIGNATURE_NAME
-from meso_formulary.catalogue.export import document
-from meso_formulary.catalogue.publish import publish_catalogue
-from meso_formulary.catalogue.store import Catalogue
-from meso_formulary.catalogue.verify import catalogue_trust, import_path, verify_bundle
 from publish_support import (
     NOW,
     Signer,
@@ -33,6 +28,11 @@ from publish_support import (
 )
 from strategies import catalogue_files
 
+from meso_formulary.catalogue.bundle import MANIFEST_NAME, SIGNATURE_NAME
+from meso_formulary.catalogue.export import document
+from meso_formulary.catalogue.publish import publish_catalogue
+from meso_formulary.catalogue.store import Catalogue
+from meso_formulary.catalogue.verify import catalogue_trust, import_path, verify_bundle
 from meso_formulary.errors import (
     CatalogueError,
     InvalidInput,

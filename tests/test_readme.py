@@ -22,7 +22,9 @@ CONSOLE_LINES = [
 
 
 @pytest.fixture(autouse=True)
-def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MESO_DATA_DIR", str(tmp_path_factory.getbasetemp() / "readme-data"))
 
 

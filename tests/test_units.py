@@ -70,7 +70,9 @@ def test_conversion_errors_are_library_errors_and_value_errors() -> None:
         ({"value": 1e-12, "unit": "mg/mL"}, "too small"),
     ],
 )
-def test_bad_strengths_are_refused_with_the_value(payload: dict[str, object], fragment: str) -> None:
+def test_bad_strengths_are_refused_with_the_value(
+    payload: dict[str, object], fragment: str
+) -> None:
     with pytest.raises(ValidationError) as info:
         Strength.model_validate(payload)
     assert fragment in str(info.value)

@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 from datasette.app import Datasette
 from datasette.cli import cli as datasette_cli
+
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.cli import cli
-
 from meso_formulary.reference import reference_catalogue
 from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE
 from meso_formulary.web.server import build_datasette

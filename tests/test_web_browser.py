@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from meso_formulary.catalogue import Catalogue
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
@@ -30,6 +29,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
+from meso_formulary.catalogue import Catalogue
 from meso_formulary.reference import reference_catalogue
 
 CHROMIUM = Path("/usr/bin/chromium")
