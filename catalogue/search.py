@@ -6,12 +6,16 @@ The CLI and the web page both call :func:`search`. How a request becomes SQL:
   (:meth:`~.terms.Lexicon.concerns`: exact phrases first, then typos). Concerns become an
   indication filter: a cocktail must carry at least one indication named; one that answers
   more of the concerns typed ranks higher.
+- **Exclusions typed as words**: "no lidocaine", "without fish", "anaesthetic-free" exclude
+  what they name (:meth:`~.terms.Lexicon.negations`), so that text typed into a search box
+  never looks *for* what it rules out; "no downtime" names nothing and stays text.
 - **Free text.** The typed words that are not part of a concern (stop words left out) go to
   FTS5 through :func:`~.fts.fts_query`, ranked by bm25, all words required. A text made only of
   concern words needs no full-text match; with both, a cocktail must meet the concern *and*
   contain the other words ("biotin for hair loss": alopecia, and the word biotin).
-- **Filters** are SQL with bound parameters only: ``include`` (every name must be present,
-  each name also covering its salts, see :meth:`~.terms.Lexicon.resolve_ingredient`),
+- **Filters** are SQL with bound parameters only: ``include`` (every name must be present;
+  a name also covers the names that extend it, so "lidocaine" covers "lidocaine
+  hydrochloride", see :meth:`~.terms.Lexicon.resolve_ingredient`),
   ``exclude``, ``exclude_classes``, ``exclude_origins``, ``area``, ``supplier``,
   ``technique``, ``max_actives``. An ingredient name that matches nothing is an error with
   suggestions, never silently dropped: dropping an exclusion would show a client's allergen.
@@ -19,10 +23,12 @@ The CLI and the web page both call :func:`search`. How a request becomes SQL:
   browse view, and it is bounded by ``limit`` like any other search.
 - **Order** is by score (concerns answered, plus bm25 relevance squashed into [0, 1)), then
   name, then id, so equal scores page stably. ``total`` and ``facets`` count every match,
-  not just the page.
+  not just the page; ``did_you_mean`` is filled when the free-text words found nothing.
 
 Every match is computed once per search (a ``MATERIALIZED`` common table expression) and
-then counted, faceted and paged in the same statement.
+then counted, faceted and paged in the same statement, inside one read transaction.
+Counting facets visits every match, so it is what a search with many thousands of matches
+spends its time on; ``SearchRequest(facets=False)`` skips it.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from meso_formulary.model import Area, IndicationId, IngredientClass, Origin, Te
 from meso_formulary.types import Slug
 
 from .fts import fts_query, words
-from .terms import ConcernMatch, Lexicon, parse_choice, parse_class, parse_origins
+from .terms import ConcernMatch, Lexicon, Negation, parse_choice, parse_class, parse_origins
 
 if TYPE_CHECKING:
     from .store import Catalogue
@@ -233,6 +239,16 @@ def lexicon(catalogue: Catalogue) -> Lexicon:
 # ---------------------------------------------------------------- planning
 
 
+_Fragment = tuple[str, list[object]]
+"""SQL text and the parameters it binds, in order."""
+
+SEEK_LIMIT = 8
+"""Up to this many values, a membership test seeks the ``(value, cocktail_id)`` index once
+per value; above it, it reads the cocktail's own rows instead (about 35 for a composition),
+which is cheaper than hundreds of seeks ("vitamin" names ~900 ingredients at 100k: the seeks
+took 8 s, reading the rows 90 ms)."""
+
+
 @dataclass(frozen=True)
 class _LinkSet:
     """The cocktails that have one of ``values`` in a link table's ``column``."""
@@ -241,25 +257,38 @@ class _LinkSet:
     column: str
     values: tuple[str, ...]
 
-    def ids_sql(self) -> str:
-        return f"SELECT DISTINCT {self._id} AS id FROM {self.table} WHERE {self._where}"
+    def ids(self) -> _Fragment:
+        """``SELECT DISTINCT id`` of the cocktails in the set."""
+        where, params = self._in(self.column)
+        return f"SELECT DISTINCT {self._id} AS id FROM {self.table} WHERE {where}", params
 
-    def exists_sql(self) -> str:
-        return f"EXISTS (SELECT 1 FROM {self.table} WHERE {self._where} AND {self._id} = c.id)"
-
-    def estimate_sql(self) -> str:
+    def contains(self) -> _Fragment:
+        """``EXISTS (...)``: cocktail ``c`` is in the set."""
+        large = len(self.values) > SEEK_LIMIT
+        # A unary + keeps SQLite off the value index, so it reads c's rows instead.
+        where, params = self._in(("+" if large else "") + self.column)
         return (
-            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {self._where} "
-            f"LIMIT {ESTIMATE_CAP})"
+            f"EXISTS (SELECT 1 FROM {self.table} WHERE {where} AND {self._id} = c.id)",
+            params,
         )
+
+    def estimate(self) -> _Fragment:
+        """How many rows the set has, counted up to :data:`ESTIMATE_CAP`."""
+        where, params = self._in(self.column)
+        return (
+            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {where} LIMIT {ESTIMATE_CAP})",
+            params,
+        )
+
+    def _in(self, column: str) -> _Fragment:
+        if len(self.values) <= SEEK_LIMIT:
+            return f"{column} IN ({_marks(self.values)})", list(self.values)
+        # One parameter however many values: no SQLITE_MAX_VARIABLE_NUMBER to run into.
+        return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(self.values)]
 
     @property
     def _id(self) -> str:
         return "id" if self.table == "cocktails" else "cocktail_id"
-
-    @property
-    def _where(self) -> str:
-        return f"{self.column} IN ({_marks(self.values)})"
 
 
 ESTIMATE_CAP = 20_000
@@ -271,6 +300,8 @@ class _Plan:
     """A request resolved against the catalogue: what the SQL needs, and the reasons."""
 
     concerns: tuple[ConcernMatch, ...]
+    negations: tuple[Negation, ...]
+    """Exclusions typed in the text ("no lidocaine")."""
     concern_terms: tuple[tuple[str, ...], ...]
     """Per concern term typed, the indication ids it names."""
     free_text: str
@@ -278,11 +309,13 @@ class _Plan:
     required: tuple[_LinkSet, ...]
     """Sets every match belongs to (concerns, each include, area, technique, supplier)."""
     excluded: tuple[str, ...]
-    """Ingredient ids no match contains (exclude, exclude_classes, exclude_origins)."""
+    """Ingredient ids no match contains (exclude, exclude_classes, exclude_origins, and
+    exclusions typed in the text)."""
 
 
 def _plan(request: SearchRequest, lex: Lexicon) -> _Plan:
     concerns: tuple[ConcernMatch, ...] = ()
+    negations: tuple[Negation, ...] = ()
     free_text = ""
     if request.text is not None and clean_text(request.text):
         if not words(request.text):
@@ -292,8 +325,11 @@ def _plan(request: SearchRequest, lex: Lexicon) -> _Plan:
             )
         scan = lex.concerns(request.text)
         concerns = scan.concerns
+        negated = lex.negations(scan.remainder)
+        negations = negated.negations
         # Only stop words typed ("the"): search for them rather than for nothing.
-        free = scan.remainder or (() if concerns else tuple(words(request.text)))
+        understood = concerns or negations
+        free = negated.remainder or (() if understood else tuple(words(request.text)))
         free_text = " ".join(free)
 
     terms: dict[str, dict[str, None]] = {}
@@ -316,8 +352,10 @@ def _plan(request: SearchRequest, lex: Lexicon) -> _Plan:
 
     excluded = [i for name in request.exclude for i in lex.resolve_ingredient(name).ids]
     excluded += lex.ingredients_of(request.exclude_classes, request.exclude_origins)
+    excluded += [i for negation in negations for i in negation.ingredient_ids]
     return _Plan(
         concerns=concerns,
+        negations=negations,
         concern_terms=concern_terms,
         free_text=free_text,
         fts=fts_query(free_text) if free_text else None,
@@ -355,8 +393,8 @@ def _matches_sql(conn: sqlite3.Connection, request: SearchRequest, plan: _Plan) 
 
     The cheapest set drives the query: the full-text matches when there is text, else the
     required set that an index count says is smallest. Each cocktail it yields is then
-    checked against the other sets and the exclusions by index seeks (``EXISTS``), which
-    costs in proportion to the driving set, not to how common an excluded ingredient is.
+    checked against the other sets and the exclusions (``EXISTS``, see :data:`SEEK_LIMIT`),
+    which costs in proportion to the driving set, not to how common an excluded ingredient is.
     """
     score_sql, score_params = _concern_score(plan)
     sql = _Sql()
@@ -373,25 +411,25 @@ def _matches_sql(conn: sqlite3.Connection, request: SearchRequest, plan: _Plan) 
             plan.fts,
         )
     elif others:
-        driver = min(others, key=lambda s: conn.execute(s.estimate_sql(), s.values).fetchone()[0])
+        driver = min(others, key=lambda link: conn.execute(*link.estimate()).fetchone()[0])
         others.remove(driver)
+        driver_sql, driver_params = driver.ids()
         sql.add(
-            f"SELECT {_COLUMNS}, {score_sql} AS score FROM ({driver.ids_sql()}) AS d "
+            f"SELECT {_COLUMNS}, {score_sql} AS score FROM ({driver_sql}) AS d "
             "CROSS JOIN cocktails AS c ON c.id = d.id WHERE 1",
             *score_params,
-            *driver.values,
+            *driver_params,
         )
     else:
         sql.add(f"SELECT {_COLUMNS}, {score_sql} AS score FROM cocktails AS c WHERE 1")
     for link in others:
-        sql.add(" AND " + link.exists_sql(), *link.values)
+        contains, params = link.contains()
+        sql.add(" AND " + contains, *params)
     if request.max_actives is not None:
         sql.add(" AND c.n_actives <= ?", request.max_actives)
     if plan.excluded:
-        sql.add(
-            " AND NOT " + _LinkSet("composition", "ingredient_id", plan.excluded).exists_sql(),
-            *plan.excluded,
-        )
+        contains, params = _LinkSet("composition", "ingredient_id", plan.excluded).contains()
+        sql.add(" AND NOT " + contains, *params)
     return sql
 
 
@@ -402,11 +440,11 @@ def _concern_score(plan: _Plan) -> tuple[str, list[object]]:
     """
     if len(plan.concern_terms) <= 1:
         return str(len(plan.concern_terms)), []
-    sql = " + ".join(
-        _LinkSet("cocktail_indications", "indication_id", ids).exists_sql()
+    parts = [
+        _LinkSet("cocktail_indications", "indication_id", ids).contains()
         for ids in plan.concern_terms
-    )
-    return sql, [i for ids in plan.concern_terms for i in ids]
+    ]
+    return " + ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
 
 
 _PAGE_SQL = """
@@ -535,6 +573,7 @@ def _why(row: _Row, request: SearchRequest, plan: _Plan, contents: _Contents) ->
     if request.max_actives is not None:
         reasons.append(f"{row.n_actives} actives (at most {request.max_actives})")
     reasons += [f"excludes {name}" for name in request.exclude]
+    reasons += [f"excludes {negation.term} (as typed)" for negation in plan.negations]
     reasons += [f"excludes {c.value} ingredients" for c in request.exclude_classes]
     reasons += [f"excludes {o.value}-derived ingredients" for o in request.exclude_origins]
     if request.exclude_origins and contents.unstated_origin:

@@ -13,25 +13,26 @@ answers, for the CLI and the web alike (both go through :func:`~.search.search`)
 Class and origin names (:func:`parse_class`, :func:`parse_origins`) need no data: they are
 checked against the model's enumerations, forgiving plurals, US spellings and "-derived".
 
-Fuzzy matching uses ``fuzz.ratio`` on word windows, not ``WRatio`` on the whole text: WRatio
-mixes in partial and token-set scores, so one real word inside a long query ("glow" in
-"vitamin glow serum") or a short word inside a long synonym scores 90+, and an indication
-filter picked that way silently hides results. ``ratio`` over windows of the same few words
-only forgives edits (measured in ``bench/bench_search.py``: same recall on perturbed terms,
-no garbage matched, and 25x faster than WRatio per perf.md 6b).
+Fuzzy matching uses ``fuzz.ratio`` over windows of typed words, not ``WRatio``: WRatio
+mixes in partial scores, so a plain word found inside a longer synonym scores 90 ("hair" ->
+"hair loss", "skin" -> "skin rejuvenation", "face" -> "non surgical facelift", "booster" ->
+"skin booster"), and a concern read that way becomes an indication filter that silently
+hides results. ``ratio`` only forgives edits. ``bench/bench_search.py`` measures both on
+perturbed lay terms and on such plain words: same recall, no plain word matched by
+``ratio``, and ``ratio`` about 10x faster.
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
+import contextlib
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz, process, utils
@@ -61,6 +62,10 @@ of on or our please some that the their them this to treat treatment treatments 
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Function words: never a concern on their own, never required of a full-text match."""
 
+NEGATIONS = frozenset({"no", "not", "without", "excluding", "exclude", "except"})
+"""Words that turn what follows into an exclusion when it names an ingredient, class or
+origin ("no lidocaine"); see :meth:`Lexicon.negations`."""
+
 _APOSTROPHES = re.compile(r"['’ʼ`]")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -80,7 +85,7 @@ class ConcernMatch(BaseModel):
 
     indication_id: IndicationId
     term: str
-    """The words as typed (cleaned)."""
+    """The typed words that matched, as a word key ("Hair-Loss" -> "hair loss")."""
     matched: str
     """The indication name or lay synonym they matched."""
     how: Literal["synonym", "fuzzy"]
@@ -102,6 +107,23 @@ class ConcernScan:
 
 
 @dataclass(frozen=True)
+class Negation:
+    """An exclusion typed in the text ("no lidocaine", "without fish", "anaesthetic-free")."""
+
+    term: str
+    """What is excluded, as a word key ("lidocaine", "fish", "anaesthetic")."""
+    ingredient_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NegationScan:
+    """The exclusions found among typed words, and the words left."""
+
+    negations: tuple[Negation, ...]
+    remainder: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ResolvedIngredient:
     """A filter name and the ingredient ids it stands for."""
 
@@ -110,8 +132,7 @@ class ResolvedIngredient:
     """The exact name's ingredients, then any whose name extends it ("lidocaine hydrochloride")."""
 
 
-@dataclass(frozen=True)
-class IngredientFacts:
+class IngredientFacts(NamedTuple):
     """What a search needs to know of one ingredient beyond its names."""
 
     name: str
@@ -129,16 +150,18 @@ class Lexicon:
     """Concern phrases and ingredient names, indexed for exact and fuzzy lookup.
 
     ``phrases``: ``(indication_id, name or synonym)`` pairs; ``ingredients``:
-    ``(ingredient_id, name, class, origin or None)``; ``ingredient_names``: more
-    ``(ingredient_id, name)`` pairs (INCI, synonyms). Build it once per catalogue state
-    (:meth:`from_connection`) or from the shipped reference data (:meth:`from_reference`).
+    ``(ingredient_id, name, class, origin or None)``; ``ingredient_names``: ``(key,
+    ingredient_id, name)`` for every name (id, name, INCI, synonyms), the key being the
+    name's :func:`name_key` (the catalogue stores it, so a large dictionary is not keyed
+    again). Build it once per catalogue state (:meth:`from_connection`) or from the shipped
+    reference data (:meth:`from_reference`).
     """
 
     def __init__(
         self,
         phrases: Iterable[tuple[str, str]],
         ingredients: Iterable[tuple[str, str, str, str | None]] = (),
-        ingredient_names: Iterable[tuple[str, str]] = (),
+        ingredient_names: Iterable[tuple[str, str, str]] = (),
     ) -> None:
         self._phrases: dict[str, list[_Phrase]] = {}
         for indication_id, text in phrases:
@@ -157,23 +180,24 @@ class Lexicon:
         self._facts: dict[str, IngredientFacts] = {}
         self._by_class: dict[IngredientClass, list[str]] = {}
         self._by_origin: dict[Origin, list[str]] = {}
+        classes = {c.value: c for c in IngredientClass}
+        origins: dict[str | None, Origin | None] = {o.value: o for o in Origin}
+        origins[None] = None
         for ingredient_id, name, cls, origin in ingredients:
-            facts = IngredientFacts(
-                name, IngredientClass(cls), None if origin is None else Origin(origin)
-            )
+            facts = IngredientFacts(name, classes[cls], origins[origin])
             self._facts[ingredient_id] = facts
             self._by_class.setdefault(facts.ingredient_class, []).append(ingredient_id)
             if facts.origin is not None:
                 self._by_origin.setdefault(facts.origin, []).append(ingredient_id)
 
-        by_key: dict[str, dict[str, None]] = {}
-        display: dict[str, str] = {}  # the first name seen per key, shown in suggestions
-        own = ((ingredient_id, facts.name) for ingredient_id, facts in self._facts.items())
-        for ingredient_id, name in itertools.chain(own, ingredient_names):
-            key = name_key(name)
-            if key:
-                by_key.setdefault(key, {})[ingredient_id] = None
-                display.setdefault(key, name)
+        by_key: dict[str, list[str]] = {}
+        # The name suggestions show per key: the ingredient's own name, else the first seen.
+        display = {name_key(facts.name): facts.name for facts in self._facts.values()}
+        for key, ingredient_id, name in ingredient_names:
+            ids = by_key.setdefault(key, [])
+            if ingredient_id not in ids:
+                ids.append(ingredient_id)
+            display.setdefault(key, name)
         self._ingredients = {key: tuple(ids) for key, ids in by_key.items()}
         self._ingredient_keys = sorted(self._ingredients)
         self._ingredient_names = list(display.values())
@@ -198,7 +222,12 @@ class Lexicon:
             (ing.id, ing.name, ing.ingredient_class.value, ing.origin and ing.origin.value)
             for ing in ingredients
         ]
-        names = [(ing.id, name) for ing in ingredients for name in ing.names()]
+        names = [
+            (name_key(name), ing.id, name)
+            for ing in ingredients
+            for name in (ing.name, *ing.names())
+            if name_key(name)
+        ]
         return cls(phrases, facts, names)
 
     @classmethod
@@ -218,7 +247,7 @@ class Lexicon:
         ]
         phrases += conn.execute("SELECT indication_id, synonym FROM indication_synonyms").fetchall()
         facts = conn.execute("SELECT id, name, ingredient_class, origin FROM ingredients")
-        names = conn.execute("SELECT ingredient_id, name FROM ingredient_names")
+        names = conn.execute("SELECT key, ingredient_id, name FROM ingredient_names")
         return cls(phrases, facts.fetchall(), names.fetchall())
 
     # ------------------------------------------------------------------ concerns
@@ -312,6 +341,16 @@ class Lexicon:
         its salt. A name that matches nothing raises :class:`SearchError` with suggestions;
         a misspelt filter is never replaced by a look-alike (prilocaine is not procaine).
         """
+        ids = self._ingredient_ids(name)
+        if not ids:
+            raise SearchError(
+                f"unknown ingredient {name!r}",
+                hint=_hint(self._suggest(name, self._ingredient_names)),
+            )
+        return ResolvedIngredient(term=name, ids=ids)
+
+    def _ingredient_ids(self, name: str) -> tuple[str, ...]:
+        """:meth:`resolve_ingredient` without the error (and its costly suggestions)."""
         key = name_key(name)
         ids: dict[str, None] = dict.fromkeys(self._ingredients.get(key, ()))
         if key:
@@ -319,12 +358,7 @@ class Lexicon:
             end = bisect.bisect_left(self._ingredient_keys, key + "!")
             for extended in self._ingredient_keys[start:end]:
                 ids.update(dict.fromkeys(self._ingredients[extended]))
-        if not ids:
-            raise SearchError(
-                f"unknown ingredient {name!r}",
-                hint=_hint(self._suggest(name, self._ingredient_names)),
-            )
-        return ResolvedIngredient(term=name, ids=tuple(ids))
+        return tuple(ids)
 
     def ingredients_of(
         self, classes: Iterable[IngredientClass] = (), origins: Iterable[Origin] = ()
@@ -333,6 +367,52 @@ class Lexicon:
         ids = [i for c in classes for i in self._by_class.get(c, ())]
         ids += [i for o in origins for i in self._by_origin.get(o, ())]
         return tuple(sorted(set(ids)))
+
+    def negations(self, tokens: Sequence[str]) -> NegationScan:
+        """Exclusions typed as words, and the other words.
+
+        "no X", "not X", "without X", "excluding X" and "X-free", where X (up to three words)
+        names an ingredient, an ingredient class or an origin, exclude it: typed into a search
+        box, "hair loss no lidocaine" must not look *for* lidocaine. Anything else stays a
+        word to search for ("no downtime").
+        """
+        found: list[Negation] = []
+        rest: list[str] = []
+        i = 0
+        while i < len(tokens):
+            key = word_key(tokens[i])
+            negation = None
+            if key in NEGATIONS:
+                for size in (3, 2, 1):
+                    if i + size < len(tokens):
+                        negation = self._negation(word_key(" ".join(tokens[i + 1 : i + 1 + size])))
+                        if negation is not None:
+                            i += 1 + size
+                            break
+            elif key.endswith(" free"):
+                negation = self._negation(key.removesuffix(" free"))
+                if negation is not None:
+                    i += 1
+            if negation is None:
+                rest.append(tokens[i])
+                i += 1
+            else:
+                found.append(negation)
+        return NegationScan(tuple(found), tuple(rest))
+
+    def _negation(self, term: str) -> Negation | None:
+        """``term`` as an ingredient, else a class, else an origin; ``None`` if none of them."""
+        ids = self._ingredient_ids(term)
+        if ids:
+            return Negation(term, ids)
+        readings: tuple[Callable[[str], tuple[str, ...]], ...] = (
+            lambda t: self.ingredients_of([parse_class(t)]),
+            lambda t: self.ingredients_of(origins=parse_origins(t)),
+        )
+        for read in readings:
+            with contextlib.suppress(SearchError):
+                return Negation(term, read(term))
+        return None
 
     def facts(self, ingredient_id: str) -> IngredientFacts | None:
         """The name, class and origin of ``ingredient_id``, or ``None`` if it is unknown."""
@@ -464,11 +544,14 @@ def _closest(text: str, choices: Sequence[str]) -> list[str]:
 
 __all__ = [
     "FUZZY_CUTOFF",
+    "NEGATIONS",
     "STOPWORDS",
     "ConcernMatch",
     "ConcernScan",
     "IngredientFacts",
     "Lexicon",
+    "Negation",
+    "NegationScan",
     "ResolvedIngredient",
     "parse_choice",
     "parse_class",

@@ -7,13 +7,13 @@ import contextlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from meso_formulary.catalogue.terms import (
     Lexicon,
     parse_class,
     parse_origins,
     word_key,
 )
-
 from meso_formulary.errors import SearchError
 from meso_formulary.model import IndicationId, IngredientClass, Origin
 
@@ -192,6 +192,46 @@ def test_ingredients_of_classes_and_origins(lexicon: Lexicon) -> None:
     )
     assert lexicon.ingredients_of(origins=[Origin.FISH]) == ("polynucleotides",)
     assert lexicon.ingredients_of() == ()
+
+
+# ---------------------------------------------------------------- exclusions typed as words
+
+
+@pytest.mark.parametrize(
+    ("tokens", "term", "ids", "rest"),
+    [
+        (["no", "lidocaine"], "lidocaine", ("lidocaine-hcl",), ()),
+        (
+            ["biotin", "without", "Lidocaine", "HCl"],
+            "lidocaine hcl",
+            ("lidocaine-hcl",),
+            ("biotin",),
+        ),
+        (
+            ["not", "vitamin", "A", "please"],
+            "vitamin a",
+            ("retinol", "retinyl-palmitate", "retinyl-acetate"),
+            ("please",),
+        ),
+        (["excluding", "anaesthetics"], "anaesthetics", ("lidocaine-hcl", "procaine-hcl"), ()),
+        (["no", "fish-derived"], "fish derived", ("polynucleotides",), ()),
+        (["anaesthetic-free", "glow"], "anaesthetic", ("lidocaine-hcl", "procaine-hcl"), ("glow",)),
+    ],
+)
+def test_negations(
+    lexicon: Lexicon, tokens: list[str], term: str, ids: tuple[str, ...], rest: tuple[str, ...]
+) -> None:
+    scan = lexicon.negations(tokens)
+    (negation,) = scan.negations
+    assert (negation.term, set(negation.ingredient_ids), scan.remainder) == (term, set(ids), rest)
+
+
+@pytest.mark.parametrize(
+    "tokens", [["no", "downtime"], ["no"], ["sugar-free"], ["free"], ["not", "the", "xqzt"]]
+)
+def test_a_negation_of_nothing_known_stays_text(lexicon: Lexicon, tokens: list[str]) -> None:
+    scan = lexicon.negations(tokens)
+    assert (scan.negations, scan.remainder) == ((), tuple(tokens))
 
 
 # ---------------------------------------------------------------- classes and origins
