@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from meso_formulary.errors import UnitConversionError
 from meso_formulary.identifiers import clean_text
@@ -17,6 +18,8 @@ from meso_formulary.model import Cocktail, Indication
 from meso_formulary.units import Unit, convert
 
 from .dictionary import Dictionary, indication_terms, ingredient_terms
+
+_PER_VIAL: Final = Unit.MG_PER_VIAL  # a module constant: enum class attributes are slow
 
 CompositionRow = tuple[str, int, str, float | None, str | None, float | None]
 """``(cocktail_id, position, ingredient_id, value, unit, mg_per_ml)``."""
@@ -65,7 +68,7 @@ class Deriver:
                 rows.append((cocktail_id, position, ingredient_id, None, None, None))
                 continue
             unit = strength.unit
-            key = (ingredient_id, unit, vial if unit is Unit.MG_PER_VIAL else None)
+            key = (ingredient_id, unit, vial if unit is _PER_VIAL else None)
             factor = factors[key] if key in factors else self._factor(key)
             mg_per_ml = None if factor is None else strength.value * factor
             if mg_per_ml is not None and not 0.0 < mg_per_ml < math.inf:

@@ -17,7 +17,7 @@ from typing import IO, Final, Literal
 
 from rapidfuzz import process
 
-from meso_formulary.errors import InvalidInput, NotFound, Problem
+from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem
 from meso_formulary.files import catalogue_data, dump_catalogue, write_csv
 from meso_formulary.model import CatalogueFile, Indication, Ingredient
 
@@ -72,15 +72,21 @@ def document(conn: sqlite3.Connection, supplier: str, version: int | None = None
         (supplier, chosen),
     ).fetchone()[0]
     data = json.loads(header)
-    data["cocktails"] = [
-        json.loads(row[0])
-        for row in conn.execute(
-            "SELECT v.record FROM catalogue_version_cocktails m JOIN cocktail_versions v "
-            "ON v.cocktail_id = m.cocktail_id AND v.version_no = m.version_no "
-            "WHERE m.supplier_id = ? AND m.catalogue_version = ? ORDER BY m.position",
-            (supplier, chosen),
-        )
-    ]
+    data["cocktails"] = []
+    for cocktail_id, record in conn.execute(
+        # A version's record is in its history row, or in cocktails while it is current.
+        "SELECT m.cocktail_id, coalesce(v.record, c.record) FROM catalogue_version_cocktails m "
+        "JOIN cocktail_versions v ON v.cocktail_id = m.cocktail_id AND v.version_no = m.version_no "
+        "LEFT JOIN cocktails c ON c.id = v.cocktail_id AND c.version_no = v.version_no "
+        "WHERE m.supplier_id = ? AND m.catalogue_version = ? ORDER BY m.position",
+        (supplier, chosen),
+    ):
+        if record is None:
+            raise CatalogueError(
+                f"damaged catalogue: the record of {cocktail_id!r} in version {chosen} of "
+                f"supplier {supplier!r} is missing"
+            )
+        data["cocktails"].append(json.loads(record))
     return CatalogueFile.model_validate(data)
 
 

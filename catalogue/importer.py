@@ -1,4 +1,4 @@
-"""Importing catalogue documents: check, resolve, derive and write, all in one transaction.
+"""Importing catalogue documents: resolve, derive and write, all in one transaction.
 
 An import session is one ``BEGIN IMMEDIATE`` transaction (:mod:`.transaction`): any error,
 in any document of the session, rolls every document back, so the file is exactly as it
@@ -29,37 +29,35 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Final, Literal
 
-from pydantic import ValidationError
-
-from meso_formulary.errors import CatalogueError, InvalidInput, Problem
-from meso_formulary.model import CatalogueFile, Cocktail, Indication, Ingredient
+from meso_formulary.errors import CatalogueError
+from meso_formulary.model import CatalogueFile, Indication, Ingredient
 
 from . import schema
-from .derive import CompositionRow, Deriver
-from .dictionary import (
-    Ambiguous,
-    Dictionary,
-    ReferenceData,
-    name_index,
-    name_rows,
-    synonym_rows,
+from .checks import (
+    Checker,
+    CocktailInput,
+    Prepared,
+    Problems,
+    check_header,
+    own_ingredients,
+    owners_of,
 )
-from .records import canonical_json, header_json, sha256_hex, utc_now
+from .derive import CompositionRow, Deriver
+from .dictionary import Dictionary, ReferenceData, name_index
+from .records import canonical_json, header_json, utc_now
+from .reference_sync import (
+    reference_ingredients,
+    refresh_derived,
+    sync_reference,
+    upsert_ingredient,
+)
 from .transaction import write_transaction
-
-CocktailInput = Cocktail | Mapping[str, Any]
-"""A cocktail to import: a validated model, or plain data (validated on the way in)."""
-
-MAX_PROBLEMS: Final = 1000
-"""An import stops reading once it has found this many problems."""
 
 BATCH: Final = 500
 """Cocktails per ``executemany`` batch."""
 
 IMPORT_CACHE_KIB: Final = 65536
-"""SQLite page cache during an import (KiB): enough to keep the composition B-tree warm."""
-
-_SCALARS = (str, int, float, bool, type(None))
+"""SQLite page cache during an import (KiB; 32x the default), restored afterwards."""
 
 
 @dataclass(frozen=True)
@@ -81,239 +79,6 @@ class ImportReport:
         """How many cocktails the document holds."""
         return len(self.added) + len(self.changed) + len(self.unchanged)
 
-
-class _Problems:
-    """Problems found so far, up to :data:`MAX_PROBLEMS`."""
-
-    def __init__(self, source: str | None) -> None:
-        self.items: list[Problem] = []
-        self.source = source
-
-    def add(self, message: str, path: str, value: object = None, code: str = "invalid") -> None:
-        if len(self.items) < MAX_PROBLEMS:
-            shown = value if isinstance(value, _SCALARS) else None
-            self.items.append(Problem(message, path=path, file=self.source, value=shown, code=code))
-
-    @property
-    def full(self) -> bool:
-        return len(self.items) >= MAX_PROBLEMS
-
-    def raise_if_any(self, what: str) -> None:
-        if self.items:
-            count = len(self.items)
-            more = "+" if self.full else ""
-            raise InvalidInput(
-                f"{what} was not imported ({count}{more} problem{'s' if count != 1 else ''}); "
-                "the catalogue is unchanged",
-                self.items,
-            )
-
-
-def _validation_problems(error: ValidationError, prefix: str, problems: _Problems) -> None:
-    for detail in error.errors(include_url=False):
-        loc = ".".join(str(part) for part in detail["loc"])
-        message = detail["msg"].removeprefix("Value error, ")
-        problems.add(
-            message, f"{prefix}.{loc}" if loc else prefix, detail.get("input"), detail["type"]
-        )
-
-
-# ---------------------------------------------------------------- checking one document
-
-
-@dataclass(slots=True)
-class _Prepared:
-    cocktail: Cocktail
-    record: str
-    digest: str
-
-
-class _Checker:
-    """Validates and resolves the cocktails of one document (no database access)."""
-
-    def __init__(self, document: CatalogueFile, dictionary: Dictionary, problems: _Problems):
-        self._supplier = document.supplier.id
-        self._dictionary = dictionary
-        self._problems = problems
-        self.seen: set[str] = set()
-
-    def check(self, index: int, item: CocktailInput) -> _Prepared | None:
-        """The resolved cocktail ``item`` at ``cocktails.index``, or ``None`` (problems noted)."""
-        before = len(self._problems.items)
-        path = f"cocktails.{index}"
-        if isinstance(item, Cocktail):
-            cocktail: Cocktail | None = self._resolve_model(item, path)
-        else:
-            cocktail = self._validate_data(item, path)
-        if cocktail is None:
-            return None
-        self._check_identity(cocktail, path)
-        if len(self._problems.items) > before:
-            return None
-        record = canonical_json(cocktail)
-        return _Prepared(cocktail, record, sha256_hex(record))
-
-    def _lookup(self, text: str, path: str, line: int) -> str | None:
-        """The id ``text`` names (composition line ``line`` of the cocktail at ``path``)."""
-        found = self._dictionary.resolve(text)
-        if isinstance(found, str):
-            return found
-        where = f"{path}.composition.{line}.ingredient"
-        if isinstance(found, Ambiguous):
-            names = ", ".join(found.candidates)
-            self._problems.add(
-                f"ingredient name {text!r} is ambiguous: it names {names}; use the id",
-                where,
-                text,
-                "ambiguous_ingredient",
-            )
-        elif text.strip():  # blank names are left to the model's own message
-            hint = self._dictionary.suggest(text)
-            tail = f"; did you mean {' or '.join(repr(s) for s in hint)}?" if hint else ""
-            self._problems.add(
-                f"unknown ingredient {text!r}{tail}", where, text, "unknown_ingredient"
-            )
-        return None
-
-    def _resolve_model(self, cocktail: Cocktail, path: str) -> Cocktail | None:
-        lines = list(cocktail.composition)
-        ok = True
-        for m, line in enumerate(lines):
-            found = self._lookup(line.ingredient, path, m)
-            if found is None:
-                ok = False
-            elif found != line.ingredient:
-                lines[m] = line.model_copy(update={"ingredient": found})
-        if not ok:
-            return None
-        if all(a is b for a, b in zip(lines, cocktail.composition, strict=True)):
-            return cocktail
-        return cocktail.model_copy(update={"composition": tuple(lines)})
-
-    def _validate_data(self, data: Mapping[str, Any], path: str) -> Cocktail | None:
-        if not isinstance(data, Mapping):
-            self._problems.add("a cocktail must be a mapping", path, data, "dict_type")
-            return None
-        before = len(self._problems.items)
-        raw = data.get("composition")
-        if isinstance(raw, list):
-            lines: list[object] = []
-            for m, line in enumerate(raw):
-                text = line.get("ingredient") if isinstance(line, dict) else None
-                if isinstance(text, str):
-                    found = self._lookup(text, path, m)
-                    if found is not None and found != text:
-                        line = {**line, "ingredient": found}
-                lines.append(line)
-            data = {**data, "composition": lines}
-        try:
-            cocktail = Cocktail.model_validate(data)
-        except ValidationError as error:
-            _validation_problems(error, path, self._problems)
-            return None
-        if len(self._problems.items) > before:
-            return None
-        # Lines that were not plain dicts (any other mapping) are resolved here instead.
-        return self._resolve_model(cocktail, path)
-
-    def _check_identity(self, cocktail: Cocktail, path: str) -> None:
-        if cocktail.supplier != self._supplier or not cocktail.id.startswith(self._supplier + "/"):
-            self._problems.add(
-                f"cocktail {cocktail.id!r} (supplier {cocktail.supplier!r}) is outside this "
-                f"file's supplier namespace '{self._supplier}/'",
-                f"{path}.id",
-                cocktail.id,
-                "namespace",
-            )
-        if cocktail.id in self.seen:
-            self._problems.add(
-                f"duplicate cocktail id {cocktail.id!r}", f"{path}.id", cocktail.id, "duplicate"
-            )
-        self.seen.add(cocktail.id)
-        first: dict[str, int] = {}
-        for m, line in enumerate(cocktail.composition):
-            if line.ingredient in first:
-                self._problems.add(
-                    f"ingredient {line.ingredient!r} is listed twice (also line "
-                    f"{first[line.ingredient]})",
-                    f"{path}.composition.{m}.ingredient",
-                    line.ingredient,
-                    "duplicate_ingredient",
-                )
-            first.setdefault(line.ingredient, m)
-
-
-def own_ingredients(
-    document: CatalogueFile,
-    reference: Mapping[str, Ingredient],
-    owners: Mapping[str, str | None],
-    problems: _Problems,
-) -> list[Ingredient]:
-    """The document's own ingredients (copies of reference entries left out).
-
-    ``owners`` maps ingredient ids already stored to their supplier (``None``: reference).
-    An id that belongs to someone else, or a reference id with different facts, is refused.
-    """
-    supplier = document.supplier.id
-    own: list[Ingredient] = []
-    for n, ingredient in enumerate(document.ingredients):
-        ref = reference.get(ingredient.id)
-        path = f"ingredients.{n}.id"
-        if ref is not None:
-            if ref != ingredient:
-                problems.add(
-                    f"ingredient id {ingredient.id!r} is a reference dictionary entry with "
-                    "different facts; give the supplier's own ingredient its own id",
-                    path,
-                    ingredient.id,
-                    "namespace",
-                )
-            continue
-        if ingredient.id in owners and owners[ingredient.id] != supplier:
-            owner = owners[ingredient.id]
-            whose = "the reference dictionary" if owner is None else f"supplier {owner!r}"
-            problems.add(
-                f"ingredient id {ingredient.id!r} belongs to {whose}",
-                path,
-                ingredient.id,
-                "namespace",
-            )
-            continue
-        own.append(ingredient)
-    return own
-
-
-def _owners(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, str | None]:
-    owners: dict[str, str | None] = {}
-    for ingredient_id in ids:
-        row = conn.execute(
-            "SELECT supplier_id FROM ingredients WHERE id = ?", (ingredient_id,)
-        ).fetchone()
-        if row is not None:
-            owners[ingredient_id] = row[0]
-    return owners
-
-
-def check_document(
-    conn: sqlite3.Connection,
-    document: CatalogueFile,
-    reference: ReferenceData,
-    source: str | None = None,
-) -> list[Problem]:
-    """Every problem the import of ``document`` would meet, found without writing anything."""
-    problems = _Problems(source)
-    ref = {i.id: i for i in reference.ingredients}
-    owners = _owners(conn, (i.id for i in document.ingredients))
-    own = own_ingredients(document, ref, owners, problems)
-    checker = _Checker(document, Dictionary(reference.ingredients, own), problems)
-    for index, cocktail in enumerate(document.cocktails):
-        if problems.full:
-            break
-        checker.check(index, cocktail)
-    return problems.items
-
-
-# ---------------------------------------------------------------- writing
 
 _INSERT_COCKTAIL = """INSERT INTO cocktails(
     id, supplier_id, name, description, search_terms, n_actives, indications, areas,
@@ -348,7 +113,7 @@ class _Batch:
     indications: list[tuple[str, str]] = field(default_factory=list)
     areas: list[tuple[str, str]] = field(default_factory=list)
     techniques: list[tuple[str, str]] = field(default_factory=list)
-    versions: list[tuple[str, int, str, int, str, str, str]] = field(default_factory=list)
+    versions: list[tuple[str, int, str, int, str, str]] = field(default_factory=list)
     members: list[tuple[str, int, int, str, int]] = field(default_factory=list)
     cocktails: int = 0
 
@@ -362,7 +127,9 @@ class _Batch:
         conn.executemany("INSERT INTO cocktail_areas VALUES (?, ?)", self.areas)
         conn.executemany("INSERT INTO cocktail_techniques VALUES (?, ?)", self.techniques)
         conn.executemany(
-            "INSERT INTO cocktail_versions VALUES (?, ?, ?, ?, ?, ?, ?)", self.versions
+            "INSERT INTO cocktail_versions(cocktail_id, version_no, supplier_id, "
+            "catalogue_version, digest, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+            self.versions,
         )
         conn.executemany(
             "INSERT INTO catalogue_version_cocktails VALUES (?, ?, ?, ?, ?)", self.members
@@ -445,9 +212,6 @@ class ImportSession:
     def __init__(self, conn: sqlite3.Connection, where: str, reference: ReferenceData) -> None:
         self._conn = conn
         self._where = where
-        self._reference = reference
-        self._reference_by_id = {i.id: i for i in reference.ingredients}
-        self._reference_index = name_index(reference.ingredients)
         self._indications: dict[str, Indication] = {i.id.value: i for i in reference.indications}
         self.bulk = conn.execute("SELECT 1 FROM cocktails LIMIT 1").fetchone() is None
         if self.bulk:
@@ -455,6 +219,9 @@ class ImportSession:
             schema.drop_fts_triggers(conn)
         if sync_reference(conn, reference) and not self.bulk:
             refresh_derived(conn, reference)
+        self._reference = reference_ingredients(conn, reference)
+        self._reference_by_id = {i.id: i for i in self._reference}
+        self._reference_index = name_index(self._reference)
 
     def finish(self) -> None:
         """Rebuild what a bulk load skipped (indexes, full-text index, statistics)."""
@@ -462,7 +229,7 @@ class ImportSession:
             schema.create_secondary_indexes(self._conn)
             schema.rebuild_fts(self._conn)
             schema.create_fts_triggers(self._conn)
-            self._conn.execute("ANALYZE")
+            schema.analyze(self._conn)
 
     def add(
         self,
@@ -480,8 +247,9 @@ class ImportSession:
         """
         conn = self._conn
         supplier, version = document.supplier.id, document.version
-        problems = _Problems(source)
+        problems = Problems(source)
         what = f"catalogue version {version} of supplier {supplier!r}"
+        check_header(document, problems)
         latest = _Latest.of(conn, supplier)
         if latest is not None and version < latest.version:
             problems.add(
@@ -497,12 +265,10 @@ class ImportSession:
         # cocktails whose own content did not change: those rows are rewritten too.
         rederive = latest is None or latest.header != header
 
-        owners = _owners(conn, (i.id for i in document.ingredients))
+        owners = owners_of(conn, (i.id for i in document.ingredients))
         own = own_ingredients(document, self._reference_by_id, owners, problems)
-        dictionary = Dictionary(
-            self._reference.ingredients, own, reference_index=self._reference_index
-        )
-        checker = _Checker(document, dictionary, problems)
+        dictionary = Dictionary(self._reference, own, reference_index=self._reference_index)
+        checker = Checker(document, dictionary, problems)
         deriver = Deriver(dictionary, self._indications)
         now = utc_now()
         writing = not problems.items and not same_version
@@ -608,12 +374,12 @@ class ImportSession:
             ),
         )
         for ingredient in own:
-            _upsert_ingredient(conn, ingredient, supplier.id, existed=ingredient.id in owners)
+            upsert_ingredient(conn, ingredient, supplier.id, existed=ingredient.id in owners)
 
     def _queue(
         self,
         batch: _Batch,
-        prepared: _Prepared,
+        prepared: Prepared,
         document: CatalogueFile,
         deriver: Deriver,
         version_no: int,
@@ -625,9 +391,10 @@ class ImportSession:
         cocktail = prepared.cocktail
         derived = deriver.derive(cocktail, document.supplier.name)
         techniques = cocktail.administration.techniques if cocktail.administration else ()
-        indications = list(dict.fromkeys(i.value for i in cocktail.indications))
-        areas = list(dict.fromkeys(a.value for a in cocktail.areas))
-        technique_ids = list(dict.fromkeys(t.value for t in techniques))
+        # StrEnum members are strings: json and sqlite3 take them as their values.
+        indications = list(dict.fromkeys(cocktail.indications))
+        areas = list(dict.fromkeys(cocktail.areas))
+        technique_ids = list(dict.fromkeys(techniques))
         values = (
             cocktail.supplier,
             cocktail.name,
@@ -662,10 +429,9 @@ class ImportSession:
                     cocktail.supplier,
                     document.version,
                     prepared.digest,
-                    prepared.record,
                     now,
                 )
-            )
+            )  # its record is cocktails.record until a later version supersedes it
 
     def _flush(self, batch: _Batch, what: str) -> None:
         try:
@@ -674,127 +440,6 @@ class ImportSession:
             raise CatalogueError(
                 f"the database refused {what} ({error}); the catalogue is unchanged"
             ) from error
-
-
-def _upsert_ingredient(
-    conn: sqlite3.Connection, ingredient: Ingredient, supplier: str | None, *, existed: bool
-) -> None:
-    conn.execute(
-        "INSERT INTO ingredients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
-        "SET name = excluded.name, inci = excluded.inci, "
-        "ingredient_class = excluded.ingredient_class, origin = excluded.origin, "
-        "cas = excluded.cas, molecular_weight = excluded.molecular_weight, "
-        "mg_per_iu = excluded.mg_per_iu, record = excluded.record",
-        (
-            ingredient.id,
-            supplier,
-            ingredient.name,
-            ingredient.inci,
-            ingredient.ingredient_class.value,
-            ingredient.origin.value if ingredient.origin else None,
-            ingredient.cas,
-            ingredient.molecular_weight,
-            ingredient.mg_per_iu,
-            canonical_json(ingredient),
-        ),
-    )
-    if existed:
-        conn.execute("DELETE FROM ingredient_names WHERE ingredient_id = ?", (ingredient.id,))
-    conn.executemany("INSERT INTO ingredient_names VALUES (?, ?, ?)", name_rows(ingredient))
-
-
-# ---------------------------------------------------------------- the reference dictionary
-
-
-def sync_reference(conn: sqlite3.Connection, reference: ReferenceData) -> bool:
-    """Load ``reference`` into the dictionary tables unless it is there already.
-
-    Returns True when something was written. Reference entries are added or updated, never
-    removed (a stored cocktail may still use one a later release dropped).
-    """
-    row = conn.execute("SELECT value FROM meta WHERE key = 'reference_digest'").fetchone()
-    if row is not None and row[0] == reference.digest:
-        return False
-    for ingredient in reference.ingredients:
-        owner = conn.execute(
-            "SELECT supplier_id FROM ingredients WHERE id = ? AND supplier_id IS NOT NULL",
-            (ingredient.id,),
-        ).fetchone()
-        if owner is not None:
-            raise CatalogueError(
-                f"the reference dictionary now defines ingredient {ingredient.id!r}, which "
-                f"supplier {owner[0]!r} also defines; re-import that supplier's catalogue with "
-                "another id for it first"
-            )
-        _upsert_ingredient(conn, ingredient, None, existed=True)
-    for indication in reference.indications:
-        conn.execute(
-            "INSERT INTO indications VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-            "name = excluded.name, description = excluded.description, record = excluded.record",
-            (
-                indication.id.value,
-                indication.name,
-                indication.description,
-                canonical_json(indication),
-            ),
-        )
-        conn.execute(
-            "DELETE FROM indication_synonyms WHERE indication_id = ?", (indication.id.value,)
-        )
-        conn.executemany(
-            "INSERT INTO indication_synonyms VALUES (?, ?, ?)", synonym_rows(indication)
-        )
-    conn.execute(
-        "INSERT INTO meta VALUES ('reference_digest', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (reference.digest,),
-    )
-    return True
-
-
-def refresh_derived(conn: sqlite3.Connection, reference: ReferenceData) -> None:
-    """Recompute every cocktail's derived columns after the dictionary changed."""
-    stored = [
-        Ingredient.model_validate_json(row[0])
-        for row in conn.execute("SELECT record FROM ingredients WHERE supplier_id IS NOT NULL")
-    ]
-    deriver = Deriver(
-        Dictionary(reference.ingredients, stored), {i.id.value: i for i in reference.indications}
-    )
-    for record, supplier_name in _cocktail_records(conn):
-        cocktail = Cocktail.model_validate_json(record)
-        derived = deriver.derive(cocktail, supplier_name)
-        conn.execute(
-            "UPDATE cocktails SET search_terms = ?, n_actives = ? WHERE id = ? "
-            "AND (search_terms IS NOT ? OR n_actives IS NOT ?)",
-            (
-                derived.search_terms,
-                derived.n_actives,
-                cocktail.id,
-                derived.search_terms,
-                derived.n_actives,
-            ),
-        )
-        conn.executemany(
-            "UPDATE composition SET mg_per_ml = ? WHERE cocktail_id = ? AND position = ? "
-            "AND mg_per_ml IS NOT ?",
-            [(row[5], row[0], row[1], row[5]) for row in derived.composition],
-        )
-
-
-def _cocktail_records(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[tuple[str, str]]:
-    """Every cocktail's record and supplier name, read ``chunk`` rows at a time by ``pk``."""
-    last = 0
-    while True:
-        rows = conn.execute(
-            "SELECT c.pk, c.record, s.name FROM cocktails c "
-            "JOIN suppliers s ON s.id = c.supplier_id WHERE c.pk > ? ORDER BY c.pk LIMIT ?",
-            (last, chunk),
-        ).fetchall()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield from ((record, name) for _pk, record, name in rows)
 
 
 @contextmanager
@@ -819,12 +464,8 @@ def import_session(
         conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
 
 
-__all__ = [
-    "CocktailInput",
-    "ImportReport",
-    "ImportSession",
-    "check_document",
-    "import_session",
-    "refresh_derived",
-    "sync_reference",
-]
+__all__ = ["BATCH", "CocktailInput", "ImportReport", "ImportSession", "import_session"]
+
+_upsert_ingredient = upsert_ingredient
+"""The old private name :mod:`.cosing` still imports; new code uses
+:func:`.reference_sync.upsert_ingredient`."""

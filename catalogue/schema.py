@@ -177,13 +177,16 @@ TABLES: Final[tuple[str, ...]] = (
     PRIMARY KEY (cocktail_id, technique)
 ) STRICT, WITHOUT ROWID""",
     # History outlives the cocktail (a later catalogue version may drop it), so no FK to it.
+    # ``record`` is NULL for the version that is current (its text is cocktails.record); the
+    # history triggers copy it here when the cocktail changes or is removed, so each record
+    # is stored once.
     """CREATE TABLE cocktail_versions (
     cocktail_id TEXT NOT NULL,
     version_no INTEGER NOT NULL CHECK (version_no >= 1),
     supplier_id TEXT NOT NULL REFERENCES suppliers(id),
     catalogue_version INTEGER NOT NULL CHECK (catalogue_version >= 1),
     digest TEXT NOT NULL CHECK (length(digest) = 64),
-    record TEXT NOT NULL,
+    record TEXT,
     imported_at TEXT NOT NULL,
     PRIMARY KEY (cocktail_id, version_no),
     CHECK (cocktail_id GLOB supplier_id || '/*')
@@ -191,8 +194,11 @@ TABLES: Final[tuple[str, ...]] = (
     # One row per imported catalogue document: the document without its cocktails (header)
     # and the cocktails it held listed, in order, in catalogue_version_cocktails (pointing
     # at cocktail_versions), so a past document is reassembled exactly without storing every
-    # unchanged cocktail again. Its FKs are deferred: the import writes the members while it
-    # streams and the document row once the whole document's digest is known.
+    # unchanged cocktail again. The FK to the document row is deferred: the import writes
+    # the members while it streams and the document row once its digest is known. (Only
+    # that one: inserting a parent row of a deferred FK makes SQLite look for its children,
+    # a full scan when their index is dropped for a bulk load; the document row is
+    # inserted once per document, and its children are found through this primary key.)
     """CREATE TABLE catalogue_versions (
     supplier_id TEXT NOT NULL REFERENCES suppliers(id),
     catalogue_version INTEGER NOT NULL CHECK (catalogue_version >= 1),
@@ -215,7 +221,6 @@ TABLES: Final[tuple[str, ...]] = (
         REFERENCES catalogue_versions(supplier_id, catalogue_version)
         DEFERRABLE INITIALLY DEFERRED,
     FOREIGN KEY (cocktail_id, version_no) REFERENCES cocktail_versions(cocktail_id, version_no)
-        DEFERRABLE INITIALLY DEFERRED
 ) STRICT, WITHOUT ROWID""",
 )
 
@@ -283,6 +288,19 @@ END""",
 }
 """Triggers that keep one supplier's rows out of another's namespace."""
 
+HISTORY_TRIGGERS: Final[dict[str, str]] = {
+    "cocktails_history_update": """BEFORE UPDATE OF record ON cocktails
+WHEN new.version_no IS NOT old.version_no BEGIN
+    UPDATE cocktail_versions SET record = old.record
+    WHERE cocktail_id = old.id AND version_no = old.version_no AND record IS NULL;
+END""",
+    "cocktails_history_delete": """BEFORE DELETE ON cocktails BEGIN
+    UPDATE cocktail_versions SET record = old.record
+    WHERE cocktail_id = old.id AND version_no = old.version_no AND record IS NULL;
+END""",
+}
+"""Triggers that move a superseded or removed cocktail's record into its history row."""
+
 
 def create_secondary_indexes(conn: sqlite3.Connection) -> None:
     """Create every index of :data:`SECONDARY_INDEXES` that does not exist yet."""
@@ -314,6 +332,12 @@ def rebuild_fts(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO cocktails_fts(cocktails_fts) VALUES ('optimize')")
 
 
+def analyze(conn: sqlite3.Connection) -> None:
+    """Refresh the query planner's statistics, sampling each index (fast on big files)."""
+    conn.execute("PRAGMA analysis_limit = 1000")
+    conn.execute("ANALYZE")
+
+
 # ---------------------------------------------------------------- migrations
 
 MIGRATIONS: Final = Migrations(MIGRATION_SET)
@@ -329,7 +353,7 @@ def _initial(db: Database) -> None:
     create_secondary_indexes(conn)
     conn.execute(FTS_TABLE)
     create_fts_triggers(conn)
-    for name, body in GUARD_TRIGGERS.items():
+    for name, body in (GUARD_TRIGGERS | HISTORY_TRIGGERS).items():
         conn.execute(f"CREATE TRIGGER {name} {body}")
 
 

@@ -26,18 +26,13 @@ from meso_formulary.identifiers import name_key
 from meso_formulary.model import CatalogueFile, Cocktail, Indication, Ingredient, IngredientClass
 
 from . import schema
+from .checks import CocktailInput, check_document
 from .compare import CocktailComparison, compare
 from .dictionary import ReferenceData
 from .export import ExportFormat, write_export
-from .importer import (
-    CocktailInput,
-    ImportReport,
-    ImportSession,
-    check_document,
-    import_session,
-    sync_reference,
-)
+from .importer import ImportReport, ImportSession, import_session
 from .records import utc_now
+from .reference_sync import sync_reference
 from .transaction import write_transaction
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -59,9 +59,12 @@ MIN_VALUE = 1e-9
 """Smallest value accepted in any unit (below it the figure is a typo for zero)."""
 
 
+_CANONICAL = frozenset(unit.value for unit in Unit)
+
+
 def parse_unit(value: object) -> object:
     """Accept common spellings of a unit (``mg/ml``, ``mcg/mL``, ``%``); leave others to fail."""
-    if isinstance(value, str) and not isinstance(value, Unit):
+    if isinstance(value, str) and not isinstance(value, Unit) and value not in _CANONICAL:
         return _ALIASES.get(" ".join(value.split()).casefold(), value)
     return value
 

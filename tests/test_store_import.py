@@ -15,6 +15,8 @@ import pytest
 
 from meso_formulary.catalogue import Catalogue, ReferenceData, importer
 from meso_formulary.catalogue.derive import Derived, Deriver
+from meso_formulary.catalogue.reference_sync import upsert_ingredient
+from meso_formulary.catalogue.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, InvalidInput
 from meso_formulary.files import dump_catalogue
 from meso_formulary.model import CatalogueFile, Cocktail, Ingredient
@@ -115,6 +117,13 @@ def test_a_new_version_adds_changes_keeps_and_removes(
     assert history[0].imported_at <= history[1].imported_at
     assert [v.version_no for v in catalogue.history("acme/keep")] == [1]
     assert [v.version_no for v in catalogue.history("acme/drop")] == [1]  # history outlives it
+    stored = catalogue.conn.execute(
+        "SELECT cocktail_id, version_no, record IS NULL FROM cocktail_versions ORDER BY 1, 2"
+    ).fetchall()
+    assert stored == [  # each record once: the current one lives in cocktails.record
+        ("acme/change", 1, 0), ("acme/change", 2, 1), ("acme/drop", 1, 0),
+        ("acme/keep", 1, 1), ("acme/new", 1, 1),
+    ]  # fmt: skip
     assert catalogue.get("acme/change").composition[0].strength == Strength(value=1.0, unit="mg/mL")
 
     assert catalogue.export(supplier="acme", version=1) == v1_export
@@ -150,6 +159,17 @@ def test_older_or_reused_versions_are_refused(
     with pytest.raises(InvalidInput, match="already imported with different content"):
         catalogue.import_catalogue(make_document("acme", [changed], version=5))
     assert content_digest(catalogue.conn) == before
+
+
+def test_a_version_sqlite_cannot_store_is_a_problem_not_a_crash(
+    catalogue: Catalogue, make_document: Factory
+) -> None:
+    huge = make_document("acme").model_copy(update={"version": 2**70})
+    for run in (catalogue.import_catalogue, lambda doc: catalogue.import_stream(doc, [])):
+        with pytest.raises(InvalidInput) as error:
+            run(huge)
+        assert [(p.path, p.code) for p in error.value.problems] == [("version", "too_large")]
+    assert catalogue.stats().suppliers == 0
 
 
 # ---------------------------------------------------------------- name resolution
@@ -244,6 +264,20 @@ def test_ids_win_in_any_spelling_and_own_names_shadow_reference_names(
         "biotin",
         "acme-b7",
     ]
+
+
+def test_reference_entries_added_later_resolve_too(
+    catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
+) -> None:
+    cosing = Ingredient.model_validate(
+        {"id": "zztest-glycoside", "name": "ZZTEST GLYCOSIDE", "class": "antioxidant",
+         "source": "EU CosIng inventory"}
+    )  # fmt: skip
+    with write_transaction(catalogue.conn, "test"):
+        upsert_ingredient(catalogue.conn, cosing, None, existed=False)
+    doc = make_document("acme", [make_cocktail("acme", "a", [("Zztest glycoside", 1, "mg/mL")])])
+    catalogue.import_catalogue(doc)
+    assert catalogue.get("acme/a").composition[0].ingredient == "zztest-glycoside"
 
 
 def test_a_name_two_own_ingredients_share_is_ambiguous(

@@ -1,0 +1,284 @@
+"""Checking a catalogue document before (and while) it is written: every problem, located.
+
+The checks need no write access: :func:`check_document` runs them all on a whole document
+before an import takes the write lock, and the importer runs them again, cocktail by
+cocktail, on what it streams. A problem never stops the checking (up to
+:data:`MAX_PROBLEMS`), so one run reports every unknown ingredient name, every invalid
+field and every namespace violation, each with its field path and value.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from meso_formulary.errors import InvalidInput, Problem
+from meso_formulary.model import CatalogueFile, Cocktail, Ingredient
+
+from .dictionary import Ambiguous, Dictionary, ReferenceData
+from .records import canonical_json, sha256_hex
+from .reference_sync import reference_ingredients
+
+CocktailInput = Cocktail | Mapping[str, Any]
+"""A cocktail to import: a validated model, or plain data (validated on the way in)."""
+
+MAX_PROBLEMS: Final = 1000
+"""Checking stops once it has found this many problems."""
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class Problems:
+    """Problems found so far, up to :data:`MAX_PROBLEMS`."""
+
+    def __init__(self, source: str | None) -> None:
+        self.items: list[Problem] = []
+        self.source = source
+
+    def add(self, message: str, path: str, value: object = None, code: str = "invalid") -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            shown = value if isinstance(value, _SCALARS) else None
+            self.items.append(Problem(message, path=path, file=self.source, value=shown, code=code))
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= MAX_PROBLEMS
+
+    def raise_if_any(self, what: str) -> None:
+        if self.items:
+            count = len(self.items)
+            more = "+" if self.full else ""
+            raise InvalidInput(
+                f"{what} was not imported ({count}{more} problem{'s' if count != 1 else ''}); "
+                "the catalogue is unchanged",
+                self.items,
+            )
+
+
+def _validation_problems(error: ValidationError, prefix: str, problems: Problems) -> None:
+    for detail in error.errors(include_url=False):
+        loc = ".".join(str(part) for part in detail["loc"])
+        message = detail["msg"].removeprefix("Value error, ")
+        problems.add(
+            message, f"{prefix}.{loc}" if loc else prefix, detail.get("input"), detail["type"]
+        )
+
+
+# ---------------------------------------------------------------- checking one document
+
+
+@dataclass(slots=True)
+class Prepared:
+    cocktail: Cocktail
+    record: str
+    digest: str
+
+
+class Checker:
+    """Validates and resolves the cocktails of one document (no database access)."""
+
+    def __init__(self, document: CatalogueFile, dictionary: Dictionary, problems: Problems):
+        self._supplier = document.supplier.id
+        self._dictionary = dictionary
+        self._problems = problems
+        self.seen: set[str] = set()
+
+    def check(self, index: int, item: CocktailInput) -> Prepared | None:
+        """The resolved cocktail ``item`` at ``cocktails.index``, or ``None`` (problems noted)."""
+        before = len(self._problems.items)
+        path = f"cocktails.{index}"
+        if isinstance(item, Cocktail):
+            cocktail: Cocktail | None = self._resolve_model(item, path)
+        else:
+            cocktail = self._validate_data(item, path)
+        if cocktail is None:
+            return None
+        self._check_identity(cocktail, path)
+        if len(self._problems.items) > before:
+            return None
+        record = canonical_json(cocktail)
+        return Prepared(cocktail, record, sha256_hex(record))
+
+    def _lookup(self, text: str, path: str, line: int) -> str | None:
+        """The id ``text`` names (composition line ``line`` of the cocktail at ``path``)."""
+        found = self._dictionary.resolve(text)
+        if isinstance(found, str):
+            return found
+        where = f"{path}.composition.{line}.ingredient"
+        if isinstance(found, Ambiguous):
+            names = ", ".join(found.candidates)
+            self._problems.add(
+                f"ingredient name {text!r} is ambiguous: it names {names}; use the id",
+                where,
+                text,
+                "ambiguous_ingredient",
+            )
+        elif text.strip():  # blank names are left to the model's own message
+            hint = self._dictionary.suggest(text)
+            tail = f"; did you mean {' or '.join(repr(s) for s in hint)}?" if hint else ""
+            self._problems.add(
+                f"unknown ingredient {text!r}{tail}", where, text, "unknown_ingredient"
+            )
+        return None
+
+    def _resolve_model(self, cocktail: Cocktail, path: str) -> Cocktail | None:
+        lines = list(cocktail.composition)
+        ok = True
+        for m, line in enumerate(lines):
+            found = self._lookup(line.ingredient, path, m)
+            if found is None:
+                ok = False
+            elif found != line.ingredient:
+                lines[m] = line.model_copy(update={"ingredient": found})
+        if not ok:
+            return None
+        if all(a is b for a, b in zip(lines, cocktail.composition, strict=True)):
+            return cocktail
+        return cocktail.model_copy(update={"composition": tuple(lines)})
+
+    def _validate_data(self, data: Mapping[str, Any], path: str) -> Cocktail | None:
+        if not isinstance(data, Mapping):
+            self._problems.add("a cocktail must be a mapping", path, data, "dict_type")
+            return None
+        before = len(self._problems.items)
+        raw = data.get("composition")
+        resolved = isinstance(raw, list)
+        if isinstance(raw, list):
+            lines: list[object] = []
+            for m, line in enumerate(raw):
+                text = line.get("ingredient") if isinstance(line, dict) else None
+                if isinstance(text, str):
+                    found = self._lookup(text, path, m)
+                    if found is not None and found != text:
+                        line = {**line, "ingredient": found}
+                else:
+                    resolved = False
+                lines.append(line)
+            data = {**data, "composition": lines}
+        try:
+            cocktail = Cocktail.model_validate(data)
+        except ValidationError as error:
+            _validation_problems(error, path, self._problems)
+            return None
+        if len(self._problems.items) > before:
+            return None
+        # Lines that were not plain dicts (another mapping type) are resolved on the model.
+        return cocktail if resolved else self._resolve_model(cocktail, path)
+
+    def _check_identity(self, cocktail: Cocktail, path: str) -> None:
+        if cocktail.supplier != self._supplier or not cocktail.id.startswith(self._supplier + "/"):
+            self._problems.add(
+                f"cocktail {cocktail.id!r} (supplier {cocktail.supplier!r}) is outside this "
+                f"file's supplier namespace '{self._supplier}/'",
+                f"{path}.id",
+                cocktail.id,
+                "namespace",
+            )
+        if cocktail.id in self.seen:
+            self._problems.add(
+                f"duplicate cocktail id {cocktail.id!r}", f"{path}.id", cocktail.id, "duplicate"
+            )
+        self.seen.add(cocktail.id)
+        composition = cocktail.composition
+        if len({line.ingredient for line in composition}) == len(composition):
+            return
+        first: dict[str, int] = {}
+        for m, line in enumerate(composition):
+            if line.ingredient in first:
+                self._problems.add(
+                    f"ingredient {line.ingredient!r} is listed twice (also line "
+                    f"{first[line.ingredient]})",
+                    f"{path}.composition.{m}.ingredient",
+                    line.ingredient,
+                    "duplicate_ingredient",
+                )
+            first.setdefault(line.ingredient, m)
+
+
+SQLITE_MAX_INTEGER: Final = 2**63 - 1
+
+
+def check_header(document: CatalogueFile, problems: Problems) -> None:
+    """Header facts the model allows but the file cannot store (a version beyond 64 bits)."""
+    if document.version > SQLITE_MAX_INTEGER:
+        problems.add(
+            f"version {document.version} is too large (at most {SQLITE_MAX_INTEGER})",
+            "version",
+            document.version,
+            "too_large",
+        )
+
+
+def own_ingredients(
+    document: CatalogueFile,
+    reference: Mapping[str, Ingredient],
+    owners: Mapping[str, str | None],
+    problems: Problems,
+) -> list[Ingredient]:
+    """The document's own ingredients (copies of reference entries left out).
+
+    ``owners`` maps ingredient ids already stored to their supplier (``None``: reference).
+    An id that belongs to someone else, or a reference id with different facts, is refused.
+    """
+    supplier = document.supplier.id
+    own: list[Ingredient] = []
+    for n, ingredient in enumerate(document.ingredients):
+        ref = reference.get(ingredient.id)
+        path = f"ingredients.{n}.id"
+        if ref is not None:
+            if ref != ingredient:
+                problems.add(
+                    f"ingredient id {ingredient.id!r} is a reference dictionary entry with "
+                    "different facts; give the supplier's own ingredient its own id",
+                    path,
+                    ingredient.id,
+                    "namespace",
+                )
+            continue
+        if ingredient.id in owners and owners[ingredient.id] != supplier:
+            owner = owners[ingredient.id]
+            whose = "the reference dictionary" if owner is None else f"supplier {owner!r}"
+            problems.add(
+                f"ingredient id {ingredient.id!r} belongs to {whose}",
+                path,
+                ingredient.id,
+                "namespace",
+            )
+            continue
+        own.append(ingredient)
+    return own
+
+
+def owners_of(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, str | None]:
+    owners: dict[str, str | None] = {}
+    for ingredient_id in ids:
+        row = conn.execute(
+            "SELECT supplier_id FROM ingredients WHERE id = ?", (ingredient_id,)
+        ).fetchone()
+        if row is not None:
+            owners[ingredient_id] = row[0]
+    return owners
+
+
+def check_document(
+    conn: sqlite3.Connection,
+    document: CatalogueFile,
+    reference: ReferenceData,
+    source: str | None = None,
+) -> list[Problem]:
+    """Every problem the import of ``document`` would meet, found without writing anything."""
+    problems = Problems(source)
+    check_header(document, problems)
+    entries = reference_ingredients(conn, reference)
+    owners = owners_of(conn, (i.id for i in document.ingredients))
+    own = own_ingredients(document, {i.id: i for i in entries}, owners, problems)
+    checker = Checker(document, Dictionary(entries, own), problems)
+    for index, cocktail in enumerate(document.cocktails):
+        if problems.full:
+            break
+        checker.check(index, cocktail)
+    return problems.items

@@ -1,0 +1,150 @@
+"""The dictionary tables: loading the shipped reference data, refreshing derived columns.
+
+The reference dictionary of a catalogue is every ingredient row without a supplier: the
+shipped entries (kept in step with :attr:`ReferenceData.digest`) plus any added later, such
+as EU CosIng substances (:mod:`.cosing`). Supplier files resolve names against all of it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from meso_formulary.errors import CatalogueError
+from meso_formulary.model import Cocktail, Ingredient
+
+from .derive import Deriver
+from .dictionary import Dictionary, ReferenceData, name_rows, synonym_rows
+from .records import canonical_json
+
+
+def upsert_ingredient(
+    conn: sqlite3.Connection, ingredient: Ingredient, supplier: str | None, *, existed: bool
+) -> None:
+    conn.execute(
+        "INSERT INTO ingredients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+        "SET name = excluded.name, inci = excluded.inci, "
+        "ingredient_class = excluded.ingredient_class, origin = excluded.origin, "
+        "cas = excluded.cas, molecular_weight = excluded.molecular_weight, "
+        "mg_per_iu = excluded.mg_per_iu, record = excluded.record",
+        (
+            ingredient.id,
+            supplier,
+            ingredient.name,
+            ingredient.inci,
+            ingredient.ingredient_class.value,
+            ingredient.origin.value if ingredient.origin else None,
+            ingredient.cas,
+            ingredient.molecular_weight,
+            ingredient.mg_per_iu,
+            canonical_json(ingredient),
+        ),
+    )
+    if existed:
+        conn.execute("DELETE FROM ingredient_names WHERE ingredient_id = ?", (ingredient.id,))
+    conn.executemany("INSERT INTO ingredient_names VALUES (?, ?, ?)", name_rows(ingredient))
+
+
+def reference_ingredients(conn: sqlite3.Connection, shipped: ReferenceData) -> list[Ingredient]:
+    """The catalogue's reference dictionary, with ``shipped`` entries taking precedence.
+
+    (They are equal once :func:`sync_reference` has run; before, the shipped data is newer.)
+    """
+    entries = {
+        ingredient.id: ingredient
+        for ingredient in (
+            Ingredient.model_validate_json(row[0])
+            for row in conn.execute("SELECT record FROM ingredients WHERE supplier_id IS NULL")
+        )
+    }
+    entries.update((ingredient.id, ingredient) for ingredient in shipped.ingredients)
+    return list(entries.values())
+
+
+def sync_reference(conn: sqlite3.Connection, reference: ReferenceData) -> bool:
+    """Load ``reference`` into the dictionary tables unless it is there already.
+
+    Returns True when something was written. Reference entries are added or updated, never
+    removed (a stored cocktail may still use one a later release dropped).
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = 'reference_digest'").fetchone()
+    if row is not None and row[0] == reference.digest:
+        return False
+    for ingredient in reference.ingredients:
+        owner = conn.execute(
+            "SELECT supplier_id FROM ingredients WHERE id = ? AND supplier_id IS NOT NULL",
+            (ingredient.id,),
+        ).fetchone()
+        if owner is not None:
+            raise CatalogueError(
+                f"the reference dictionary now defines ingredient {ingredient.id!r}, which "
+                f"supplier {owner[0]!r} also defines; re-import that supplier's catalogue with "
+                "another id for it first"
+            )
+        upsert_ingredient(conn, ingredient, None, existed=True)
+    for indication in reference.indications:
+        conn.execute(
+            "INSERT INTO indications VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "name = excluded.name, description = excluded.description, record = excluded.record",
+            (
+                indication.id.value,
+                indication.name,
+                indication.description,
+                canonical_json(indication),
+            ),
+        )
+        conn.execute(
+            "DELETE FROM indication_synonyms WHERE indication_id = ?", (indication.id.value,)
+        )
+        conn.executemany(
+            "INSERT INTO indication_synonyms VALUES (?, ?, ?)", synonym_rows(indication)
+        )
+    conn.execute(
+        "INSERT INTO meta VALUES ('reference_digest', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (reference.digest,),
+    )
+    return True
+
+
+def refresh_derived(conn: sqlite3.Connection, reference: ReferenceData) -> None:
+    """Recompute every cocktail's derived columns after the dictionary changed."""
+    everything = [
+        Ingredient.model_validate_json(row[0])
+        for row in conn.execute("SELECT record FROM ingredients")
+    ]
+    deriver = Deriver(Dictionary(everything), {i.id.value: i for i in reference.indications})
+    for record, supplier_name in _cocktail_records(conn):
+        cocktail = Cocktail.model_validate_json(record)
+        derived = deriver.derive(cocktail, supplier_name)
+        conn.execute(
+            "UPDATE cocktails SET search_terms = ?, n_actives = ? WHERE id = ? "
+            "AND (search_terms IS NOT ? OR n_actives IS NOT ?)",
+            (
+                derived.search_terms,
+                derived.n_actives,
+                cocktail.id,
+                derived.search_terms,
+                derived.n_actives,
+            ),
+        )
+        conn.executemany(
+            "UPDATE composition SET mg_per_ml = ? WHERE cocktail_id = ? AND position = ? "
+            "AND mg_per_ml IS NOT ?",
+            [(row[5], row[0], row[1], row[5]) for row in derived.composition],
+        )
+
+
+def _cocktail_records(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[tuple[str, str]]:
+    """Every cocktail's record and supplier name, read ``chunk`` rows at a time by ``pk``."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT c.pk, c.record, s.name FROM cocktails c "
+            "JOIN suppliers s ON s.id = c.supplier_id WHERE c.pk > ? ORDER BY c.pk LIMIT ?",
+            (last, chunk),
+        ).fetchall()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield from ((record, name) for _pk, record, name in rows)
