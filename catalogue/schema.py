@@ -118,6 +118,14 @@ TABLES: Final[tuple[str, ...]] = (
     name TEXT NOT NULL,
     PRIMARY KEY (key, ingredient_id)
 ) STRICT, WITHOUT ROWID""",
+    f"""CREATE TABLE trusted_keys (
+    supplier_id TEXT NOT NULL CHECK {_slug_check("supplier_id")},
+    fingerprint TEXT NOT NULL
+        CHECK (length(fingerprint) = 64 AND fingerprint NOT GLOB '*[^0-9a-f]*'),
+    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (supplier_id, fingerprint)
+) STRICT""",
     """CREATE TABLE indications (
     id TEXT PRIMARY KEY NOT NULL,
     name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
@@ -284,6 +292,12 @@ END""",
     "ingredients_supplier_immutable": """BEFORE UPDATE OF supplier_id ON ingredients
 WHEN new.supplier_id IS NOT old.supplier_id BEGIN
     SELECT RAISE(ABORT, 'supplier namespace is immutable');
+END""",
+    # Once a supplier's catalogue came from a verified bundle, an unsigned file may not
+    # replace it: its made-up version number would block the supplier's genuine updates.
+    "suppliers_verified_is_sticky": """BEFORE UPDATE OF verified ON suppliers
+WHEN old.verified = 1 AND new.verified = 0 BEGIN
+    SELECT RAISE(ABORT, 'a verified supplier cannot be replaced by an unsigned catalogue');
 END""",
 }
 """Triggers that keep one supplier's rows out of another's namespace."""

@@ -338,7 +338,7 @@ class Protocol(Record):
     session_minutes: Annotated[int, Strict(), Field(ge=1, le=240)] | None = None
     results_last_months: Range | None = None
     top_up_interval_months: Annotated[int, Strict(), Field(ge=1, le=60)] | None = None
-    topical_numbing: bool = False
+    topical_numbing: Annotated[bool, Strict()] = False
     source: SourceText
 
 
@@ -420,7 +420,7 @@ class CatalogueFile(Record):
 
     format: Literal["meso-formulary/1"] = FORMAT
     supplier: Supplier
-    version: Annotated[int, Strict(), Field(ge=1)] = Field(
+    version: Annotated[int, Strict(), Field(ge=1, le=2**63 - 1)] = Field(
         default=1, description="catalogue version; each publication must raise it"
     )
     ingredients: tuple[Ingredient, ...] = ()
