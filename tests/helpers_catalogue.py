@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
-import shutil
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from types import ModuleType
@@ -109,6 +107,15 @@ def integrity_problems(path: Path) -> list[str]:
     return problems
 
 
+def report_line(config: Any, line: str) -> None:
+    """Print ``line`` in pytest's terminal output, outside any capture (not under xdist)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+
 def cocktail_count(path: Path, supplier: str) -> int:
     """How many current cocktails ``supplier`` has in the catalogue at ``path``."""
     with closing(connect_readonly(path)) as conn:
@@ -126,10 +133,9 @@ def seed_catalogue(path: Path) -> Path:
 
 
 def copy_catalogue(source: Path, target: Path) -> Path:
-    """Copy a closed catalogue file (its WAL was checkpointed and removed on close)."""
-    if Path(f"{source}-wal").exists():
-        raise RuntimeError(f"{source} still has a WAL file: close every connection first")
-    shutil.copyfile(source, target)
+    """Copy the catalogue at ``source`` to ``target`` with SQLite's backup API (WAL included)."""
+    with closing(connect_readonly(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
     return target
 
 
@@ -204,7 +210,10 @@ def _child_hold_lock(db: str) -> None:
     conn.close()
 
 
-JOBS = {"import-stream": _child_import_stream, "hold-lock": _child_hold_lock}
+JOBS: dict[str, Callable[..., None]] = {
+    "import-stream": _child_import_stream,
+    "hold-lock": _child_hold_lock,
+}
 
 
 def child_command(job: str, *args: str | os.PathLike[str]) -> list[str]:
@@ -218,11 +227,6 @@ def main(argv: list[str]) -> None:
     """``helpers_catalogue.py JOB ARGS...``: run one child job."""
     job, *args = argv
     JOBS[job](*args)
-
-
-def dump_json(data: object) -> str:
-    """``data`` as JSON text, NaN and infinities written as JavaScript constants."""
-    return json.dumps(data, ensure_ascii=False, allow_nan=True)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ The data is information, not medical advice. Every figure carries its source (a 
 paper, a product page, or the project's own research notes with their quality stated); where
 no source gives a figure, the field is left empty rather than filled with a guess.
 
-The files live next to this module and are read with :func:`importlib.resources`, so they work
-from a wheel or a zip as well as from a source tree. They go through the same hardened YAML
-reader and the same models as any supplier file, and each loader is cached: the data cannot
-change while the process runs.
+The files live next to this module. They go through the same hardened YAML reader and the
+same models as any supplier file, and each loader is cached: the data cannot change while
+the process runs.
 
 - :func:`ingredients`: the ingredient dictionary (``ingredients.yaml``)
 - :func:`indications`: the concerns and their lay words and codes (``indications.yaml``)
@@ -15,70 +14,76 @@ change while the process runs.
   (``cocktails.yaml``)
 - :func:`data_digest`: a fingerprint of every shipped ``*.yaml`` file, so that a catalogue
   built from the data can tell when it is stale
+
+Importing this module is cheap on purpose: ``meso search`` computes :func:`data_digest` on
+every start to find the built reference catalogue, so the models (pydantic) and the YAML
+reader are imported by the loaders, when data is first loaded, and not before.
 """
 
 from __future__ import annotations
 
-import hashlib
+import importlib
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError, model_validator
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
-from meso_formulary.errors import InvalidInput
-from meso_formulary.files import Document, parse_yaml, problems_from
-from meso_formulary.model import CatalogueFile, Indication, Ingredient, Record
+    from pydantic import BaseModel
+
+    from meso_formulary.files import Document
+    from meso_formulary.model import CatalogueFile, Indication, Ingredient
+
+    from .documents import IndicationList, IngredientDictionary
+
+    _Model = TypeVar("_Model", bound=BaseModel)
 
 INGREDIENTS_FILE = "ingredients.yaml"
 INDICATIONS_FILE = "indications.yaml"
 COCKTAILS_FILE = "cocktails.yaml"
 
-_Model = TypeVar("_Model", bound=BaseModel)
+_DOCUMENT_MODELS = frozenset({"IndicationList", "IngredientDictionary"})
+"""Names re-exported from :mod:`.documents` on first use (PEP 562)."""
 
 
-class IngredientDictionary(Record):
-    """The shape of ``ingredients.yaml``: one list of ingredients with unique ids."""
-
-    ingredients: tuple[Ingredient, ...]
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> IngredientDictionary:
-        _refuse_duplicates([ingredient.id for ingredient in self.ingredients], "ingredient id")
-        return self
-
-
-class IndicationList(Record):
-    """The shape of ``indications.yaml``: one list of indications with unique ids."""
-
-    indications: tuple[Indication, ...]
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> IndicationList:
-        _refuse_duplicates([indication.id for indication in self.indications], "indication id")
-        return self
-
-
-def _refuse_duplicates(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"duplicate {what} {value!r}")
-        seen.add(value)
+def __getattr__(name: str) -> Any:
+    if name not in _DOCUMENT_MODELS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(".documents", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def _data_folder() -> Traversable:
+    """The folder of the data files: this package's directory when it is one (an installed
+    wheel or a source tree), else what :mod:`importlib.resources` finds (a zip import).
+
+    The directory is tried first because :mod:`importlib.resources` alone costs a few
+    milliseconds to import, a sizeable part of ``meso search``'s start-up budget.
+    """
+    folder = Path(__file__).parent
+    if folder.is_dir():
+        return folder
+    from importlib import resources
+
     return resources.files(__name__)
 
 
 def _document(filename: str) -> Document:
+    from meso_formulary.files import parse_yaml
+
     text = _data_folder().joinpath(filename).read_text(encoding="utf-8")
     return parse_yaml(text, filename)
 
 
 def _validated(model: type[_Model], document: Document) -> _Model:
     """``document`` as ``model``; a broken shipped file is reported like any supplier file."""
+    from pydantic import ValidationError
+
+    from meso_formulary.errors import InvalidInput
+    from meso_formulary.files import problems_from
+
     try:
         return model.model_validate(document.data)
     except ValidationError as error:
@@ -92,18 +97,24 @@ def _validated(model: type[_Model], document: Document) -> _Model:
 @cache
 def ingredients() -> tuple[Ingredient, ...]:
     """The reference ingredient dictionary."""
+    from .documents import IngredientDictionary
+
     return _validated(IngredientDictionary, _document(INGREDIENTS_FILE)).ingredients
 
 
 @cache
 def indications() -> tuple[Indication, ...]:
     """Every indication, with its lay synonyms, codes and typical areas."""
+    from .documents import IndicationList
+
     return _validated(IndicationList, _document(INDICATIONS_FILE)).indications
 
 
 @cache
 def reference_catalogue() -> CatalogueFile:
     """The archetype cocktails, published as the catalogue of supplier ``reference``."""
+    from meso_formulary.model import CatalogueFile
+
     return _validated(CatalogueFile, _document(COCKTAILS_FILE))
 
 
@@ -113,6 +124,8 @@ def folder_digest(folder: Traversable) -> str:
     Each file contributes its name and its length before its bytes, so that moving bytes
     from one file to the next, or renaming a file, changes the digest too.
     """
+    import hashlib
+
     digest = hashlib.sha256()
     files = sorted(
         (item for item in folder.iterdir() if item.is_file() and item.name.endswith(".yaml")),

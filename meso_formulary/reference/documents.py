@@ -1,0 +1,45 @@
+"""The shapes of the shipped data files, as pydantic models (loaded only with the data).
+
+:mod:`meso_formulary.reference` imports this module inside its loaders, so that computing
+:func:`~meso_formulary.reference.data_digest` (which ``meso search`` does on every start to
+find the built reference catalogue) does not load pydantic.
+"""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from meso_formulary.model import Indication, Ingredient, Record
+
+
+class IngredientDictionary(Record):
+    """The shape of ``ingredients.yaml``: one list of ingredients with unique ids."""
+
+    ingredients: tuple[Ingredient, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> IngredientDictionary:
+        _refuse_duplicates([ingredient.id for ingredient in self.ingredients], "ingredient id")
+        return self
+
+
+class IndicationList(Record):
+    """The shape of ``indications.yaml``: one list of indications with unique ids."""
+
+    indications: tuple[Indication, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> IndicationList:
+        _refuse_duplicates([indication.id for indication in self.indications], "indication id")
+        return self
+
+
+def _refuse_duplicates(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+__all__ = ["IndicationList", "IngredientDictionary"]
