@@ -14,6 +14,8 @@ _EXPORTS: dict[str, str] = {
     "Catalogue": ".store",
     "CatalogueStats": ".store",
     "CocktailVersion": ".store",
+    "CompositionEntry": ".store",
+    "SupplierRecord": ".store",
     "ImportReport": ".importer",
     "ImportSession": ".importer",
     "CocktailComparison": ".compare",
@@ -28,10 +30,12 @@ __all__ = [
     "CatalogueStats",
     "CocktailComparison",
     "CocktailVersion",
+    "CompositionEntry",
     "ImportReport",
     "ImportSession",
     "LineComparison",
     "ReferenceData",
+    "SupplierRecord",
 ]
 
 
@@ -53,4 +57,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .dictionary import ReferenceData
     from .importer import ImportReport, ImportSession
     from .schema import SCHEMA_VERSION
-    from .store import Catalogue, CatalogueStats, CocktailVersion
+    from .store import (
+        Catalogue,
+        CatalogueStats,
+        CocktailVersion,
+        CompositionEntry,
+        SupplierRecord,
+    )

@@ -38,9 +38,9 @@ from pydantic import (
     model_validator,
 )
 
-from meso_formulary.errors import InvalidInput, MesoError, TrustError, UnreadableInput
-from meso_formulary.files import FORMATS, MAX_BYTES, decode_text, validate_document
-from meso_formulary.files.read import PARSERS
+from meso_formulary.errors import MesoError, TrustError, UnreadableInput
+from meso_formulary.files import FORMATS, MAX_BYTES
+from meso_formulary.files import parse_catalogue as parse_catalogue_bytes
 from meso_formulary.model import CatalogueFile
 from meso_formulary.types import Slug
 
@@ -192,13 +192,7 @@ def parse_catalogue(raw: bytes, member: str, filename: str) -> CatalogueFile:
     ``filename`` names the bytes in problems (``bundle.zip:catalogue.yaml``). Publishing
     and verifying parse the very bytes they hash, never the file a second time.
     """
-    parser = PARSERS[FORMATS["." + member.rsplit(".", 1)[1]]]
-    document = parser(decode_text(raw, filename), filename)
-    catalogue, problems = validate_document(document)
-    if catalogue is None:
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        raise InvalidInput(f"{filename} is not a valid catalogue ({count})", problems)
-    return catalogue
+    return parse_catalogue_bytes(raw, filename, FORMATS["." + member.rsplit(".", 1)[1]])
 
 
 # ---------------------------------------------------------------- writing
@@ -345,14 +339,27 @@ def _check_members(infos: list[zipfile.ZipInfo], label: str) -> None:
 
 
 def is_bundle(path: Path) -> bool:
-    """True when ``path`` looks like a bundle (a zip file) rather than a catalogue file."""
+    """True when ``path`` looks like a bundle (a zip file) rather than a catalogue file.
+
+    Only a regular file is opened to look at its first bytes, and without blocking: a FIFO
+    or a device is not a bundle (reading it as a catalogue then refuses it, as
+    ``meso validate`` does), and opening a FIFO for reading would wait for a writer.
+    """
     if path.suffix.lower() == ".zip":
         return True
     try:
-        with path.open("rb") as handle:
-            return handle.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 4) in (
+            b"PK\x03\x04",
+            b"PK\x05\x06",
+        )
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def now_utc() -> datetime:

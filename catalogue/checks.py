@@ -5,6 +5,11 @@ before an import takes the write lock, and the importer runs them again, cocktai
 cocktail, on what it streams. A problem never stops the checking (up to
 :data:`MAX_PROBLEMS`), so one run reports every unknown ingredient name, every invalid
 field and every namespace violation, each with its field path and value.
+
+Each cocktail that resolves also goes through the rules engine (:class:`RuleCheck`): a
+finding of severity ``error`` is a problem that keeps the document out, so nothing imports
+that ``meso validate`` rejects. ``meso validate`` runs these very checks (without a
+catalogue: against the shipped dictionary) and prints the warnings too.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from meso_formulary.errors import InvalidInput, Problem
-from meso_formulary.model import CatalogueFile, Cocktail, Ingredient
+from meso_formulary.model import CatalogueFile, Cocktail, Indication, Ingredient
+from meso_formulary.rules import Finding, Severity, build_context, default_registry
 
 from .dictionary import Ambiguous, Dictionary, ReferenceData
 from .records import canonical_json, sha256_hex
@@ -33,16 +39,41 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 class Problems:
-    """Problems found so far, up to :data:`MAX_PROBLEMS`."""
+    """Problems found so far, up to :data:`MAX_PROBLEMS`.
 
-    def __init__(self, source: str | None) -> None:
+    ``notes`` collects the rule findings that do not keep a document out (warnings,
+    information), for ``meso validate``; ``None`` drops them. They do not count towards the
+    limit, so a file full of warnings is still checked to its end for errors.
+    """
+
+    def __init__(self, source: str | None, *, notes: list[Problem] | None = None) -> None:
         self.items: list[Problem] = []
         self.source = source
+        self.notes = notes
 
     def add(self, message: str, path: str, value: object = None, code: str = "invalid") -> None:
         if len(self.items) < MAX_PROBLEMS:
             shown = value if isinstance(value, _SCALARS) else None
             self.items.append(Problem(message, path=path, file=self.source, value=shown, code=code))
+
+    def add_finding(self, finding: Finding, index: int) -> None:
+        """A rules-engine finding on ``cocktails.index``: a problem if an error, else a note."""
+        error = finding.severity is Severity.ERROR
+        if (error and self.full) or (not error and self.notes is None):
+            return
+        path = f"cocktails.{index}.{finding.path}" if finding.path else f"cocktails.{index}"
+        problem = Problem(
+            f"[{finding.code}] {finding.message}",
+            path=path,
+            file=self.source,
+            value=finding.value,
+            severity=finding.severity.value,
+            code=finding.code,
+        )
+        if error:
+            self.items.append(problem)
+        elif self.notes is not None:
+            self.notes.append(problem)
 
     @property
     def full(self) -> bool:
@@ -78,13 +109,41 @@ class Prepared:
     digest: str
 
 
-class Checker:
-    """Validates and resolves the cocktails of one document (no database access)."""
+class RuleCheck:
+    """The rules engine for the cocktails of one document, its context built once.
 
-    def __init__(self, document: CatalogueFile, dictionary: Dictionary, problems: Problems):
+    The context holds the ingredients the document may use (``dictionary``: the reference
+    entries and the document's own), so rules see what the import resolves names to.
+    """
+
+    def __init__(self, dictionary: Dictionary, indications: Iterable[Indication]) -> None:
+        self._context = build_context(ingredients=dictionary.ingredients, indications=indications)
+        self._registry = default_registry()
+
+    def check(self, index: int, cocktail: Cocktail, problems: Problems) -> None:
+        """Note every finding on the resolved ``cocktail`` at ``cocktails.index``."""
+        for finding in self._registry.check(cocktail, self._context):
+            problems.add_finding(finding, index)
+
+
+class Checker:
+    """Validates and resolves the cocktails of one document (no database access).
+
+    With ``rules``, each cocktail that resolves is also checked by the rules engine.
+    """
+
+    def __init__(
+        self,
+        document: CatalogueFile,
+        dictionary: Dictionary,
+        problems: Problems,
+        *,
+        rules: RuleCheck | None = None,
+    ):
         self._supplier = document.supplier.id
         self._dictionary = dictionary
         self._problems = problems
+        self._rules = rules
         self.seen: set[str] = set()
 
     def check(self, index: int, item: CocktailInput) -> Prepared | None:
@@ -100,6 +159,10 @@ class Checker:
         self._check_identity(cocktail, path)
         if len(self._problems.items) > before:
             return None
+        if self._rules is not None:
+            self._rules.check(index, cocktail, self._problems)
+            if len(self._problems.items) > before:
+                return None
         record = canonical_json(cocktail)
         return Prepared(cocktail, record, sha256_hex(record))
 
@@ -190,8 +253,8 @@ class Checker:
         for m, line in enumerate(composition):
             if line.ingredient in first:
                 self._problems.add(
-                    f"ingredient {line.ingredient!r} is listed twice (also line "
-                    f"{first[line.ingredient]})",
+                    f"ingredient {line.ingredient!r} is listed twice (also at "
+                    f"composition.{first[line.ingredient]})",
                     f"{path}.composition.{m}.ingredient",
                     line.ingredient,
                     "duplicate_ingredient",
@@ -265,20 +328,37 @@ def owners_of(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, str | N
 
 
 def check_document(
-    conn: sqlite3.Connection,
     document: CatalogueFile,
     reference: ReferenceData,
     source: str | None = None,
+    *,
+    conn: sqlite3.Connection | None = None,
+    warnings: bool = False,
 ) -> list[Problem]:
-    """Every problem the import of ``document`` would meet, found without writing anything."""
-    problems = Problems(source)
+    """Every problem the import of ``document`` would meet, found without writing anything.
+
+    With ``conn``, the document is checked against that catalogue: its stored reference
+    dictionary (CosIng entries included) and the ingredient ids other suppliers own. Without
+    one, against ``reference`` alone, which is all a file can be checked against before it
+    meets a catalogue (``meso validate``). ``source`` names the file in problems. With
+    ``warnings``, the rule findings that would not keep the document out (warnings,
+    information) follow the problems, each with its severity.
+    """
+    notes: list[Problem] | None = [] if warnings else None
+    problems = Problems(source, notes=notes)
     check_header(document, problems)
-    entries = reference_ingredients(conn, reference)
-    owners = owners_of(conn, (i.id for i in document.ingredients))
+    if conn is None:
+        entries = list(reference.ingredients)
+        owners: dict[str, str | None] = {}
+    else:
+        entries = reference_ingredients(conn, reference)
+        owners = owners_of(conn, (i.id for i in document.ingredients))
     own = own_ingredients(document, {i.id: i for i in entries}, owners, problems)
-    checker = Checker(document, Dictionary(entries, own), problems)
+    dictionary = Dictionary(entries, own)
+    rules = RuleCheck(dictionary, reference.indications)
+    checker = Checker(document, dictionary, problems, rules=rules)
     for index, cocktail in enumerate(document.cocktails):
         if problems.full:
             break
         checker.check(index, cocktail)
-    return problems.items
+    return problems.items + (notes or [])

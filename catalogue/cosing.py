@@ -35,8 +35,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import ValidationError
 
-# The store's one upsert of a dictionary row (names table included); asked to be made public.
-from meso_formulary.catalogue.importer import _upsert_ingredient as upsert_ingredient
+from meso_formulary.catalogue.reference_sync import upsert_ingredient
 from meso_formulary.catalogue.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, Problem, UnreadableInput
 from meso_formulary.files import decode_text, read_bytes

@@ -38,6 +38,7 @@ from .checks import (
     CocktailInput,
     Prepared,
     Problems,
+    RuleCheck,
     check_header,
     own_ingredients,
     owners_of,
@@ -82,14 +83,14 @@ class ImportReport:
 
 _INSERT_COCKTAIL = """INSERT INTO cocktails(
     id, supplier_id, name, description, search_terms, n_actives, indications, areas,
-    techniques, regulatory_status, vial_volume_ml, version, version_no, digest, record,
-    updated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    techniques, classes, regulatory_status, vial_volume_ml, version, version_no, digest,
+    record, updated_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 _UPDATE_COCKTAIL = """UPDATE cocktails SET
     supplier_id = ?, name = ?, description = ?, search_terms = ?, n_actives = ?,
-    indications = ?, areas = ?, techniques = ?, regulatory_status = ?, vial_volume_ml = ?,
-    version = ?, version_no = ?, digest = ?, record = ?, updated_at = ?
+    indications = ?, areas = ?, techniques = ?, classes = ?, regulatory_status = ?,
+    vial_volume_ml = ?, version = ?, version_no = ?, digest = ?, record = ?, updated_at = ?
 WHERE id = ?"""
 
 _LINK_TABLES: Final = (
@@ -209,9 +210,17 @@ def _gc_paused() -> Iterator[None]:
 class ImportSession:
     """Imports documents into one open write transaction (see :func:`import_session`)."""
 
-    def __init__(self, conn: sqlite3.Connection, where: str, reference: ReferenceData) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        where: str,
+        reference: ReferenceData,
+        *,
+        check_rules: bool = True,
+    ) -> None:
         self._conn = conn
         self._where = where
+        self._check_rules = check_rules
         self._indications: dict[str, Indication] = {i.id.value: i for i in reference.indications}
         self.bulk = conn.execute("SELECT 1 FROM cocktails LIMIT 1").fetchone() is None
         if self.bulk:
@@ -268,7 +277,8 @@ class ImportSession:
         owners = owners_of(conn, (i.id for i in document.ingredients))
         own = own_ingredients(document, self._reference_by_id, owners, problems)
         dictionary = Dictionary(self._reference, own, reference_index=self._reference_index)
-        checker = Checker(document, dictionary, problems)
+        rules = RuleCheck(dictionary, self._indications.values()) if self._check_rules else None
+        checker = Checker(document, dictionary, problems, rules=rules)
         deriver = Deriver(dictionary, self._indications)
         now = utc_now()
         writing = not problems.items and not same_version
@@ -404,6 +414,7 @@ class ImportSession:
             json.dumps(indications),
             json.dumps(areas),
             json.dumps(technique_ids),
+            json.dumps(derived.classes),
             cocktail.regulatory_status.value,
             cocktail.vial_volume_ml,
             cocktail.version,
@@ -444,18 +455,20 @@ class ImportSession:
 
 @contextmanager
 def import_session(
-    conn: sqlite3.Connection, where: str, reference: ReferenceData
+    conn: sqlite3.Connection, where: str, reference: ReferenceData, *, check_rules: bool = True
 ) -> Iterator[ImportSession]:
     """One write transaction to import documents into; committed when the block ends.
 
     Any exception in the block rolls back everything the session wrote. SQLite errors
-    (disk full, read-only file) surface as :class:`CatalogueError`.
+    (disk full, read-only file) surface as :class:`CatalogueError`. ``check_rules=False``
+    skips the rules engine (see :meth:`Catalogue.importing
+    <meso_formulary.catalogue.store.Catalogue.importing>`).
     """
     previous_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     try:
         with _gc_paused(), write_transaction(conn, where):
             conn.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB:d}")
-            session = ImportSession(conn, where, reference)
+            session = ImportSession(conn, where, reference, check_rules=check_rules)
             yield session
             session.finish()
     except sqlite3.Error as error:
@@ -465,7 +478,3 @@ def import_session(
 
 
 __all__ = ["BATCH", "CocktailInput", "ImportReport", "ImportSession", "import_session"]
-
-_upsert_ingredient = upsert_ingredient
-"""The old private name :mod:`.cosing` still imports; new code uses
-:func:`.reference_sync.upsert_ingredient`."""

@@ -7,6 +7,7 @@ as EU CosIng substances (:mod:`.cosing`). Supplier files resolve names against a
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 
@@ -117,15 +118,18 @@ def refresh_derived(conn: sqlite3.Connection, reference: ReferenceData) -> None:
     for record, supplier_name in _cocktail_records(conn):
         cocktail = Cocktail.model_validate_json(record)
         derived = deriver.derive(cocktail, supplier_name)
+        classes = json.dumps(derived.classes)
         conn.execute(
-            "UPDATE cocktails SET search_terms = ?, n_actives = ? WHERE id = ? "
-            "AND (search_terms IS NOT ? OR n_actives IS NOT ?)",
+            "UPDATE cocktails SET search_terms = ?, n_actives = ?, classes = ? WHERE id = ? "
+            "AND (search_terms IS NOT ? OR n_actives IS NOT ? OR classes IS NOT ?)",
             (
                 derived.search_terms,
                 derived.n_actives,
+                classes,
                 cocktail.id,
                 derived.search_terms,
                 derived.n_actives,
+                classes,
             ),
         )
         conn.executemany(

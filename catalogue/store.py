@@ -23,7 +23,16 @@ from sqlite_utils import Database
 
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem
 from meso_formulary.identifiers import name_key
-from meso_formulary.model import CatalogueFile, Cocktail, Indication, Ingredient, IngredientClass
+from meso_formulary.model import (
+    CatalogueFile,
+    Cocktail,
+    Indication,
+    Ingredient,
+    IngredientClass,
+    Origin,
+    Supplier,
+)
+from meso_formulary.units import Strength, Unit
 
 from . import schema
 from .checks import CocktailInput, check_document
@@ -52,6 +61,53 @@ class CocktailVersion:
 
 
 @dataclass(frozen=True)
+class SupplierRecord:
+    """A supplier as stored: its record, the catalogue version imported, and how it came.
+
+    ``verified`` is true when that catalogue came from a signed bundle that verified against
+    a pinned key (``signed_by`` is the key's fingerprint); an unsigned draft has neither.
+    """
+
+    supplier: Supplier
+    catalogue_version: int
+    verified: bool
+    signed_by: str | None
+    imported_at: str
+
+    @property
+    def id(self) -> str:
+        """The supplier's id."""
+        return self.supplier.id
+
+
+@dataclass(frozen=True)
+class CompositionEntry:
+    """One composition line of a stored cocktail, with its ingredient's dictionary facts.
+
+    ``mg_per_ml`` is the strength in mg/mL as computed on import (what search sorts by and
+    Datasette shows); ``None`` when the strength is undisclosed or does not convert.
+    """
+
+    position: int
+    """1 for the first line."""
+    ingredient_id: str
+    name: str
+    inci: str | None
+    ingredient_class: IngredientClass
+    origin: Origin | None
+    strength: Strength | None
+    mg_per_ml: float | None
+
+
+_COMPOSITION_SQL = """
+SELECT x.position, x.ingredient_id, i.name, i.inci, i.ingredient_class, i.origin, x.value,
+       x.unit, x.mg_per_ml
+FROM composition AS x JOIN ingredients AS i ON i.id = x.ingredient_id
+WHERE x.cocktail_id = ? ORDER BY x.position
+"""
+
+
+@dataclass(frozen=True)
 class CatalogueStats:
     """Counts and facts about a catalogue file."""
 
@@ -67,6 +123,11 @@ class CatalogueStats:
     reference_digest: str | None
     file_size: int | None
     """Bytes on disk (main file plus WAL), ``None`` in memory."""
+    unsigned_suppliers: tuple[str, ...] = ()
+    """Suppliers whose current catalogue is an unsigned draft, not a verified bundle."""
+
+
+_SUPPLIER_SQL = "SELECT record, catalogue_version, verified, signed_by, imported_at FROM suppliers"
 
 
 def _suggest(text: str, choices: Iterable[str]) -> str | None:
@@ -150,6 +211,40 @@ class Catalogue:
         catalogue = cls(sqlite3.connect(":memory:"), None, readonly=False, reference=reference)
         catalogue._prepare(DEFAULT_BUSY_TIMEOUT)
         return catalogue
+
+    @classmethod
+    def from_connection(
+        cls,
+        conn: sqlite3.Connection,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        readonly: bool = True,
+        reference: ReferenceData | None = None,
+    ) -> Catalogue:
+        """A catalogue over a connection opened elsewhere (Datasette's, for the web pages).
+
+        Nothing is created or upgraded: ``conn`` must hold a catalogue of this release's
+        schema version (:class:`CatalogueError` otherwise). ``path`` names the file in
+        messages. A read-only catalogue refuses imports and leaves the connection's settings
+        alone; a writable one gets the settings every connection needs (foreign keys, busy
+        timeout). :meth:`close` closes ``conn``: leave it open if the connection is shared.
+        """
+        file = None if path is None else Path(path)
+        where = str(file) if file is not None else ":memory:"
+        try:
+            version = schema.stored_version(conn)
+            if not readonly:
+                schema.configure(conn, readonly=False)
+        except CatalogueError as error:
+            raise CatalogueError(f"{where}: {error.message}", hint=error.hint) from error
+        except sqlite3.Error as error:
+            raise CatalogueError(f"{where}: cannot read the catalogue: {error}") from error
+        if version != schema.SCHEMA_VERSION:
+            found = "no catalogue" if version is None else f"schema version {version}"
+            raise CatalogueError(
+                f"{where}: holds {found}; this release reads schema version {schema.SCHEMA_VERSION}"
+            )
+        return cls(conn, file, readonly=readonly, reference=reference)
 
     @classmethod
     def default(cls) -> Catalogue:
@@ -240,15 +335,22 @@ class Catalogue:
             raise CatalogueError(f"{self._where} is open read-only; nothing can be imported")
 
     @contextmanager
-    def importing(self) -> Iterator[ImportSession]:
+    def importing(self, *, check_rules: bool = True) -> Iterator[ImportSession]:
         """One transaction to import several documents or streams into (all or nothing).
 
         ``session.add(document, cocktails, signed_by=..., verified=...)`` imports one
         document; the block's end commits. Raises :class:`CatalogueBusy` when another
         process's import holds the file longer than the busy timeout.
+
+        Every cocktail also goes through the rules engine, and an error-level finding keeps
+        its document out, as ``meso validate`` would. ``check_rules=False`` skips that, for
+        trusted bulk loads only (documents already validated): the rules cost about as much
+        as the rest of an import of large cocktails.
         """
         self._writable()
-        with import_session(self.conn, self._where, self.reference) as session:
+        with import_session(
+            self.conn, self._where, self.reference, check_rules=check_rules
+        ) as session:
             yield session
 
     def import_catalogue(
@@ -256,7 +358,7 @@ class Catalogue:
     ) -> ImportReport:
         """Check ``cat`` completely, then import it in one transaction (see :mod:`.importer`)."""
         self._writable()
-        problems = check_document(self.conn, cat, self.reference)
+        problems = check_document(cat, self.reference, conn=self.conn)
         if problems:
             raise _invalid(f"catalogue of supplier {cat.supplier.id!r}", problems)
         with self.importing() as session:
@@ -269,13 +371,15 @@ class Catalogue:
         *,
         signed_by: str | None = None,
         verified: bool = False,
+        check_rules: bool = True,
     ) -> ImportReport:
         """Import a large document cocktail by cocktail: ``header`` then ``cocktails``.
 
         The stream is read once, each cocktail checked as it is written; any problem rolls
-        the whole import back (every problem found is reported).
+        the whole import back (every problem found is reported). ``check_rules`` is as for
+        :meth:`importing`.
         """
-        with self.importing() as session:
+        with self.importing(check_rules=check_rules) as session:
             return session.add(header, cocktails, signed_by=signed_by, verified=verified)
 
     def import_files(self, paths: Iterable[str | os.PathLike[str]]) -> list[ImportReport]:
@@ -292,7 +396,7 @@ class Catalogue:
                 problems.extend(error.problems or [Problem(error.message, file=str(path))])
                 continue
             documents.append((document, str(path)))
-            problems.extend(check_document(self.conn, document, self.reference, str(path)))
+            problems.extend(check_document(document, self.reference, str(path), conn=self.conn))
         if problems:
             raise _invalid("the files", problems)
         with self.importing() as session:
@@ -332,6 +436,37 @@ class Catalogue:
                 f"no cocktail {cocktail_id!r} in the catalogue", hint=_suggest(cocktail_id, ids)
             )
         return Cocktail.model_validate_json(row[0])
+
+    def composition(self, cocktail_id: str) -> list[CompositionEntry]:
+        """The composition lines of cocktail ``cocktail_id``, in order, with names, classes,
+        strengths and mg/mL (raises :class:`NotFound` for an unknown cocktail)."""
+        rows = self.conn.execute(_COMPOSITION_SQL, (cocktail_id,)).fetchall()
+        if not rows:
+            self.get(cocktail_id)  # NotFound for an unknown id; else it has no composition
+        return [_composition_entry(*row) for row in rows]
+
+    def suppliers(self) -> list[SupplierRecord]:
+        """Every supplier, by id, with its catalogue version and whether it was verified."""
+        return [
+            self._supplier_record(row) for row in self.conn.execute(_SUPPLIER_SQL + " ORDER BY id")
+        ]
+
+    def supplier(self, supplier_id: str) -> SupplierRecord:
+        """Supplier ``supplier_id`` (raises :class:`NotFound`)."""
+        row = self.conn.execute(_SUPPLIER_SQL + " WHERE id = ?", (supplier_id,)).fetchone()
+        if row is None:
+            ids = (r[0] for r in self.conn.execute("SELECT id FROM suppliers"))
+            raise NotFound(
+                f"no supplier {supplier_id!r} in the catalogue", hint=_suggest(supplier_id, ids)
+            )
+        return self._supplier_record(row)
+
+    @staticmethod
+    def _supplier_record(row: tuple[str, int, int, str | None, str]) -> SupplierRecord:
+        record, version, verified, signed_by, imported_at = row
+        return SupplierRecord(
+            Supplier.model_validate_json(record), version, bool(verified), signed_by, imported_at
+        )
 
     def history(self, cocktail_id: str) -> list[CocktailVersion]:
         """Every stored version of ``cocktail_id``, oldest first."""
@@ -452,7 +587,37 @@ class Catalogue:
             source=self._meta("source"),
             reference_digest=self._meta("reference_digest"),
             file_size=size,
+            unsigned_suppliers=tuple(
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT id FROM suppliers WHERE verified = 0 ORDER BY id"
+                )
+            ),
         )
+
+
+def _composition_entry(
+    position: int,
+    ingredient_id: str,
+    name: str,
+    inci: str | None,
+    ingredient_class: str,
+    origin: str | None,
+    value: float | None,
+    unit: str | None,
+    mg_per_ml: float | None,
+) -> CompositionEntry:
+    """A row of :data:`_COMPOSITION_SQL` as typed data."""
+    return CompositionEntry(
+        position=position + 1,
+        ingredient_id=ingredient_id,
+        name=name,
+        inci=inci,
+        ingredient_class=IngredientClass(ingredient_class),
+        origin=None if origin is None else Origin(origin),
+        strength=None if value is None or unit is None else Strength(value=value, unit=Unit(unit)),
+        mg_per_ml=mg_per_ml,
+    )
 
 
 def _invalid(what: str, problems: list[Problem]) -> InvalidInput:

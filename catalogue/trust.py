@@ -8,6 +8,11 @@ protection compares against, is the store's own ``suppliers.catalogue_version`` 
 
 Adding a key is deliberate: the practitioner compares the fingerprint with what the
 supplier says on an invoice, a website or the phone. There is no trust on first use.
+
+A plain (unsigned) catalogue file imports only when asked for explicitly, as a local draft
+(:func:`check_plain_file`), and never for a supplier that signs its catalogues
+(:meth:`TrustStore.check_unsigned`). ``meso import`` and
+:func:`~meso_formulary.catalogue.verify.import_path` both apply these two checks.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Final
 
 from meso_formulary.catalogue.keys import (
     PublicKey,
@@ -28,25 +32,20 @@ from meso_formulary.catalogue.records import utc_now
 from meso_formulary.catalogue.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, NotFound, TrustError
 
-TRUST_SCHEMA: Final[tuple[str, ...]] = (
-    """CREATE TABLE IF NOT EXISTS trusted_keys (
-    supplier_id TEXT NOT NULL
-        CHECK (length(supplier_id) BETWEEN 1 AND 64 AND supplier_id NOT GLOB '*[^a-z0-9_-]*'),
-    fingerprint TEXT NOT NULL
-        CHECK (length(fingerprint) = 64 AND fingerprint NOT GLOB '*[^0-9a-f]*'),
-    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
-    added_at TEXT NOT NULL,
-    PRIMARY KEY (supplier_id, fingerprint)
-) STRICT""",
-    # Once a supplier's catalogue came from a verified bundle, an unsigned file may not
-    # replace it: its made-up version number would block the supplier's genuine updates.
-    """CREATE TRIGGER IF NOT EXISTS suppliers_verified_is_sticky
-BEFORE UPDATE OF verified ON suppliers
-WHEN old.verified = 1 AND new.verified = 0 BEGIN
-    SELECT RAISE(ABORT, 'a verified supplier cannot be replaced by an unsigned catalogue');
-END""",
-)
-"""DDL of the trust store, idempotent (the store's schema may adopt it as a migration)."""
+
+def check_plain_file(source: str, *, unsigned: bool) -> None:
+    """Refuse the plain catalogue file ``source`` unless ``unsigned`` asks for a local draft.
+
+    Only a signed bundle says who published a catalogue; a plain file imports as an
+    unverified draft, and only on purpose.
+    """
+    if not unsigned:
+        raise TrustError(
+            f"{source} is an unsigned catalogue file, not a signed bundle",
+            hint="import the supplier's signed bundle (made by `meso publish`), or pass "
+            "--unsigned (unsigned=True in Python) to import this file as an unverified "
+            "local draft",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,27 +77,17 @@ class TrustStore:
         self._conn = conn
         self._where = where
 
-    def ensure_schema(self) -> None:
-        """Create the trust table and trigger if this catalogue has none yet."""
-        if not self._has_table():
-            with self._writing():
-                pass
-
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction with the trust schema in place; SQLite errors explained."""
+        """A write transaction; SQLite errors explained."""
         try:
             with write_transaction(self._conn, self._where):
-                for statement in TRUST_SCHEMA:
-                    self._conn.execute(statement)
                 yield self._conn
         except sqlite3.Error as exc:
             raise CatalogueError(f"{self._where}: cannot change the trust store: {exc}") from exc
 
     def pinned(self, supplier: str | None = None) -> tuple[PinnedKey, ...]:
         """Every pinned key (of ``supplier`` when given), by supplier then date."""
-        if not self._has_table():
-            return ()
         query = "SELECT supplier_id, public_key, added_at FROM trusted_keys"
         args: tuple[str, ...] = ()
         if supplier is not None:
@@ -157,12 +146,3 @@ class TrustStore:
                 "file cannot replace its catalogue",
                 hint="import the supplier's signed bundle instead",
             )
-
-    def _has_table(self) -> bool:
-        try:
-            row = self._conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trusted_keys'"
-            ).fetchone()
-        except sqlite3.Error as exc:
-            raise CatalogueError(f"{self._where}: cannot read the trust store: {exc}") from exc
-        return row is not None

@@ -20,6 +20,7 @@ catalogue):
 :func:`import_path` imports one file, whichever kind it is: a bundle is verified and
 imported as its signer's, a plain catalogue file only with ``unsigned=True`` (a local draft,
 stored as unverified, and refused for a supplier that signs; see
+:func:`~meso_formulary.catalogue.trust.check_plain_file` and
 :meth:`TrustStore.check_unsigned <meso_formulary.catalogue.trust.TrustStore.check_unsigned>`).
 """
 
@@ -46,9 +47,9 @@ from meso_formulary.catalogue.bundle import (
     sha256_hex,
 )
 from meso_formulary.catalogue.keys import PublicKey
-from meso_formulary.catalogue.trust import TrustStore
-from meso_formulary.errors import TrustError
-from meso_formulary.files import read_catalogue
+from meso_formulary.catalogue.trust import TrustStore, check_plain_file
+from meso_formulary.errors import InvalidInput, TrustError
+from meso_formulary.files import read_document, require_catalogue
 from meso_formulary.model import CatalogueFile
 
 if TYPE_CHECKING:
@@ -212,19 +213,18 @@ def import_path(
     trust = catalogue_trust(catalogue)
     if is_bundle(path):
         verified = verify_bundle(path, trust, now=now)
-        trust.ensure_schema()
         return catalogue.import_catalogue(
             verified.catalogue, signed_by=verified.key.fingerprint, verified=True
         )
-    if not unsigned:
-        raise TrustError(
-            f"{path} is an unsigned catalogue file, not a signed bundle",
-            hint="import the supplier's bundle, or pass --unsigned to import a local draft",
-        )
-    document = read_catalogue(path)
-    trust.check_unsigned(document.supplier.id, str(path))
-    trust.ensure_schema()
-    return catalogue.import_catalogue(document)
+    document = read_document(path)  # a file that cannot be read says so first
+    check_plain_file(document.filename, unsigned=unsigned)
+    plain = require_catalogue(document)
+    trust.check_unsigned(plain.supplier.id, document.filename)
+    try:
+        return catalogue.import_catalogue(plain)
+    except InvalidInput as error:
+        located = [document.locate(problem) for problem in error.problems]
+        raise InvalidInput(error.message, located, hint=error.hint) from error
 
 
 def catalogue_trust(catalogue: Catalogue) -> TrustStore:

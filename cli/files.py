@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar, cast
 
@@ -51,7 +51,9 @@ def validate(files: tuple[str, ...], fmt: str | None, strict: bool) -> None:
 
     Prints every problem as FILE:LINE: FIELD.PATH: SEVERITY: MESSAGE: what makes a file
     invalid or, for a valid file, what the rules engine finds questionable in each cocktail
-    ([MF...] names the rule); then a summary on stderr.
+    ([MF...] names the rule); then a summary on stderr. These are the checks meso import
+    runs (an error keeps a file out; warnings do not), less those only a catalogue can
+    answer (a version older than the one stored, an ingredient id another supplier owns).
 
     \b
     Exit status: 0 when no errors (warnings allowed unless --strict),
@@ -74,7 +76,15 @@ def validate(files: tuple[str, ...], fmt: str | None, strict: bool) -> None:
 
 
 def _check_file(source: str, fmt: str | None) -> tuple[list[Problem], bool]:
-    """Every problem of one file, and whether it could be read at all."""
+    """Every problem of one file, and whether it could be read at all.
+
+    A valid file goes through the very checks ``meso import`` runs (against the shipped
+    dictionary: there is no catalogue here), rules engine included, so a file validate
+    passes imports unless the catalogue itself objects (a stale version, an ingredient id
+    another supplier owns).
+    """
+    from meso_formulary.catalogue import ReferenceData
+    from meso_formulary.catalogue.checks import check_document
     from meso_formulary.errors import UnreadableInput
     from meso_formulary.files import read_document, validate_document
 
@@ -85,33 +95,9 @@ def _check_file(source: str, fmt: str | None) -> tuple[list[Problem], bool]:
     catalogue, problems = validate_document(document)
     if catalogue is None:
         return problems, True
-    return list(_rule_findings(catalogue, document)), True
-
-
-def _rule_findings(catalogue: CatalogueFile, document: Document) -> Iterator[Problem]:
-    """The rules engine's findings on each cocktail, located in the source file.
-
-    The file's own ingredients take part, shadowing shipped ones of the same id, as they do
-    when the file is imported.
-    """
-    from meso_formulary import reference
-    from meso_formulary.rules import build_context, default_registry
-
-    ingredients = {i.id: i for i in reference.ingredients()}
-    ingredients.update((i.id, i) for i in catalogue.ingredients)
-    context = build_context(ingredients=ingredients)
-    registry = default_registry()
-    for index, cocktail in enumerate(catalogue.cocktails):
-        for finding in registry.check(cocktail, context):
-            steps = [int(s) if s.isdigit() else s for s in finding.path.split(".") if s]
-            path = ("cocktails", index, *steps)
-            yield replace(
-                finding.as_problem(),
-                message=f"{finding.message} [{finding.code}]",
-                path=".".join(map(str, path)),
-                file=document.filename,
-                line=document.line_of(path),
-            )
+    found = check_document(catalogue, ReferenceData.shipped(), document.filename, warnings=True)
+    located = [document.locate(problem) for problem in found]
+    return sorted(located, key=lambda problem: problem.line or 0), True
 
 
 def _format_problem(problem: Problem) -> str:
@@ -146,18 +132,26 @@ PROGRESS_MIN_COCKTAILS = 200
     "files", nargs=-1, required=True, metavar="FILE...", type=click.Path(allow_dash=True)
 )
 @_format_option
+@click.option(
+    "--unsigned",
+    is_flag=True,
+    help="Also import plain catalogue files (not signed bundles), as unverified local drafts.",
+)
 @db_option
-def import_(files: tuple[str, ...], fmt: str | None, db: Path | None) -> None:
-    """Import catalogue files or signed bundles into the catalogue --db (created if missing).
+def import_(files: tuple[str, ...], fmt: str | None, unsigned: bool, db: Path | None) -> None:
+    """Import signed bundles, or with --unsigned catalogue files, into the catalogue --db
+    (created if missing).
 
-    All or nothing: every file is read and checked first, and if any has a problem nothing
-    is imported. A file replaces its supplier's part of the catalogue: cocktails it no
-    longer lists are removed (their history stays), changed ones get a new version.
-    Re-importing the same version with the same content changes nothing.
+    All or nothing: every file is read and checked first (the checks of meso validate, an
+    error-level rule finding included), and if any has a problem nothing is imported. A
+    file replaces its supplier's part of the catalogue: cocktails it no longer lists are
+    removed (their history stays), changed ones get a new version. Re-importing the same
+    version with the same content changes nothing.
 
     A signed bundle (from meso publish) is verified against the keys pinned with meso
-    trust; its catalogue is stored as verified. A plain file is stored as unverified, and
-    refused for a supplier that publishes signed bundles here.
+    trust; its catalogue is stored as verified. A plain file is refused unless --unsigned
+    is given; it is then stored as an unverified draft (meso show and meso stats say so),
+    and still refused for a supplier that publishes signed bundles here.
 
     The shipped reference catalogue is read-only: give --db (or set MESO_DB).
     """
@@ -169,30 +163,29 @@ def import_(files: tuple[str, ...], fmt: str | None, db: Path | None) -> None:
     created = not db.exists()
     try:
         with open_catalogue(db, readonly=False) as store:
-            imported = _import_into(store, files, fmt)
+            imported = _import_into(store, files, fmt, unsigned=unsigned)
     except BaseException:
         if created:  # a failed import into a new file leaves no empty catalogue behind
             for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
                 leftover.unlink(missing_ok=True)
         raise
     for item, report in imported:
-        signed = " (signed, verified)" if item.signed_by else ""
+        signed = " (signed, verified)" if item.signed_by else " (unsigned draft)"
         click.echo(f"{item.name}{signed}: {_report_line(report)}")
 
 
 def _import_into(
-    store: Catalogue, files: Sequence[str], fmt: str | None
+    store: Catalogue, files: Sequence[str], fmt: str | None, *, unsigned: bool
 ) -> list[tuple[_Prepared, ImportReport]]:
     """Check every file, then import them all in one transaction (or none of them)."""
     from meso_formulary.catalogue.verify import catalogue_trust
     from meso_formulary.errors import InvalidInput
 
     trust = catalogue_trust(store)
-    prepared = [_prepare(source, fmt, trust) for source in files]
+    prepared = [_prepare(source, fmt, trust, unsigned=unsigned) for source in files]
     problems = [problem for item in prepared for problem in item.problems]
     if problems:
         raise InvalidInput(_not_imported(len(problems)), problems)
-    trust.ensure_schema()
     reports = []
     try:
         with store.importing() as session, _progress() as progress:
@@ -224,27 +217,25 @@ class _Prepared:
     signed_by: str | None = None
 
 
-def _prepare(source: str, fmt: str | None, trust: TrustStore) -> _Prepared:
-    """Read ``source``: verify it if it is a bundle, else validate it with line numbers."""
+def _prepare(source: str, fmt: str | None, trust: TrustStore, *, unsigned: bool) -> _Prepared:
+    """Read ``source``: verify it if it is a bundle, else validate it with line numbers.
+
+    A plain file is read before it is refused for want of --unsigned, so that a file that
+    cannot be read at all says so (exit 2) as it does for ``meso validate``.
+    """
     from meso_formulary.catalogue.bundle import is_bundle
+    from meso_formulary.catalogue.trust import check_plain_file
     from meso_formulary.catalogue.verify import verify_bundle
-    from meso_formulary.errors import TrustError
     from meso_formulary.files import read_document, validate_document
 
     if source != "-" and is_bundle(Path(source)):
         verified = verify_bundle(source, trust)
         return _Prepared(source, verified.catalogue, [], signed_by=verified.key.fingerprint)
     document = read_document(source, fmt=fmt)
+    check_plain_file(document.filename, unsigned=unsigned)
     catalogue, problems = validate_document(document)
     if catalogue is not None:
-        supplier = catalogue.supplier.id
-        state = trust.supplier_state(supplier)
-        if trust.pinned(supplier) or (state is not None and state.verified):
-            raise TrustError(
-                f"{document.filename}: supplier {supplier!r} publishes signed bundles here; "
-                "an unsigned file cannot replace its catalogue",
-                hint="import the supplier's signed bundle instead",
-            )
+        trust.check_unsigned(catalogue.supplier.id, document.filename)
     return _Prepared(document.filename, catalogue, problems, document)
 
 
@@ -254,12 +245,9 @@ def _not_imported(count: int) -> str:
 
 def _locate(problem: Problem, prepared: Sequence[_Prepared]) -> Problem:
     """``problem`` with the source line of its field path, from the file it names."""
-    if problem.line is not None or not problem.path:
-        return problem
     for item in prepared:
         if item.document is not None and item.name == problem.file:
-            steps = tuple(int(s) if s.isdigit() else s for s in problem.path.split("."))
-            return replace(problem, line=item.document.line_of(steps))
+            return item.document.locate(problem)
     return problem
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from meso_formulary.catalogue import CocktailComparison
+    from meso_formulary.catalogue import CocktailComparison, CompositionEntry, SupplierRecord
     from meso_formulary.model import Cocktail, Indication, Ingredient
     from meso_formulary.rules import Finding
 
@@ -38,27 +38,37 @@ def show(cocktail_id: str, fmt: Format, db: Path | None) -> None:
     The composition lists each ingredient's strength as the supplier gives it, its class,
     and the strength in mg/mL where it can be converted. Findings are what the rules engine
     finds questionable (strengths above limits, areas not suited ...), each with its rule.
+    The heading says whether the supplier's catalogue came from a signed bundle that
+    verified, or is an unsigned draft (imported with meso import --unsigned).
 
     With --json or --nl: the cocktail as stored, its composition lines with name, class
-    and mg_per_ml added, and a "findings" list. With --csv: the composition lines.
+    and mg_per_ml added, a "findings" list and a "provenance" object (catalogue_version,
+    verified, signed_by). With --csv: the composition lines.
     """
     from meso_formulary.rules import validate
 
     with open_catalogue(db) as catalogue:
         cocktail = catalogue.get(cocktail_id)
+        lines = composition_records(catalogue.composition(cocktail.id))
+        supplier = catalogue.supplier(cocktail.supplier)
         dictionary = {ingredient.id: ingredient for ingredient in catalogue.ingredients()}
         indications = catalogue.indications()
-    lines = composition_records(cocktail, dictionary)
     findings = validate(cocktail, ingredients=dictionary, indications=indications)
     record = {
         **cocktail.model_dump(mode="json", by_alias=True, exclude_none=True),
         "composition": lines,
         "findings": [finding.as_dict() for finding in findings],
+        "provenance": {
+            "catalogue_version": supplier.catalogue_version,
+            "verified": supplier.verified,
+            "signed_by": supplier.signed_by,
+        },
     }
+    provenance = "shipped reference data" if db is None else provenance_text(supplier)
     emit(
         [record],
         fmt,
-        lambda: _show_view(cocktail, lines, findings),
+        lambda: _show_view(cocktail, provenance, lines, findings),
         flat=lines,
         columns=COMPOSITION_FIELDS,
     )
@@ -67,47 +77,41 @@ def show(cocktail_id: str, fmt: Format, db: Path | None) -> None:
 COMPOSITION_FIELDS = ("position", "ingredient", "name", "class", "value", "unit", "mg_per_ml")
 
 
-def composition_records(
-    cocktail: Cocktail, dictionary: Mapping[str, Ingredient]
-) -> list[dict[str, Any]]:
-    """One record per composition line: the strength as written and in mg/mL when possible."""
-    from meso_formulary.errors import UnitConversionError
-    from meso_formulary.units import to_mg_per_ml
+def composition_records(entries: Iterable[CompositionEntry]) -> list[dict[str, Any]]:
+    """One record per composition line: the strength as written and in mg/mL when it
+    converts (as the store computed it on import)."""
+    return [
+        {
+            "position": entry.position,
+            "ingredient": entry.ingredient_id,
+            "name": entry.name,
+            "class": entry.ingredient_class.value,
+            "value": entry.strength.value if entry.strength else None,
+            "unit": entry.strength.unit.value if entry.strength else None,
+            "mg_per_ml": entry.mg_per_ml,
+        }
+        for entry in entries
+    ]
 
-    records = []
-    for position, line in enumerate(cocktail.composition, start=1):
-        ingredient = dictionary.get(line.ingredient)
-        mg_per_ml = None
-        if line.strength is not None:
-            try:
-                mg_per_ml = to_mg_per_ml(
-                    line.strength,
-                    molecular_weight=ingredient.molecular_weight if ingredient else None,
-                    mg_per_iu=ingredient.mg_per_iu if ingredient else None,
-                    vial_volume_ml=cocktail.vial_volume_ml,
-                )
-            except UnitConversionError:
-                mg_per_ml = None
-        records.append(
-            {
-                "position": position,
-                "ingredient": line.ingredient,
-                "name": ingredient.name if ingredient else line.ingredient,
-                "class": ingredient.ingredient_class.value if ingredient else None,
-                "value": line.strength.value if line.strength else None,
-                "unit": line.strength.unit.value if line.strength else None,
-                "mg_per_ml": mg_per_ml,
-            }
-        )
-    return records
+
+def provenance_text(supplier: SupplierRecord) -> str:
+    """How a supplier's catalogue came: "signed, verified" with the key, or unsigned."""
+    if supplier.verified and supplier.signed_by:
+        from meso_formulary.catalogue.keys import group_fingerprint
+
+        return f"signed, verified (key {group_fingerprint(supplier.signed_by)[:19]} ...)"
+    return "unsigned draft"
 
 
 def _show_view(
-    cocktail: Cocktail, lines: Sequence[Mapping[str, Any]], findings: Sequence[Finding]
+    cocktail: Cocktail,
+    provenance: str,
+    lines: Sequence[Mapping[str, Any]],
+    findings: Sequence[Finding],
 ) -> Group:
     from rich.console import Group
 
-    parts: list[RenderableType] = [_heading(cocktail), cell(cocktail.description)]
+    parts: list[RenderableType] = [_heading(cocktail, provenance), cell(cocktail.description)]
     composition = new_table("#", "Ingredient", "Strength", "Class", "mg/mL", title="Composition")
     for line in lines:
         strength = "not disclosed" if line["value"] is None else f"{line['value']:g} {line['unit']}"
@@ -147,10 +151,12 @@ def _show_view(
     return Group(*spaced[:-1])
 
 
-def _heading(cocktail: Cocktail) -> Text:
+def _heading(cocktail: Cocktail, provenance: str) -> Text:
     text = cell(cocktail.name, style="bold")
     status = cocktail.regulatory_status.value.replace("_", " ")
-    details = f"{cocktail.id} | supplier {cocktail.supplier} | version {cocktail.version}"
+    details = (
+        f"{cocktail.id} | supplier {cocktail.supplier} ({provenance}) | version {cocktail.version}"
+    )
     text.append("\n")
     text.append_text(cell(f"{details} | {status}", style="dim"))
     return text
@@ -476,11 +482,17 @@ def _ingredients_table(records: Sequence[Mapping[str, Any]]) -> Table:
 @output_options
 @db_option
 def stats(fmt: Format, db: Path | None) -> None:
-    """Counts of suppliers, cocktails and ingredients, cocktails per indication, and when
-    and from what the catalogue file was built."""
+    """Counts of suppliers, cocktails and ingredients, cocktails per indication, when and
+    from what the catalogue file was built, and which suppliers' catalogues are unsigned
+    drafts rather than verified bundles."""
     with open_catalogue(db) as catalogue:
         found = asdict(catalogue.stats())
-    pairs = [(key, value) for key, value in found.items() if key != "per_indication"]
+    unsigned = ", ".join(found["unsigned_suppliers"]) or "none"
+    pairs = [
+        (key, unsigned if key == "unsigned_suppliers" else value)
+        for key, value in found.items()
+        if key != "per_indication"
+    ]
     pairs += [(f"cocktails for {key}", n) for key, n in found["per_indication"].items()]
     flat = [{"metric": key.replace("_", " "), "value": value} for key, value in pairs]
     emit([found], fmt, lambda: _pairs_table(flat), flat=flat, columns=("metric", "value"))

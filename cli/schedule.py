@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from meso_formulary.model import Cocktail
-    from meso_formulary.schedule import CourseSchedule, Milestone
+    from meso_formulary.schedule import CourseSchedule
 
 PRODID = f"-//meso-formulary//meso {__version__}//EN"
 UID_DOMAIN = "meso-formulary"
@@ -79,8 +79,8 @@ def schedule(
 
     \b
     Examples:
-      meso schedule reference/hair-revitalising --start 2026-03-02
-      meso schedule reference/hair-revitalising --start 2026-03-02 --time 17:30 --ics course.ics
+      meso schedule reference/dutasteride-hair --start 2026-03-02
+      meso schedule reference/dutasteride-hair --start 2026-03-02 --time 17:30 --ics course.ics
 
     Only figures the protocol states are used: an unknown session length, results span or
     top-up interval is reported as a note on stderr, never guessed.
@@ -135,7 +135,7 @@ def entries(plan: CourseSchedule) -> list[dict[str, Any]]:
             "session": m.session,
             "starts": m.at.isoformat(),
             "ends": None,
-            "what": milestone_label(m),
+            "what": m.label,
             "detail": m.advice,
         }
         for m in plan.milestones
@@ -157,13 +157,6 @@ def entries(plan: CourseSchedule) -> list[dict[str, Any]]:
             )
     rows.sort(key=lambda row: str(row["starts"]))
     return rows
-
-
-def milestone_label(milestone: Milestone) -> str:
-    """ "makeup allowed from", or the restriction that ends: "no hair wash until"."""
-    if milestone.kind.value in ("no_makeup", "other"):
-        return milestone.label
-    return f"{milestone.kind.value.replace('_', ' ')} until"
 
 
 def _table(cocktail: Cocktail, plan: CourseSchedule) -> Table:
@@ -210,7 +203,7 @@ def ics_calendar(cocktail: Cocktail, plan: CourseSchedule) -> bytes:
     events += [
         icalendar.Event.new(
             uid=f"{uid_base}.session-{m.session}.{m.kind.value}@{UID_DOMAIN}",
-            summary=f"{milestone_label(m).capitalize()} (session {m.session})",
+            summary=f"{m.label.capitalize()} (session {m.session})",
             start=m.at,
             description=f"{m.advice}\nSource: {m.source}",
             transparency=transparent,

@@ -28,7 +28,11 @@ class PlannedSession(Record):
 
 
 class Milestone(Record):
-    """A moment after a session when an aftercare restriction ends."""
+    """A moment after a session when an aftercare restriction ends.
+
+    ``label`` reads before the moment: "makeup allowed from" 21:00, "no hair wash until"
+    09:00; ``advice`` is the supplier's own wording.
+    """
 
     session: int
     kind: AftercareKind
@@ -80,10 +84,17 @@ def _after(moment: datetime, hours: float) -> datetime:
     return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(moment.tzinfo)
 
 
-def _label(item: AftercareItem) -> str:
-    if item.kind is AftercareKind.NO_MAKEUP:
+def milestone_label(kind: AftercareKind) -> str:
+    """What a milestone of ``kind`` says, put before its moment.
+
+    Built from the kind, never from the advice: the advice is the supplier's sentence
+    ("Do not wash the hair on the day."), which reads badly with "until" after it.
+    """
+    if kind is AftercareKind.NO_MAKEUP:
         return "makeup allowed from"
-    return f"{item.advice} until"
+    if kind is AftercareKind.OTHER:
+        return "aftercare advice ends"
+    return f"{kind.value.replace('_', ' ')} until"  # "no hair wash until"
 
 
 def _months(span: Range) -> str:
@@ -142,7 +153,7 @@ def _plan(
         Milestone(
             session=session.number,
             kind=item.kind,
-            label=_label(item),
+            label=milestone_label(item.kind),
             at=_after(session.starts, item.hours),
             advice=item.advice,
             source=item.source,
@@ -207,5 +218,6 @@ __all__ = [
     "PlannedSession",
     "add_month_span",
     "add_months",
+    "milestone_label",
     "plan_course",
 ]

@@ -146,10 +146,10 @@ def assert_fails(result: Result, exit_code: int, *fragments: str) -> None:
 
 
 def import_testco(meso: Meso, folder: Path) -> Path:
-    """A catalogue file holding :data:`TESTCO`, imported through ``meso import``."""
+    """A catalogue file holding :data:`TESTCO`, imported through ``meso import --unsigned``."""
     source = folder / "testco.yaml"
     source.write_text(TESTCO, encoding="utf-8")
     db = folder / "testco.db"
-    result = meso("import", source, "--db", db)
+    result = meso("import", source, "--unsigned", "--db", db)
     assert result.exit_code == 0, result.output
     return db

@@ -1,7 +1,8 @@
 """The bad-input corpus (``tests/bad_inputs/``) run through the real ``meso`` command.
 
 Every file listed in ``tests/bad_inputs/cases.toml`` goes through ``meso validate FILE`` and
-``meso import FILE --db CATALOGUE``, where the catalogue already holds the example supplier
+``meso import FILE --unsigned --db CATALOGUE`` (the corpus files are plain catalogue files,
+which import only as unsigned drafts), where the catalogue already holds the example supplier
 catalogue: the exit codes and the located message are the ones the case lists, no traceback
 is printed, the catalogue passes SQLite's integrity checks afterwards and, when the import is
 refused, its content digest has not changed. The cases marked ``subprocess`` also run in a
@@ -134,7 +135,7 @@ def meso(data_dir: Path) -> Meso:
 def seeded(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A catalogue holding the example catalogue, imported by ``meso import`` itself."""
     path = tmp_path_factory.mktemp("seed") / "seed.db"
-    result = meso("import", EXAMPLE, "--db", path)
+    result = meso("import", EXAMPLE, "--unsigned", "--db", path)
     assert result.exit_code == 0, result.output
     return path
 
@@ -165,13 +166,19 @@ def test_every_corpus_file_has_a_case() -> None:
     assert len(listed) == len(set(listed))
 
 
+def test_nothing_validate_rejects_imports() -> None:
+    """The corpus holds no case that ``meso validate`` rejects and ``meso import`` takes."""
+    assert [case.file for case in CASES if case.validate != 0 and case.import_ == 0] == []
+    assert any(case.validate == 0 and case.import_ != 0 for case in CASES)  # the reverse may
+
+
 @pytest.mark.parametrize("case", as_params(CASES))
 def test_corpus_case(case: Case, meso: Meso, catalogue: Path) -> None:
     validated = meso("validate", case.path)
     case.check("validate", validated.exit_code, validated.output)
 
     before = content_digest(catalogue)
-    imported = meso("import", case.path, "--db", catalogue)
+    imported = meso("import", case.path, "--unsigned", "--db", catalogue)
     case.check("import", imported.exit_code, imported.output)
     assert integrity_problems(catalogue) == []
     if case.import_ != 0:
@@ -206,7 +213,7 @@ def test_corpus_case_in_a_real_process(
 ) -> None:
     before = content_digest(catalogue)
     for command in ("validate", "import"):
-        extra = ("--db", catalogue) if command == "import" else ()
+        extra = ("--unsigned", "--db", catalogue) if command == "import" else ()
         done = run_meso(command, case.path, *extra, cwd=tmp_path, data_dir=data_dir)
         case.check(command, done.returncode, done.stdout + done.stderr)
     if case.import_ != 0:
@@ -214,9 +221,24 @@ def test_corpus_case_in_a_real_process(
     assert not (tmp_path / TAG_SENTINEL).exists()
 
 
+def test_a_plain_file_needs_unsigned(meso: Meso, catalogue: Path) -> None:
+    """A plain catalogue file is refused unless ``--unsigned`` asks for an unverified draft."""
+    source = BAD_INPUTS / "valid-bravo.yaml"
+    before = content_digest(catalogue)
+    refused = meso("import", source, "--db", catalogue)
+    check(refused, 1, f"Error: {source} is an unsigned catalogue file, not a signed bundle")
+    assert "Hint: import the supplier's signed bundle (made by `meso publish`)" in refused.stderr
+    assert "--unsigned" in refused.stderr
+    assert content_digest(catalogue) == before
+    imported = meso("import", source, "--unsigned", "--db", catalogue)
+    check(imported, 0, f"{source} (unsigned draft): supplier bravo, catalogue version 1: 1 added")
+    sql = "SELECT verified, signed_by FROM suppliers WHERE id = 'bravo'"
+    assert query(catalogue, sql) == [[0, None]]
+
+
 def test_python_tag_runs_no_command(catalogue: Path, data_dir: Path, tmp_path: Path) -> None:
     source = BAD_INPUTS / "yaml-python-tag.yaml"
-    for args in (("validate", source), ("import", source, "--db", catalogue)):
+    for args in (("validate", source), ("import", source, "--unsigned", "--db", catalogue)):
         assert run_meso(*args, cwd=tmp_path, data_dir=data_dir).returncode == 2
     assert not (tmp_path / TAG_SENTINEL).exists()
     # The sentinel does work: PyYAML's unsafe loader runs the command and creates it.
@@ -262,13 +284,6 @@ def test_validate_refuses_a_fifo(meso: Meso, tmp_path: Path) -> None:
     check(meso("validate", fifo), 2, "this is not a regular file")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: meso import FIFO hangs forever: cli/files.py _prepare calls "
-    "catalogue/bundle.py is_bundle(), which opens the path to sniff zip magic before anything "
-    "checks that it is a regular file, and opening a FIFO for reading blocks until a writer "
-    "comes; it should refuse it (exit 2, 'not a regular file') as meso validate does",
-)
 def test_import_refuses_a_fifo(catalogue: Path, data_dir: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
@@ -285,8 +300,8 @@ def test_import_refuses_a_fifo(catalogue: Path, data_dir: Path, tmp_path: Path) 
 @pytest.mark.parametrize(
     ("name", "validate", "import_", "message"),
     [
-        ("valid-bravo.yaml", 0, 0, "<stdin>: supplier bravo, catalogue version 1: 1 added"),
-        ("utf8-bom.yaml", 0, 0, "<stdin>: supplier bravo, catalogue version 1: 1 added"),
+        ("valid-bravo.yaml", 0, 0, "<stdin> (unsigned draft): supplier bravo, catalogue version 1"),
+        ("utf8-bom.yaml", 0, 0, "<stdin> (unsigned draft): supplier bravo, catalogue version 1"),
         ("strength-nan.json", 2, 2, "<stdin>:11: NaN is not a JSON number"),
         ("duplicate-key.yaml", 2, 2, "<stdin>:14: duplicate key 'strength'"),
         ("strength-negative.yaml", 1, 1, "<stdin>:13: cocktails.0.composition.0.strength.value"),
@@ -299,7 +314,7 @@ def test_stdin(
     result = meso("validate", "-", input=data)
     assert result.exit_code == validate, result.output
     before = content_digest(catalogue)
-    check(meso("import", "-", "--db", catalogue, input=data), import_, message)
+    check(meso("import", "-", "--unsigned", "--db", catalogue, input=data), import_, message)
     assert (content_digest(catalogue) == before) is (import_ != 0)
 
 
@@ -319,7 +334,11 @@ def test_oversized_file_is_refused(meso: Meso, catalogue: Path, oversized: Path)
     message = f"the file is larger than the {MAX_BYTES:,} bytes allowed"
     check(meso("validate", oversized), 2, message)
     before = content_digest(catalogue)
-    check(meso("import", oversized, "--db", catalogue), 2, message)
+    imported = meso("import", oversized, "--db", catalogue)
+    check(imported, 2, message)
+    assert "Hint: the limit guards against hostile files: save the catalogue as JSON " in (
+        imported.stderr
+    )
     assert content_digest(catalogue) == before
 
 
@@ -364,7 +383,7 @@ def test_oversized_input_is_refused_in_bounded_memory(
 
 def test_formula_names_are_neutralised_in_csv_output(meso: Meso, catalogue: Path) -> None:
     source = BAD_INPUTS / "csv-formula-cells.csv"
-    assert meso("import", source, "--db", catalogue).exit_code == 0
+    assert meso("import", source, "--unsigned", "--db", catalogue).exit_code == 0
     name = query(catalogue, "SELECT name FROM cocktails WHERE id = 'bravo/glow'")[0][0]
     assert name.startswith("=HYPERLINK(")
 
@@ -401,7 +420,7 @@ def test_refused_import_leaves_a_library_made_catalogue_unchanged(
     """Nothing is set up on the side either (``meso import`` used to add the trust store)."""
     target = seed_catalogue(tmp_path / "library.db")
     before = content_digest(target)
-    result = meso("import", BAD_INPUTS / "ingredient-typo.yaml", "--db", target)
+    result = meso("import", BAD_INPUTS / "ingredient-typo.yaml", "--unsigned", "--db", target)
     assert result.exit_code == 1
     assert "the catalogue is unchanged" in result.output
     assert content_digest(target) == before

@@ -160,21 +160,22 @@ def test_validate_hostile_files_never_crash(meso: Meso, bad: Path) -> None:
 def test_import_reports_added_changed_unchanged(meso: Meso, tmp_path: Path) -> None:
     db = tmp_path / "cat.db"
     source = write(tmp_path, "testco.yaml", TESTCO)
-    first = meso("import", source, "--db", db)
+    first = meso("import", source, "--unsigned", "--db", db)
     assert first.exit_code == 0
     assert first.stdout == (
-        f"{source}: supplier testco, catalogue version 1: 3 added, 0 changed, 0 unchanged\n"
+        f"{source} (unsigned draft): supplier testco, catalogue version 1: "
+        "3 added, 0 changed, 0 unchanged\n"
     )
-    again = meso("import", source, "--db", db)
-    assert (
-        again.stdout
-        == f"{source}: supplier testco, catalogue version 1: already imported, nothing changed\n"
+    again = meso("import", source, "--unsigned", "--db", db)
+    assert again.stdout == (
+        f"{source} (unsigned draft): supplier testco, catalogue version 1: "
+        "already imported, nothing changed\n"
     )
     newer = TESTCO.replace("version: 1\n", "version: 2\n", 1).replace(
         "Scalp Boost", "Scalp Boost 2"
     )
     write(tmp_path, "testco.yaml", newer)
-    second = meso("import", source, "--db", db)
+    second = meso("import", source, "--unsigned", "--db", db)
     assert second.stdout.endswith("catalogue version 2: 0 added, 1 changed, 2 unchanged\n")
 
 
@@ -184,7 +185,7 @@ def test_import_is_all_or_nothing(meso: Meso, tmp_path: Path) -> None:
     bad = write(
         tmp_path, "bad.yaml", TESTCO.replace("testco", "badco").replace("biotin", "biotinn")
     )
-    result = meso("import", good, bad, "--db", db)
+    result = meso("import", good, bad, "--unsigned", "--db", db)
     assert_fails(result, 1, "nothing was imported", "the catalogue is unchanged")
     assert re.search(
         rf"{re.escape(str(bad))}:\d+: cocktails\.0\.composition\.0\.ingredient: ", result.stderr
@@ -193,13 +194,13 @@ def test_import_is_all_or_nothing(meso: Meso, tmp_path: Path) -> None:
     assert not db.exists()  # a failed import into a new file leaves nothing behind
     existing = import_testco(meso, tmp_path)
     before = meso("export", "--db", existing).stdout
-    assert meso("import", good, bad, "--db", existing).exit_code == 1
+    assert meso("import", good, bad, "--unsigned", "--db", existing).exit_code == 1
     assert meso("export", "--db", existing).stdout == before
 
 
 def test_import_model_errors_are_located(meso: Meso, tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.yaml", TESTCO.replace("sessions: 4", "sessions: 0"))
-    result = meso("import", bad, "--db", tmp_path / "cat.db")
+    result = meso("import", bad, "--unsigned", "--db", tmp_path / "cat.db")
     assert_fails(result, 1, f"{bad}:", "cocktails.0.protocol.sessions")
 
 
@@ -218,10 +219,12 @@ def _bulk_catalogue(folder: Path, count: int) -> Path:
 
 def test_import_progress_bar_only_on_a_terminal(meso: Meso, tmp_path: Path) -> None:
     source = _bulk_catalogue(tmp_path, PROGRESS_MIN_COCKTAILS)
-    piped = meso("import", source, "--db", tmp_path / "piped.db")
+    piped = meso("import", source, "--unsigned", "--db", tmp_path / "piped.db")
     assert piped.exit_code == 0
     assert piped.stderr == ""
-    terminal = meso("import", source, "--db", tmp_path / "tty.db", env={"FORCE_COLOR": "1"})
+    terminal = meso(
+        "import", source, "--unsigned", "--db", tmp_path / "tty.db", env={"FORCE_COLOR": "1"}
+    )
     assert terminal.exit_code == 0
     assert f"Importing {source}" in terminal.stderr
     assert "100%" in terminal.stderr
@@ -237,16 +240,16 @@ def test_import_unreadable_file_exits_2(meso: Meso, tmp_path: Path) -> None:
 
 
 def test_import_reads_stdin(meso: Meso, tmp_path: Path) -> None:
-    result = meso("import", "-", "--db", tmp_path / "cat.db", input=TESTCO)
+    result = meso("import", "-", "--unsigned", "--db", tmp_path / "cat.db", input=TESTCO)
     assert result.exit_code == 0
-    assert result.stdout.startswith("<stdin>: supplier testco")
+    assert result.stdout.startswith("<stdin> (unsigned draft): supplier testco")
 
 
 @pytest.mark.parametrize(
     "bad", [p for p in sorted(BAD_INPUTS.iterdir()) if p.suffix != ".csv"], ids=lambda p: p.name
 )
 def test_import_hostile_files_never_crash(meso: Meso, tmp_path: Path, bad: Path) -> None:
-    result = meso("import", bad, "--db", tmp_path / "cat.db")
+    result = meso("import", bad, "--unsigned", "--db", tmp_path / "cat.db")
     assert result.exit_code in (0, 1, 2)
 
 
@@ -268,7 +271,7 @@ def test_export_json_round_trips_through_validate_and_import(
     source = write(tmp_path, "exported.json", result.stdout)
     assert meso("validate", source).exit_code == 0
     other = tmp_path / "other.db"
-    assert meso("import", source, "--db", other).exit_code == 0
+    assert meso("import", source, "--unsigned", "--db", other).exit_code == 0
     assert meso("export", "--db", other, "--supplier", "testco").stdout == result.stdout
 
 
@@ -379,5 +382,5 @@ def test_import_verifies_signed_bundles(meso: Meso, tmp_path: Path) -> None:
     result = meso("import", bundle, "--db", db)
     assert result.exit_code == 0
     assert result.stdout.startswith(f"{bundle} (signed, verified): supplier testco")
-    plain = meso("import", source, "--db", db)
+    plain = meso("import", source, "--unsigned", "--db", db)
     assert_fails(plain, 1, "supplier 'testco' publishes signed bundles here")

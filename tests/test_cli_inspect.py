@@ -89,7 +89,7 @@ def test_show_table_has_every_section(meso: Meso, db: Path) -> None:
     text = result.stdout
     for expected in (
         "Scalp Boost",
-        "testco/scalp-boost | supplier testco | version 1",
+        "testco/scalp-boost | supplier testco (unsigned draft) | version 1",
         "Composition",
         "2 % w/v",
         "0.5 mg/mL",
@@ -107,6 +107,32 @@ def test_show_table_has_every_section(meso: Meso, db: Path) -> None:
         "Test Co product sheet",
     ):
         assert expected in text, expected
+
+
+def test_show_says_how_the_catalogue_came(meso: Meso, db: Path, tmp_path: Path) -> None:
+    (record,) = as_json(meso, "show", "testco/scalp-boost", "--db", db)
+    assert record["provenance"] == {"catalogue_version": 1, "verified": False, "signed_by": None}
+    shipped = meso("show", "reference/dutasteride-hair")
+    assert "| supplier reference (shipped reference data) |" in shipped.stdout
+    source = tmp_path / "testco.yaml"
+    source.write_text(TESTCO, encoding="utf-8")
+    keys = tmp_path / "keys"
+    assert meso("keygen", "testco", "-o", keys).exit_code == 0
+    bundle = tmp_path / "testco.zip"
+    assert meso("publish", source, "--key", keys / "testco.key", "-o", bundle).exit_code == 0
+    signed = tmp_path / "signed.db"
+    assert (
+        meso("trust", "add", "testco", keys / "testco.pub", "--db", signed, "--yes").exit_code == 0
+    )
+    assert meso("import", bundle, "--db", signed).exit_code == 0
+    (record,) = as_json(meso, "show", "testco/scalp-boost", "--db", signed)
+    assert record["provenance"]["verified"] is True
+    fingerprint = record["provenance"]["signed_by"]
+    assert len(fingerprint) == 64
+    table = meso("show", "testco/scalp-boost", "--db", signed).stdout
+    assert f"| supplier testco (signed, verified (key {fingerprint[:4]} " in table
+    (stats,) = as_json(meso, "stats", "--db", signed)
+    assert stats["unsigned_suppliers"] == []
 
 
 def test_show_unknown_id_suggests(meso: Meso, db: Path) -> None:
@@ -169,9 +195,9 @@ def test_compare_strength_difference(meso: Meso, tmp_path: Path) -> None:
     source = tmp_path / "otherco.yaml"
     source.write_text(changed, encoding="utf-8")
     db = tmp_path / "both.db"
-    assert meso("import", source, "--db", db).exit_code == 0
+    assert meso("import", source, "--unsigned", "--db", db).exit_code == 0
     source.write_text(TESTCO, encoding="utf-8")
-    assert meso("import", source, "--db", db).exit_code == 0
+    assert meso("import", source, "--unsigned", "--db", db).exit_code == 0
     rows = as_json(meso, "compare", "testco/scalp-boost", "otherco/scalp-boost", "--db", db)
     by_item = {row["item"]: row for row in rows if row["field"] == "composition"}
     assert by_item["biotin"]["status"] == "differs"
@@ -225,8 +251,10 @@ def test_stats(meso: Meso, db: Path) -> None:
     assert stats["cocktails"] == 3
     assert stats["suppliers"] == 1
     assert stats["per_indication"]["alopecia"] == 1
+    assert stats["unsigned_suppliers"] == ["testco"]
     rows = as_csv(meso, "stats", "--db", db)
     assert {"metric": "cocktails", "value": "3"} in rows
+    assert {"metric": "unsigned suppliers", "value": "testco"} in rows
     table = meso("stats", "--db", db)
     assert "cocktails for alopecia" in table.stdout
 
@@ -238,7 +266,7 @@ def test_history_counts_versions(meso: Meso, tmp_path: Path) -> None:
     )
     source = tmp_path / "testco-v2.yaml"
     source.write_text(newer, encoding="utf-8")
-    assert meso("import", source, "--db", db).exit_code == 0
+    assert meso("import", source, "--unsigned", "--db", db).exit_code == 0
     versions = as_json(meso, "history", "testco/scalp-boost", "--db", db)
     assert [v["version_no"] for v in versions] == [1, 2]
     assert [v["catalogue_version"] for v in versions] == [1, 2]

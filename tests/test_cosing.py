@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from publish_support import db_content, make_catalogue
 
+from meso_formulary.catalogue import cosing, importer
 from meso_formulary.catalogue.cosing import (
     CREDIT,
     CosingFile,
@@ -431,11 +433,6 @@ def test_a_read_only_catalogue_is_refused(tmp_path: Path) -> None:
         import_cosing(catalogue, [inv])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store: imports resolve names against the shipped dictionary only, not the "
-    "reference entries stored in the catalogue (requested in the publishing report)",
-)
 def test_a_suppliers_inci_name_resolves_once_cosing_is_imported(
     tmp_path: Path, catalogue: Catalogue
 ) -> None:
@@ -449,3 +446,17 @@ def test_a_suppliers_inci_name_resolves_once_cosing_is_imported(
         pytest.fail(str(error))
     stored = catalogue.get("acme/hair-revive")
     assert stored.composition[-1].ingredient == "zztest-glycoside"
+
+
+def test_cosing_writes_through_the_stores_public_upsert() -> None:
+    """No private name of another module is imported (the importer's old alias is gone)."""
+    tree = ast.parse(Path(cosing.__file__).read_text(encoding="utf-8"))
+    private = [
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+    assert private == []
+    assert not hasattr(importer, "_upsert_ingredient")

@@ -264,7 +264,7 @@ def test_disk_full_through_the_cli(
 
     monkeypatch.setattr(schema, "configure", configure)
     before = content_digest(catalogue)
-    result = meso("import", source, "--db", catalogue)
+    result = meso("import", source, "--unsigned", "--db", catalogue)
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("Error: ")
     assert "full" in result.stderr
@@ -329,7 +329,7 @@ def test_unwritable_catalogue(
                 unwritable(sidecar)
         unwritable(catalogue.parent)
     unwritable(catalogue)
-    result = meso("import", BAD_INPUTS / "valid-bravo.yaml", "--db", catalogue)
+    result = meso("import", BAD_INPUTS / "valid-bravo.yaml", "--unsigned", "--db", catalogue)
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("Error: ")
     assert "readonly" in result.stderr or "unable to open" in result.stderr
@@ -385,7 +385,7 @@ def test_locked_catalogue_through_the_cli(
 
     monkeypatch.setattr(schema, "configure", configure)
     before = content_digest(catalogue)
-    result = meso("import", BAD_INPUTS / "valid-bravo.yaml", "--db", catalogue)
+    result = meso("import", BAD_INPUTS / "valid-bravo.yaml", "--unsigned", "--db", catalogue)
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("Error: ")
     assert "import in progress" in result.stderr

@@ -17,6 +17,7 @@ from meso_formulary.errors import InvalidInput, UnreadableInput
 from meso_formulary.files import (
     check_catalogue,
     dump_catalogue,
+    parse_catalogue,
     parse_yaml,
     read_catalogue,
     read_document,
@@ -488,3 +489,22 @@ def test_stdin_is_size_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", FakeStdin(b"v: 1\n" * 1000))
     with pytest.raises(UnreadableInput, match="larger than"):
         read_document("-", max_bytes=100)
+
+
+# ---------------------------------------------------------------- bytes from elsewhere
+
+
+def test_parse_catalogue_reads_bytes_in_a_given_format() -> None:
+    raw = EXAMPLE.read_bytes()
+    assert parse_catalogue(raw, "bundle.zip:catalogue.yaml", "yaml") == read_catalogue(EXAMPLE)
+    with pytest.raises(UnreadableInput, match=r"cannot read bundle\.zip:catalogue\.json") as error:
+        parse_catalogue(raw, "bundle.zip:catalogue.json", "json")
+    assert error.value.problems[0].file == "bundle.zip:catalogue.json"
+    with pytest.raises(UnreadableInput) as unknown:
+        parse_catalogue(raw, "x.toml", "toml")
+    assert "unknown format 'toml'" in unknown.value.problems[0].message
+    invalid = raw.replace(b"version: 3", b"version: 0", 1)
+    with pytest.raises(InvalidInput, match=r"x\.yaml is not a valid catalogue") as bad:
+        parse_catalogue(invalid, "x.yaml", "yaml")
+    (problem,) = bad.value.problems
+    assert (problem.file, problem.path, problem.line) == ("x.yaml", "version", 18)

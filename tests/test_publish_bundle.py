@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import stat
 import zipfile
@@ -25,6 +26,7 @@ from publish_support import (
     write_catalogue,
 )
 
+from meso_formulary.catalogue import bundle
 from meso_formulary.catalogue.bundle import (
     MANIFEST_NAME,
     MAX_BUNDLE_BYTES,
@@ -438,3 +440,11 @@ def test_a_manifest_round_trips_through_its_bytes() -> None:
     manifest = manifest_for(b"data", days=30)
     assert Manifest.from_bytes(manifest.to_bytes()) == manifest
     assert manifest.expires - manifest.created == timedelta(days=30)
+
+
+def test_the_bundle_reader_uses_the_public_file_readers() -> None:
+    """``meso_formulary.files`` is imported as a package, never through its private modules."""
+    tree = ast.parse(Path(bundle.__file__).read_text(encoding="utf-8"))
+    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "meso_formulary.files" in modules
+    assert not {m for m in modules if m and m.startswith("meso_formulary.files.")}

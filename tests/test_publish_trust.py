@@ -6,10 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from publish_support import make_signer
+from publish_support import make_catalogue, make_signer
 
 from meso_formulary.catalogue.store import Catalogue
-from meso_formulary.catalogue.trust import TRUST_SCHEMA
 from meso_formulary.catalogue.verify import catalogue_trust
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound
 
@@ -69,22 +68,28 @@ def test_a_read_only_catalogue_cannot_change_its_trust(tmp_path: Path) -> None:
         assert catalogue_trust(catalogue).pinned() == ()
 
 
-def test_the_schema_is_created_once_and_only_when_needed(tmp_path: Path) -> None:
+def test_a_new_catalogue_has_the_trust_table_and_the_sticky_trigger(tmp_path: Path) -> None:
+    acme = make_signer(tmp_path / "keys", "acme")
     with Catalogue.memory() as catalogue:
-        trust = catalogue_trust(catalogue)
-        assert trust.pinned() == ()  # reading creates nothing
-        tables = "SELECT name FROM sqlite_master WHERE name = 'trusted_keys'"
-        assert catalogue.conn.execute(tables).fetchall() == []
-        trust.ensure_schema()
-        trust.ensure_schema()
-        assert catalogue.conn.execute(tables).fetchall() == [("trusted_keys",)]
-        for statement in TRUST_SCHEMA:  # idempotent, so the store may adopt it as a migration
-            catalogue.conn.execute(statement)
+        names = {
+            row[0]: row[1]
+            for row in catalogue.conn.execute(
+                "SELECT name, type FROM sqlite_master "
+                "WHERE name IN ('trusted_keys', 'suppliers_verified_is_sticky')"
+            )
+        }
+        assert names == {"trusted_keys": "table", "suppliers_verified_is_sticky": "trigger"}
+        catalogue.import_catalogue(
+            make_catalogue(), signed_by=acme.public.fingerprint, verified=True
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="cannot be replaced by an unsigned"):
+            catalogue.conn.execute("UPDATE suppliers SET verified = 0 WHERE id = 'acme'")
+        row = catalogue.conn.execute("SELECT verified, signed_by FROM suppliers").fetchone()
+        assert row == (1, acme.public.fingerprint)
 
 
 def test_the_table_refuses_rows_no_key_could_make(tmp_path: Path) -> None:
     with Catalogue.memory() as catalogue:
-        catalogue_trust(catalogue).ensure_schema()
         for row in (
             ("Acme", "0" * 64, b"k" * 32),
             ("acme", "0" * 63, b"k" * 32),

@@ -7,6 +7,7 @@ expired. The catalogue's content is compared before and after every refusal.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import zipfile
 from collections.abc import Iterator
@@ -349,6 +350,29 @@ def test_a_plain_file_needs_unsigned(tmp_path: Path, catalogue: Catalogue) -> No
         "SELECT signed_by, verified FROM suppliers WHERE id = 'draft'"
     ).fetchone()
     assert row == (None, 0)
+
+
+def test_a_plain_file_that_cannot_be_read_says_so_before_it_is_refused_as_unsigned(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    with pytest.raises(UnreadableInput) as caught:
+        import_path(catalogue, tmp_path / "missing.yaml")
+    assert caught.value.problems[0].message == "no such file"
+
+
+def test_problems_of_an_unsigned_draft_are_located_in_its_file(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    data = make_catalogue("draft").model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["cocktails"][0]["composition"][0]["ingredient"] = "biotinn"
+    path = tmp_path / "draft.json"
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    with pytest.raises(InvalidInput) as caught:
+        import_path(catalogue, path, unsigned=True)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.path) == (str(path), "cocktails.0.composition.0.ingredient")
+    line = path.read_text(encoding="utf-8").splitlines().index('          "ingredient": "biotinn",')
+    assert problem.line == line + 1
 
 
 def test_an_unsigned_file_cannot_replace_a_supplier_with_pinned_keys(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from meso_formulary.errors import InvalidInput
 from meso_formulary.model import AftercareItem, AftercareKind, Protocol
-from meso_formulary.schedule import add_month_span, add_months, plan_course
+from meso_formulary.schedule import add_month_span, add_months, milestone_label, plan_course
 
 
 def protocol(**overrides: Any) -> Protocol:
@@ -147,11 +147,36 @@ def test_one_milestone_per_session_and_timed_item_in_time_order() -> None:
     )
     assert [(m.session, m.label, m.at) for m in schedule.milestones] == [
         (1, "makeup allowed from", datetime(2026, 5, 4, 21, 0)),
-        (1, "No intense exercise until", datetime(2026, 5, 5, 9, 0)),
+        (1, "no exercise until", datetime(2026, 5, 5, 9, 0)),
         (2, "makeup allowed from", datetime(2026, 5, 5, 21, 0)),
-        (2, "No intense exercise until", datetime(2026, 5, 6, 9, 0)),
+        (2, "no exercise until", datetime(2026, 5, 6, 9, 0)),
     ]
     assert any("without a duration" in note for note in schedule.notes)
+
+
+@pytest.mark.parametrize(
+    ("kind", "advice", "label"),
+    [
+        (AftercareKind.NO_HAIR_WASH, "Do not wash the hair on the day.", "no hair wash until"),
+        (AftercareKind.NO_ACTIVE_SKINCARE, "No retinoids for 2 days.", "no active skincare until"),
+        (AftercareKind.NO_MAKEUP, "No make-up until the evening.", "makeup allowed from"),
+        (AftercareKind.OTHER, "Avoid swimming pools.", "aftercare advice ends"),
+    ],
+)
+def test_milestone_labels_read_before_a_moment(
+    kind: AftercareKind, advice: str, label: str
+) -> None:
+    """The label comes from the kind, not the advice ("... on the day. until" read badly)."""
+    item = AftercareItem(kind=kind, advice=advice, hours=24, source="fixture")
+    (milestone,) = plan_course(protocol(sessions=1), date(2026, 1, 5), aftercare=[item]).milestones
+    assert milestone.label == label == milestone_label(kind)
+    assert milestone.advice == advice
+
+
+def test_every_kind_has_a_label_without_the_advice() -> None:
+    labels = {kind: milestone_label(kind) for kind in AftercareKind}
+    assert all(label.endswith((" until", " from", " ends")) for label in labels.values())
+    assert len(set(labels.values())) == len(labels)
 
 
 def test_milestones_count_elapsed_hours_across_a_clock_change() -> None:

@@ -128,10 +128,12 @@ def importable(draw: st.DrawFn) -> CatalogueFile:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=importable(), fmt=st.sampled_from(["json", "yaml"]))
 def test_export_then_import_gives_the_same_export(document: CatalogueFile, fmt: str) -> None:
+    # Export fidelity holds for whatever the store holds: the rules engine (whose errors the
+    # generated strengths, pH and units often trip) is left out.
     with Catalogue.memory() as first:
-        first.import_catalogue(document)
+        first.import_stream(document, [], check_rules=False)
         exported = {f: first.export(f) for f in ("json", "yaml", "csv")}
         text = first.export(fmt, supplier=document.supplier.id)
     with Catalogue.memory() as second:
-        second.import_catalogue(read_back(text, fmt))
+        second.import_stream(read_back(text, fmt), [], check_rules=False)
         assert {f: second.export(f) for f in ("json", "yaml", "csv")} == exported

@@ -306,8 +306,60 @@ def test_an_ingredient_listed_twice_is_refused(
     doc = make_document(
         "acme", [make_cocktail("acme", "a", [("biotin", 1, "mg/mL"), ("vitamin B7", 2, "mg/mL")])]
     )
-    with pytest.raises(InvalidInput, match="'biotin' is listed twice"):
+    with pytest.raises(InvalidInput) as error:
         catalogue.import_catalogue(doc)
+    (problem,) = error.value.problems
+    assert problem.path == "cocktails.0.composition.1.ingredient"
+    assert problem.message == "ingredient 'biotin' is listed twice (also at composition.0)"
+
+
+# ---------------------------------------------------------------- the rules engine
+
+
+def _hyaluronate(make_cocktail: Factory, slug: str, value: float, unit: str) -> dict[str, Any]:
+    return make_cocktail(
+        "acme",
+        slug,
+        [("sodium-hyaluronate", value, unit)],
+        indications=["skin_rejuvenation"],
+        areas=["face"],
+    )
+
+
+def test_an_error_level_rule_finding_keeps_the_document_out(
+    catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
+) -> None:
+    in_iu = _hyaluronate(make_cocktail, "iu", 10, "IU/mL")  # MF108: IU/mL is not allowed
+    doc = make_document("acme", [make_cocktail("acme", "fine"), in_iu])
+    runs = (
+        catalogue.import_catalogue,
+        lambda d: catalogue.import_stream(d, []),
+        lambda d: catalogue.import_stream(d.model_copy(update={"cocktails": ()}), d.cocktails),
+    )
+    for run in runs:
+        with pytest.raises(InvalidInput) as error:
+            run(doc)
+        (problem,) = error.value.problems
+        assert (problem.path, problem.code, problem.severity, problem.value) == (
+            "cocktails.1.composition.0.strength.unit",
+            "MF108",
+            "error",
+            "IU/mL",
+        )
+        assert problem.message.startswith("[MF108] Sodium hyaluronate is given in IU/mL; ")
+    assert catalogue.stats().cocktails == 0
+
+
+def test_warnings_do_not_block_and_trusted_bulk_loads_may_skip_the_rules(
+    catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
+) -> None:
+    below_typical = _hyaluronate(make_cocktail, "low", 5, "mg/mL")  # MF105, a warning
+    assert catalogue.import_catalogue(make_document("acme", [below_typical])).added == ("acme/low",)
+    in_iu = _hyaluronate(make_cocktail, "iu", 10, "IU/mL")
+    report = catalogue.import_stream(
+        make_document("acme", [in_iu], version=2), [], check_rules=False
+    )
+    assert report.added == ("acme/iu",)
 
 
 # ---------------------------------------------------------------- namespaces
@@ -401,13 +453,15 @@ def test_mg_per_ml_is_stored_where_it_converts(
         ("niacinamide", 500.0, "µg/mL"),
         ("glycine", 2.0, "mmol/L"),  # molecular weight 75.07
         ("retinol", 1000.0, "IU/mL"),  # mg per IU 0.0003
-        ("sodium-hyaluronate", 1.0, "mmol/L"),  # a polymer: no molecular weight
+        ("acme-polymer", 1.0, "mmol/L"),  # no molecular weight
         ("caffeine", 40.0, "mg/vial"),
         ("sodium-chloride", None, None),
     ]
+    polymer = {"id": "acme-polymer", "name": "Acme polymer", "class": "other", "source": "sheet"}
     with_vial = make_cocktail("acme", "vial", lines, vial_volume_ml=2.0)
     without_vial = make_cocktail("acme", "novial", [("caffeine", 40.0, "mg/vial")])
-    catalogue.import_catalogue(make_document("acme", [with_vial, without_vial]))
+    document = make_document("acme", [with_vial, without_vial], ingredients=[polymer])
+    catalogue.import_catalogue(document)
     stored = dict(
         catalogue.conn.execute(
             "SELECT ingredient_id, mg_per_ml FROM composition WHERE cocktail_id = 'acme/vial'"
@@ -415,7 +469,7 @@ def test_mg_per_ml_is_stored_where_it_converts(
     )
     dictionary = {i.id: i for i in ReferenceData.shipped().ingredients}
     for name, value, unit in lines:
-        if value is None or name == "sodium-hyaluronate":
+        if value is None or name == "acme-polymer":
             assert stored[name] is None, name
             continue
         expected = to_mg_per_ml(

@@ -1,17 +1,20 @@
-"""Lookups: get, history, indications, ingredients, compare and stats."""
+"""Lookups: get, composition, suppliers, history, indications, ingredients, compare and stats;
+and a catalogue over a connection opened elsewhere."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from meso_formulary.catalogue import Catalogue, ReferenceData
-from meso_formulary.errors import InvalidInput, NotFound
-from meso_formulary.model import Area, IndicationId, IngredientClass
-from meso_formulary.units import Strength
+from meso_formulary.catalogue import Catalogue, CompositionEntry, ReferenceData
+from meso_formulary.errors import CatalogueError, InvalidInput, NotFound
+from meso_formulary.model import Area, IndicationId, IngredientClass, Origin
+from meso_formulary.units import Strength, Unit
 
 Factory = Callable[..., Any]
 
@@ -51,6 +54,62 @@ def test_get_returns_the_stored_cocktail(stocked: Catalogue) -> None:
     assert cocktail.id == "acme/hair-one" and cocktail.supplier == "acme"
     assert [line.ingredient for line in cocktail.composition][:2] == ["biotin", "dexpanthenol"]
     assert cocktail.composition[0].strength == Strength(value=0.5, unit="mg/mL")
+
+
+def test_composition_has_names_classes_strengths_and_mg_per_ml(stocked: Catalogue) -> None:
+    entries = stocked.composition("acme/hair-one")
+    assert entries[1] == CompositionEntry(
+        position=2,
+        ingredient_id="dexpanthenol",
+        name="Dexpanthenol",
+        inci="PANTHENOL",
+        ingredient_class=IngredientClass.VITAMIN,
+        origin=Origin.SYNTHETIC,
+        strength=Strength(value=2, unit=Unit.PERCENT_WV),
+        mg_per_ml=20.0,
+    )
+    assert [e.position for e in entries] == [1, 2, 3, 4]
+    assert (entries[3].ingredient_id, entries[3].strength, entries[3].mg_per_ml) == (
+        "retinol",
+        None,
+        None,
+    )
+    assert stocked.composition("acme/hair-two")[0].mg_per_ml == pytest.approx(0.5)  # 500 µg/mL
+    with pytest.raises(NotFound, match="no cocktail 'acme/hair-on'"):
+        stocked.composition("acme/hair-on")
+
+
+def test_suppliers_say_how_their_catalogue_came(stocked: Catalogue, make_document: Factory) -> None:
+    stocked.import_catalogue(make_document("bravo"), signed_by="ab" * 32, verified=True)
+    acme, bravo = stocked.suppliers()
+    assert (acme.id, acme.supplier.name, acme.catalogue_version) == ("acme", "Acme Labs", 1)
+    assert (acme.verified, acme.signed_by) == (False, None)
+    assert (bravo.verified, bravo.signed_by) == (True, "ab" * 32)
+    assert stocked.supplier("bravo") == bravo
+    with pytest.raises(NotFound, match="no supplier 'acm'") as error:
+        stocked.supplier("acm")
+    assert error.value.hint is not None and "acme" in error.value.hint
+    assert stocked.stats().unsigned_suppliers == ("acme",)
+
+
+def test_a_catalogue_over_a_connection_opened_elsewhere(
+    catalogue_path: Path, make_document: Factory
+) -> None:
+    with Catalogue.open(catalogue_path) as catalogue:
+        catalogue.import_catalogue(make_document("acme"))
+    uri = catalogue_path.resolve().as_uri() + "?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as conn:
+        borrowed = Catalogue.from_connection(conn, catalogue_path)
+        assert borrowed.readonly and borrowed.path == catalogue_path
+        assert borrowed.get("acme/hair-one").supplier == "acme"
+        with pytest.raises(CatalogueError, match="read-only; nothing can be imported"):
+            borrowed.import_catalogue(make_document("acme", version=2))
+    with closing(sqlite3.connect(":memory:")) as empty:
+        with pytest.raises(CatalogueError, match="holds no catalogue"):
+            Catalogue.from_connection(empty)
+        empty.execute("CREATE TABLE notes (x)")
+        with pytest.raises(CatalogueError, match="not a meso-formulary catalogue"):
+            Catalogue.from_connection(empty, "notes.db")
 
 
 def test_get_and_history_suggest_close_ids(stocked: Catalogue) -> None:

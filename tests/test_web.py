@@ -280,6 +280,16 @@ def test_input_is_escaped_wherever_it_is_shown(ds: Datasette) -> None:
 # ---------------------------------------------------------------- cocktail pages
 
 
+def test_the_pages_read_catalogues_through_the_public_store_api() -> None:
+    """No private constructor arguments and no SQL of the page's own for a composition:
+    :meth:`Catalogue.from_connection` and :meth:`Catalogue.composition` (shared with
+    ``meso show``) instead."""
+    for module in (Path(__file__).parent.parent / "meso_formulary" / "web").glob("*.py"):
+        source = module.read_text(encoding="utf-8")
+        assert not re.search(r"\bCatalogue\(", source), module.name
+        assert "FROM composition" not in source, module.name
+
+
 def test_a_cocktail_page_shows_composition_course_aftercare_and_sources(ds: Datasette) -> None:
     response = get(ds, "/-/meso-cocktail/acme/hair-booster?start=2026-03-02")
     assert response.status_code == 200
@@ -290,7 +300,7 @@ def test_a_cocktail_page_shows_composition_course_aftercare_and_sources(ds: Data
     assert re.search(r"Lidocaine hydrochloride .*? 2 % w/v 20 ", text)  # 2 % w/v = 20 mg/mL
     assert "Session 1 of 4 : Mon 2 Mar 2026, 09:00 to 09:30" in text
     assert "Session 4 of 4 : Mon 13 Apr 2026, 09:00 to 09:30" in text
-    assert "do not wash the hair until Tue 3 Mar 2026, 09:00" in text
+    assert "no hair wash until Tue 3 Mar 2026, 09:00" in text
     assert "do not wash the hair 24 h (1 day) acme leaflet 2026" in text
     assert "redness 2 to 24 h (1 day)" in text
     assert "pregnancy" in text

@@ -9,13 +9,15 @@ from __future__ import annotations
 from meso_formulary.files.csv_reader import parse_csv
 from meso_formulary.files.document import MAX_BYTES, MAX_DEPTH, Document, LineIndex, NodePath
 from meso_formulary.files.json_reader import parse_json
-from meso_formulary.files.read import FORMATS, detect_format, read_document
+from meso_formulary.files.read import FORMATS, detect_format, parse_document, read_document
 from meso_formulary.files.schema import catalogue_json_schema
 from meso_formulary.files.source import decode_text, read_bytes
 from meso_formulary.files.validate import (
     check_catalogue,
+    parse_catalogue,
     problems_from,
     read_catalogue,
+    require_catalogue,
     validate_document,
 )
 from meso_formulary.files.writers import (
@@ -40,13 +42,16 @@ __all__ = [
     "decode_text",
     "detect_format",
     "dump_catalogue",
+    "parse_catalogue",
     "parse_csv",
+    "parse_document",
     "parse_json",
     "parse_yaml",
     "problems_from",
     "read_bytes",
     "read_catalogue",
     "read_document",
+    "require_catalogue",
     "validate_document",
     "write_csv",
 ]

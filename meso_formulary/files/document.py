@@ -9,8 +9,10 @@ node of that path the reader knows about.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeAlias
+
+from meso_formulary.errors import Problem
 
 NodePath: TypeAlias = tuple[str | int, ...]
 """A path into a document: mapping keys (``str``) and sequence positions (``int``)."""
@@ -90,3 +92,12 @@ class Document:
     def line_of(self, path: NodePath) -> int | None:
         """The source line of the deepest known node on ``path`` (1-based), or ``None``."""
         return self.lines.line_of(path)
+
+    def locate(self, problem: Problem) -> Problem:
+        """``problem`` (found on the data of this document) with this file and the line of
+        its field path, where it has none yet."""
+        file = problem.file or self.filename
+        if problem.line is not None or not problem.path:
+            return problem if file == problem.file else replace(problem, file=file)
+        steps = tuple(int(s) if s.isdigit() else s for s in problem.path.split("."))
+        return replace(problem, file=file, line=self.line_of(steps))

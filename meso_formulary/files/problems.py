@@ -48,7 +48,8 @@ def check_size(size: int, filename: str, max_bytes: int) -> None:
         raise unreadable(
             f"the file is larger than the {max_bytes:,} bytes allowed ({size:,} bytes or more)",
             filename,
-            hint="split the catalogue, or raise the limit with max_bytes=",
+            hint="the limit guards against hostile files: save the catalogue as JSON without "
+            "indentation to make it smaller, or read it from Python with a larger max_bytes=",
         )
 
 

@@ -53,9 +53,27 @@ def read_document(
     :class:`~meso_formulary.errors.UnreadableInput` naming the file (and line when known).
     """
     name = source_name(source)
-    if fmt is not None and fmt not in PARSERS:
-        raise unreadable(f"unknown format {fmt!r} (yaml, json or csv)", name)
+    check_format(fmt, name)
     text = decode_text(read_bytes(source, max_bytes=max_bytes), name)
     parser = PARSERS[fmt or detect_format(source, text)]
     document: Document = parser(text, name, max_bytes=max_bytes)
     return document
+
+
+def parse_document(raw: bytes, filename: str, fmt: str, *, max_bytes: int = MAX_BYTES) -> Document:
+    """Parse the bytes of a document in format ``fmt`` (``"yaml"``, ``"json"`` or ``"csv"``).
+
+    For bytes that come from elsewhere than a file (a member of a bundle): ``filename`` names
+    them in problems. Raises :class:`~meso_formulary.errors.UnreadableInput` as
+    :func:`read_document` does.
+    """
+    check_format(fmt, filename)
+    parser = PARSERS[fmt]
+    document: Document = parser(decode_text(raw, filename), filename, max_bytes=max_bytes)
+    return document
+
+
+def check_format(fmt: str | None, filename: str) -> None:
+    """Refuse a format name this package has no reader for."""
+    if fmt is not None and fmt not in PARSERS:
+        raise unreadable(f"unknown format {fmt!r} (yaml, json or csv)", filename)

@@ -11,7 +11,7 @@ from pydantic_core import ErrorDetails
 from meso_formulary.errors import InvalidInput, Problem, UnreadableInput
 from meso_formulary.files.document import MAX_BYTES, Document, NodePath
 from meso_formulary.files.problems import MAX_VALUE_REPR, short_repr
-from meso_formulary.files.read import read_document
+from meso_formulary.files.read import parse_document, read_document
 from meso_formulary.model import CatalogueFile
 
 _PATH_PREFIX = re.compile(r"((?:[a-z_]+\.\d+)(?:\.(?:[a-z_]+|\d+))*): ")
@@ -88,7 +88,23 @@ def read_catalogue(
     source: str | os.PathLike[str], *, fmt: str | None = None, max_bytes: int = MAX_BYTES
 ) -> CatalogueFile:
     """Read and validate ``source``; raise :class:`InvalidInput` listing every problem."""
-    document = read_document(source, fmt=fmt, max_bytes=max_bytes)
+    return require_catalogue(read_document(source, fmt=fmt, max_bytes=max_bytes))
+
+
+def parse_catalogue(
+    raw: bytes, filename: str, fmt: str, *, max_bytes: int = MAX_BYTES
+) -> CatalogueFile:
+    """Parse and validate catalogue bytes in format ``fmt`` (``"yaml"``, ``"json"``, ``"csv"``).
+
+    ``filename`` names the bytes in problems (``bundle.zip:catalogue.yaml``): for callers that
+    must parse the very bytes they checked (a bundle's hashed member), never a file again.
+    Raises :class:`UnreadableInput` or :class:`InvalidInput` as :func:`read_catalogue` does.
+    """
+    return require_catalogue(parse_document(raw, filename, fmt, max_bytes=max_bytes))
+
+
+def require_catalogue(document: Document) -> CatalogueFile:
+    """``document`` as a catalogue; raise :class:`InvalidInput` listing every problem."""
     catalogue, problems = validate_document(document)
     if catalogue is None:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"

@@ -94,7 +94,7 @@ async def run(datasette: Any, attached: AttachedCatalogue, work: Callable[[Catal
     database = datasette.get_database(attached.name)
 
     def call(conn: sqlite3.Connection) -> T:
-        return work(Catalogue(conn, attached.path, readonly=True, reference=None))
+        return work(Catalogue.from_connection(conn, attached.path))
 
     result: T = await database.execute_fn(call)
     return result

@@ -12,13 +12,7 @@ from datetime import date, datetime
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.model import Cocktail, Range, Supplier
 from meso_formulary.schedule import CourseSchedule, DateWindow, Milestone, plan_course
-
-_COMPOSITION_SQL = """
-SELECT x.ingredient_id, i.name, i.inci, i.ingredient_class, i.origin, x.value, x.unit,
-       x.mg_per_ml
-FROM composition AS x JOIN ingredients AS i ON i.id = x.ingredient_id
-WHERE x.cocktail_id = ? ORDER BY x.position
-"""
+from meso_formulary.units import Strength
 
 
 @dataclass(frozen=True)
@@ -78,7 +72,7 @@ class CocktailPage:
     """Everything the cocktail page shows."""
 
     cocktail: Cocktail
-    supplier: Supplier | None
+    supplier: Supplier
     composition: tuple[CompositionRow, ...]
     indications: tuple[str, ...]
 
@@ -140,33 +134,32 @@ def load_page(catalogue: Catalogue, cocktail_id: str) -> CocktailPage:
     cocktail = catalogue.get(cocktail_id)
     rows = tuple(
         CompositionRow(
-            ingredient_id=ingredient_id,
-            name=name,
-            inci=inci,
-            ingredient_class=words(ingredient_class),
-            origin=words(origin) if origin else "not stated",
-            strength="not disclosed" if value is None else f"{value:g} {unit}",
-            mg_per_ml=_mg_per_ml(value, mg_per_ml),
+            ingredient_id=entry.ingredient_id,
+            name=entry.name,
+            inci=entry.inci,
+            ingredient_class=words(entry.ingredient_class.value),
+            origin=words(entry.origin.value) if entry.origin else "not stated",
+            strength="not disclosed" if entry.strength is None else _strength(entry.strength),
+            mg_per_ml=_mg_per_ml(entry.strength, entry.mg_per_ml),
         )
-        for ingredient_id, name, inci, ingredient_class, origin, value, unit, mg_per_ml in (
-            catalogue.conn.execute(_COMPOSITION_SQL, (cocktail.id,))
-        )
+        for entry in catalogue.composition(cocktail.id)
     )
-    record = catalogue.conn.execute(
-        "SELECT record FROM suppliers WHERE id = ?", (cocktail.supplier,)
-    ).fetchone()
     names = {indication.id: indication.name for indication in catalogue.indications()}
     return CocktailPage(
         cocktail=cocktail,
-        supplier=None if record is None else Supplier.model_validate_json(record[0]),
+        supplier=catalogue.supplier(cocktail.supplier).supplier,
         composition=rows,
         indications=tuple(names.get(i, words(i)) for i in cocktail.indications),
     )
 
 
-def _mg_per_ml(value: float | None, mg_per_ml: float | None) -> str:
+def _strength(strength: Strength) -> str:
+    return f"{strength.value:g} {strength.unit}"
+
+
+def _mg_per_ml(strength: Strength | None, mg_per_ml: float | None) -> str:
     """Blank when the strength is not disclosed; "–" when it cannot be converted."""
-    if value is None:
+    if strength is None:
         return ""
     return "–" if mg_per_ml is None else f"{mg_per_ml:.4g}"
 

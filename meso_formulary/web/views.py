@@ -100,7 +100,7 @@ async def cocktail_view(datasette: Any, request: Any) -> Response:
     context = {
         "page": page,
         "cocktail": page.cocktail,
-        "supplier_url": safe_url(page.supplier.url if page.supplier else None),
+        "supplier_url": safe_url(page.supplier.url),
         "timeline": course,
         "row_url": f"{rows}?id={quote(page.cocktail.id, safe='')}",
     }
