@@ -9,7 +9,9 @@ field and every namespace violation, each with its field path and value.
 Each cocktail that resolves also goes through the rules engine (:class:`RuleCheck`): a
 finding of severity ``error`` is a problem that keeps the document out, so nothing imports
 that ``meso validate`` rejects. ``meso validate`` runs these very checks (without a
-catalogue: against the shipped dictionary) and prints the warnings too.
+catalogue: against the shipped dictionary) and prints the warnings too. The rules engine
+runs once per cocktail: an import preceded by :func:`check_document` (``import_catalogue``,
+``import_files``) leaves it out of the importer's pass.
 """
 
 from __future__ import annotations
@@ -113,12 +115,17 @@ class RuleCheck:
     """The rules engine for the cocktails of one document, its context built once.
 
     The context holds the ingredients the document may use (``dictionary``: the reference
-    entries and the document's own), so rules see what the import resolves names to.
+    entries and the document's own), so rules see what the import resolves names to. Without
+    ``warnings`` only errors matter (:class:`Problems` drops the rest), so the rules that can
+    only warn or inform are not run at all.
     """
 
-    def __init__(self, dictionary: Dictionary, indications: Iterable[Indication]) -> None:
+    def __init__(
+        self, dictionary: Dictionary, indications: Iterable[Indication], *, warnings: bool
+    ) -> None:
         self._context = build_context(ingredients=dictionary.ingredients, indications=indications)
-        self._registry = default_registry()
+        registry = default_registry()
+        self._registry = registry if warnings else registry.reporting(Severity.ERROR)
 
     def check(self, index: int, cocktail: Cocktail, problems: Problems) -> None:
         """Note every finding on the resolved ``cocktail`` at ``cocktails.index``."""
@@ -355,7 +362,7 @@ def check_document(
         owners = owners_of(conn, (i.id for i in document.ingredients))
     own = own_ingredients(document, {i.id: i for i in entries}, owners, problems)
     dictionary = Dictionary(entries, own)
-    rules = RuleCheck(dictionary, reference.indications)
+    rules = RuleCheck(dictionary, reference.indications, warnings=warnings)
     checker = Checker(document, dictionary, problems, rules=rules)
     for index, cocktail in enumerate(document.cocktails):
         if problems.full:

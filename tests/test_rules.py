@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meso_formulary import reference
-from meso_formulary.errors import InvalidInput, NotFound, UnreadableInput
+from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.checks import Problems, RuleCheck
+from meso_formulary.errors import InvalidInput, NotFound, UnitConversionError, UnreadableInput
+from meso_formulary.files import dump_catalogue
 from meso_formulary.model import (
     Area,
+    CatalogueFile,
     Cocktail,
     Indication,
     IndicationId,
@@ -26,6 +31,7 @@ from meso_formulary.rules import (
     Finding,
     IngredientIndex,
     Issue,
+    Resolution,
     RuleContext,
     RuleRegistry,
     RuleTables,
@@ -38,7 +44,7 @@ from meso_formulary.rules import (
     validate,
 )
 from meso_formulary.rules.tables import DoseCap, IngredientSelector, SourcedRow
-from meso_formulary.units import MAX_VALUE, MIN_VALUE, Unit
+from meso_formulary.units import MAX_VALUE, MIN_VALUE, Unit, convert
 
 SRC = "test fixture source"
 
@@ -991,3 +997,190 @@ def test_other_bad_arguments_are_refused(kwargs: dict[str, Any], says: str) -> N
 def test_indications_may_come_from_a_generator() -> None:
     context = build_context(ingredients=INGREDIENTS, indications=(i for i in INDICATIONS.values()))
     assert set(context.indications) == set(INDICATIONS)
+
+
+# ---------------------------------------------------------------- resolving once, running less
+
+
+def test_a_context_resolves_a_cocktail_once_for_all_its_rules() -> None:
+    context = build_context(ingredients=INGREDIENTS, indications=INDICATIONS)
+    c = cocktail(
+        composition=[
+            line("sodium-hyaluronate", 16),
+            line("Lignocaine"),
+            line("Mystery", 1),
+            line("shared name", 1),
+        ]
+    )
+    resolution = context.resolution(c)
+    assert isinstance(resolution, Resolution) and context.resolution(c) is resolution
+    hyaluronate, lidocaine = INGREDIENTS["sodium-hyaluronate"], INGREDIENTS["lidocaine-hcl"]
+    assert resolution.resolved == ((0, hyaluronate), (1, lidocaine))
+    assert resolution.measured == ((0, c.composition[0].strength, hyaluronate),)
+    assert resolution.unresolved == (
+        (2, ()),
+        (3, (INGREDIENTS["biotin"], INGREDIENTS["dexpanthenol"])),
+    )
+    assert resolution.ids == {"sodium-hyaluronate", "lidocaine-hcl"}
+    assert resolution.classes == {IngredientClass.HYALURONIC_ACID, IngredientClass.ANAESTHETIC}
+    assert context.resolution(cocktail()) is not resolution
+
+
+def test_a_resolution_says_which_table_rows_may_apply() -> None:
+    context = build_context(ingredients=INGREDIENTS, indications=INDICATIONS)
+    resolution = context.resolution(
+        cocktail(composition=[line("lidocaine-hcl", 3), line("Mystery", 1)])
+    )
+
+    def selector(**fields: Any) -> IngredientSelector:
+        return IngredientSelector.model_validate(fields)
+
+    assert resolution.selects(selector(ids=["lidocaine-hcl"]))
+    assert resolution.selects(selector(ids=["caffeine"], classes=["anaesthetic"]))
+    assert not resolution.selects(selector(ids=["caffeine", "mystery"], classes=["vitamin"]))
+
+
+_CONVERTIBLE = IngredientIndex.build(
+    [
+        INGREDIENTS["lidocaine-hcl"],  # a molecular weight, no mg-per-IU factor
+        ingredient("somatropin-x", "Somatropin X", "growth_factor", mg_per_iu=0.33),
+        ingredient("huge-x", "Huge X", "other", molecular_weight=1e308, mg_per_iu=1e308),
+    ]
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(list(_CONVERTIBLE.by_id)),
+    unit=st.sampled_from(list(Unit)),
+    value=st.floats(min_value=MIN_VALUE, max_value=1e7),
+    vial=st.none() | st.floats(min_value=5e-324, max_value=100),
+)
+def test_the_cached_mg_per_ml_factor_is_what_convert_gives(
+    name: str, unit: Unit, value: float, vial: float | None
+) -> None:
+    ing = _CONVERTIBLE.by_id[name]
+    context = build_context(ingredients=_CONVERTIBLE)
+    facts = {"molecular_weight": ing.molecular_weight, "mg_per_iu": ing.mg_per_iu}
+    try:
+        expected: float | None = convert(value, unit, Unit.MG_PER_ML, vial_volume_ml=vial, **facts)
+    except UnitConversionError:
+        expected = None
+    for _ in range(2):  # worked out, then cached
+        factor = context.mg_per_ml_factor(unit, ing, vial)
+        got = None if factor is None or not math.isfinite(value * factor) else value * factor
+        assert got == expected
+
+
+def test_the_mg_per_ml_factor_depends_on_the_fact_its_unit_needs() -> None:
+    context = build_context(ingredients=_CONVERTIBLE)
+    lidocaine, somatropin = _CONVERTIBLE.by_id["lidocaine-hcl"], _CONVERTIBLE.by_id["somatropin-x"]
+    assert context.mg_per_ml_factor(Unit.PERCENT_WV, lidocaine, None) == 10.0
+    assert context.mg_per_ml_factor(Unit.MMOL_PER_L, lidocaine, None) == 270.8 / 1000
+    assert context.mg_per_ml_factor(Unit.MMOL_PER_L, somatropin, None) is None
+    assert context.mg_per_ml_factor(Unit.IU_PER_ML, somatropin, None) == 0.33
+    assert context.mg_per_ml_factor(Unit.IU_PER_ML, lidocaine, None) is None
+    assert context.mg_per_ml_factor(Unit.MG_PER_VIAL, lidocaine, 2.0) == 0.5
+    assert context.mg_per_ml_factor(Unit.MG_PER_VIAL, lidocaine, 5.0) == 0.2
+    assert context.mg_per_ml_factor(Unit.MG_PER_VIAL, lidocaine, None) is None
+
+
+def test_the_name_tables_of_an_index_list_every_name() -> None:
+    index = IngredientIndex.build([INGREDIENTS["biotin"], INGREDIENTS["dexpanthenol"]])
+    assert index.by_key["shared name"] == ("biotin", "dexpanthenol")
+    assert index.by_key["vitamin h"] == ("biotin",)
+    assert list(zip(index.choices, index.choice_ids, strict=True))[:3] == [
+        ("biotin", "biotin"),
+        ("Biotin", "biotin"),
+        ("vitamin H", "biotin"),
+    ]
+
+
+def test_overlapping_areas_are_the_area_its_parts_and_what_holds_it() -> None:
+    tables = default_tables()
+    assert {Area.FACE, Area.CHEEKS, Area.FOREHEAD} <= tables.overlapping(Area.FACE)
+    assert tables.overlapping(Area.CHEEKS) == {Area.CHEEKS, Area.FACE}
+    assert tables.overlapping(Area.SCALP) == {Area.SCALP}
+    assert RuleTables().overlapping(Area.CHEEKS) == {Area.CHEEKS}
+
+
+_WARN_ONLY = {"MF100", "MF101", "MF105", "MF106", "MF130"}
+
+
+def test_reporting_leaves_out_the_rules_fixed_to_another_severity() -> None:
+    registry = default_registry()
+    assert {rule.code for rule in registry} - {r.code for r in registry.reporting("error")} == (
+        _WARN_ONLY
+    )
+    assert {rule.code for rule in registry.reporting(Severity.INFO)} == {
+        rule.code for rule in registry if not rule.fixed_severity
+    }
+    assert len(registry.reporting("warning")) == len(registry) - 4  # MF102-104 and MF108
+    with pytest.raises(InvalidInput, match="no severity 'fatal'"):
+        registry.reporting("fatal")
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(c=cocktails(), weight=st.none() | st.floats(min_value=0.5, max_value=700))
+def test_the_rules_that_may_report_errors_find_every_error(
+    c: Cocktail, weight: float | None
+) -> None:
+    context = build_context(
+        ingredients=INGREDIENTS, indications=INDICATIONS, patient_weight_kg=weight
+    )
+    registry = default_registry()
+    errors = [f for f in registry.check(c, context) if f.severity is Severity.ERROR]
+    assert [
+        f
+        for f in registry.reporting(Severity.ERROR).check(c, context)
+        if f.severity is Severity.ERROR
+    ] == errors
+
+
+def test_a_rule_that_breaks_its_fixed_severity_is_refused() -> None:
+    registry = RuleRegistry()
+
+    @registry.rule("XY004", "steady", Severity.WARNING, fixed_severity=True)
+    def steady(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+        """Says the same thing, twice at the declared severity, then louder."""
+        yield Issue("plain")
+        yield Issue("same", severity=Severity.WARNING)
+        yield Issue("loud", severity=Severity.ERROR)
+
+    assert steady.fixed_severity and not registry.reporting("error")
+    findings = steady(cocktail(), build_context(ingredients=INGREDIENTS))
+    assert [next(findings).message, next(findings).message] == ["plain", "same"]
+    with pytest.raises(InvalidInput, match="XY004 declares a fixed severity"):
+        next(findings)
+    with pytest.raises(InvalidInput, match=r"\(warning\) but reported a finding of severity error"):
+        check(cocktail(), registry=registry)
+
+
+def test_an_import_runs_the_rules_once_per_cocktail(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    catalogue: Catalogue,
+    make_document: Callable[..., CatalogueFile],
+    make_cocktail: Callable[..., dict[str, Any]],
+) -> None:
+    checked: list[str] = []
+    real = RuleCheck.check
+
+    def counting(self: RuleCheck, index: int, c: Cocktail, problems: Problems) -> None:
+        checked.append(c.id)
+        real(self, index, c, problems)
+
+    monkeypatch.setattr(RuleCheck, "check", counting)
+
+    def document(supplier: str, version: int = 1) -> CatalogueFile:
+        pair = [make_cocktail(supplier, "a"), make_cocktail(supplier, "b")]
+        return make_document(supplier, pair, version=version)
+
+    catalogue.import_catalogue(document("acme"))
+    assert checked == ["acme/a", "acme/b"]
+    path = tmp_path / "bravo.json"
+    path.write_text(dump_catalogue(document("bravo")))
+    catalogue.import_files([path])
+    assert checked == ["acme/a", "acme/b", "bravo/a", "bravo/b"]
+    catalogue.import_stream(document("acme", version=2), [])
+    assert checked[4:] == ["acme/a", "acme/b"]

@@ -8,7 +8,9 @@ Usage::
 
 Rules are data-driven: limits come from the ingredient dictionary and the rule tables
 (``reference/rules.yaml``), each with its source. To validate many cocktails, build the
-context once with :func:`build_context` and call ``registry.check(cocktail, context)``.
+context once with :func:`build_context` and call ``registry.check(cocktail, context)``; the
+context resolves each cocktail's lines once for all the rules (``context.resolution``). When
+only errors matter, ``registry.reporting("error")`` leaves out the rules that can only warn.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from meso_formulary.rules.engine import (
     Finding,
     IngredientIndex,
     Issue,
+    Resolution,
     Rule,
     RuleContext,
     RuleRegistry,
@@ -122,6 +125,7 @@ __all__ = [
     "Finding",
     "IngredientIndex",
     "Issue",
+    "Resolution",
     "Rule",
     "RuleContext",
     "RuleRegistry",

@@ -8,7 +8,7 @@ lines whose strength is undisclosed (``None``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from meso_formulary.errors import UnitConversionError
 from meso_formulary.identifiers import name_key
@@ -34,27 +34,16 @@ def default_registry() -> RuleRegistry:
 # ---------------------------------------------------------------- helpers
 
 
-def _resolved(cocktail: Cocktail, context: RuleContext) -> Iterator[tuple[int, Ingredient]]:
-    """Positions and ingredients of the lines that name exactly one known ingredient."""
-    for i, line in enumerate(cocktail.composition):
-        ingredient = context.ingredients.resolve(line.ingredient)
-        if ingredient is not None:
-            yield i, ingredient
-
-
-def _with_strength(
-    cocktail: Cocktail, context: RuleContext
-) -> Iterator[tuple[int, Strength, Ingredient]]:
-    """Resolved lines whose strength is disclosed."""
-    for i, ingredient in _resolved(cocktail, context):
-        strength = cocktail.composition[i].strength
-        if strength is not None:
-            yield i, strength, ingredient
-
-
-def _mg_per_ml(value: float, unit: Unit, ingredient: Ingredient, cocktail: Cocktail) -> float:
+def _mg_per_ml(
+    value: float, unit: Unit, ingredient: Ingredient, cocktail: Cocktail, context: RuleContext
+) -> float:
     """``value unit`` of ``ingredient`` in mg/mL (raises :class:`UnitConversionError`)."""
-    return convert(
+    factor = context.mg_per_ml_factor(unit, ingredient, cocktail.vial_volume_ml)
+    if factor is not None:
+        mg_per_ml = value * factor
+        if math.isfinite(mg_per_ml):
+            return mg_per_ml
+    return convert(  # it raises, saying why the value does not convert
         value,
         unit,
         Unit.MG_PER_ML,
@@ -66,7 +55,12 @@ def _mg_per_ml(value: float, unit: Unit, ingredient: Ingredient, cocktail: Cockt
 
 
 def _comparable(
-    strength: Strength, bound: float, unit: Unit, ingredient: Ingredient, cocktail: Cocktail
+    strength: Strength,
+    bound: float,
+    unit: Unit,
+    ingredient: Ingredient,
+    cocktail: Cocktail,
+    context: RuleContext,
 ) -> tuple[float, float, str] | None:
     """The strength and a bound in one unit: the bound's own when shared, else mg/mL.
 
@@ -76,8 +70,8 @@ def _comparable(
         return strength.value, bound, str(unit)
     try:
         return (
-            _mg_per_ml(strength.value, strength.unit, ingredient, cocktail),
-            _mg_per_ml(bound, unit, ingredient, cocktail),
+            _mg_per_ml(strength.value, strength.unit, ingredient, cocktail, context),
+            _mg_per_ml(bound, unit, ingredient, cocktail, context),
             str(Unit.MG_PER_ML),
         )
     except UnitConversionError:
@@ -109,14 +103,14 @@ def _worst_band(bands: Sequence[Band], value: float) -> Band | None:
 # ---------------------------------------------------------------- completeness
 
 
-@_rule("MF100", "no-composition", Severity.WARNING)
+@_rule("MF100", "no-composition", Severity.WARNING, fixed_severity=True)
 def no_composition(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """The cocktail lists no ingredients, so nothing about its composition can be checked."""
     if not cocktail.composition:
         yield Issue("the cocktail lists no ingredients", path="composition")
 
 
-@_rule("MF101", "no-indication", Severity.WARNING)
+@_rule("MF101", "no-indication", Severity.WARNING, fixed_severity=True)
 def no_indication(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """The cocktail names no indication, so no one searching by concern will find it."""
     if not cocktail.indications:
@@ -126,16 +120,14 @@ def no_indication(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
 # ---------------------------------------------------------------- ingredients
 
 
-@_rule("MF102", "unknown-ingredient", Severity.ERROR)
+@_rule("MF102", "unknown-ingredient", Severity.ERROR, fixed_severity=True)
 def unknown_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """A line names no ingredient of the dictionary (by id, name, INCI or synonym), or several.
 
     The message suggests the closest dictionary name.
     """
-    for i, line in enumerate(cocktail.composition):
-        found = context.ingredients.candidates(line.ingredient)
-        if len(found) == 1:
-            continue
+    for i, found in context.resolution(cocktail).unresolved:
+        line = cocktail.composition[i]
         path = f"composition.{i}.ingredient"
         if found:
             ids = ", ".join(ingredient.id for ingredient in found)
@@ -152,12 +144,16 @@ def unknown_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Iss
         )
 
 
-@_rule("MF103", "duplicate-ingredient", Severity.ERROR)
+@_rule("MF103", "duplicate-ingredient", Severity.ERROR, fixed_severity=True)
 def duplicate_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """The same ingredient is listed twice, perhaps under two of its names."""
+    resolution = context.resolution(cocktail)
+    if len(resolution.ids) == len(cocktail.composition):
+        return  # every line names an ingredient of its own
+    ingredients = dict(resolution.resolved)
     first: dict[str, int] = {}
     for i, line in enumerate(cocktail.composition):
-        ingredient = context.ingredients.resolve(line.ingredient)
+        ingredient = ingredients.get(i)
         key = ingredient.id if ingredient else name_key(line.ingredient)
         if key not in first:
             first[key] = i
@@ -174,14 +170,14 @@ def duplicate_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[I
 # ---------------------------------------------------------------- strengths
 
 
-@_rule("MF104", "strength-above-limit", Severity.ERROR)
+@_rule("MF104", "strength-above-limit", Severity.ERROR, fixed_severity=True)
 def strength_above_limit(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """A strength is above the ingredient's hard limit (compared in mg/mL when units differ)."""
-    for i, strength, ingredient in _with_strength(cocktail, context):
+    for i, strength, ingredient in context.resolution(cocktail).measured:
         limit = ingredient.hard_limit
         if limit is None:
             continue
-        pair = _comparable(strength, limit.max, limit.unit, ingredient, cocktail)
+        pair = _comparable(strength, limit.max, limit.unit, ingredient, cocktail, context)
         if pair is None or not _above(pair[0], pair[1]):
             continue
         value, bound, unit = pair
@@ -196,10 +192,10 @@ def strength_above_limit(cocktail: Cocktail, context: RuleContext) -> Iterable[I
         )
 
 
-@_rule("MF105", "strength-outside-typical-range", Severity.WARNING)
+@_rule("MF105", "strength-outside-typical-range", Severity.WARNING, fixed_severity=True)
 def strength_outside_typical_range(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """A strength is below or above the ingredient's documented typical range."""
-    for i, strength, ingredient in _with_strength(cocktail, context):
+    for i, strength, ingredient in context.resolution(cocktail).measured:
         typical = ingredient.typical_range
         if typical is None:
             continue
@@ -209,7 +205,7 @@ def strength_outside_typical_range(cocktail: Cocktail, context: RuleContext) -> 
         ):
             if bound is None:
                 continue
-            pair = _comparable(strength, bound, typical.unit, ingredient, cocktail)
+            pair = _comparable(strength, bound, typical.unit, ingredient, cocktail, context)
             if pair is None or not outside(pair[0], pair[1]):
                 continue
             value, edge, unit = pair
@@ -229,18 +225,18 @@ def _range_text(low: float | None, high: float | None, unit: Unit) -> str:
     return f"at least {low:g} {unit}" if low is not None else f"at most {high:g} {unit}"
 
 
-@_rule("MF106", "strength-not-comparable", Severity.WARNING)
+@_rule("MF106", "strength-not-comparable", Severity.WARNING, fixed_severity=True)
 def strength_not_comparable(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """A strength, or the limit it should be checked against, cannot be expressed in mg/mL.
 
     mmol/L needs the ingredient's molecular weight, IU/mL its mg-per-IU factor and mg per vial
     the cocktail's vial volume; without them the strength is neither compared nor sorted.
     """
-    for i, strength, ingredient in _with_strength(cocktail, context):
-        path = f"composition.{i}.strength"
+    for i, strength, ingredient in context.resolution(cocktail).measured:
         try:
-            _mg_per_ml(strength.value, strength.unit, ingredient, cocktail)
+            _mg_per_ml(strength.value, strength.unit, ingredient, cocktail, context)
         except UnitConversionError as exc:
+            path = f"composition.{i}.strength"
             yield Issue(f"{exc}{_hint(exc)}", path=path, value=str(strength))
             continue
         bounds = []
@@ -255,12 +251,12 @@ def strength_not_comparable(cocktail: Cocktail, context: RuleContext) -> Iterabl
             if unit is strength.unit:
                 continue
             try:
-                _mg_per_ml(bound, unit, ingredient, cocktail)
+                _mg_per_ml(bound, unit, ingredient, cocktail, context)
             except UnitConversionError as exc:
                 yield Issue(
                     f"the {label} of {ingredient.name} ({bound:g} {unit}) cannot be compared with "
                     f"{strength}: {exc}{_hint(exc)}",
-                    path=path,
+                    path=f"composition.{i}.strength",
                     value=str(strength),
                 )
 
@@ -275,11 +271,15 @@ def strength_above_threshold(cocktail: Cocktail, context: RuleContext) -> Iterab
 
     Shipped: deoxycholate above 4% usually needs analgesia (information).
     """
+    resolution = context.resolution(cocktail)
     for row in context.tables.strength_thresholds:
-        for i, strength, ingredient in _with_strength(cocktail, context):
+        if not resolution.selects(row.ingredients):
+            continue
+        for i, strength, ingredient in resolution.measured:
             if not row.ingredients.matches(ingredient):
                 continue
-            pair = _comparable(strength, row.above.value, row.above.unit, ingredient, cocktail)
+            above = row.above
+            pair = _comparable(strength, above.value, above.unit, ingredient, cocktail, context)
             if pair is None or not _above(pair[0], pair[1]):
                 continue
             yield Issue(
@@ -291,10 +291,10 @@ def strength_above_threshold(cocktail: Cocktail, context: RuleContext) -> Iterab
             )
 
 
-@_rule("MF108", "unit-not-allowed", Severity.ERROR)
+@_rule("MF108", "unit-not-allowed", Severity.ERROR, fixed_severity=True)
 def unit_not_allowed(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """A strength is given in a unit the ingredient's dictionary entry does not allow."""
-    for i, strength, ingredient in _with_strength(cocktail, context):
+    for i, strength, ingredient in context.resolution(cocktail).measured:
         allowed = ingredient.allowed_units
         if allowed and strength.unit not in allowed:
             units = ", ".join(str(unit) for unit in allowed)
@@ -333,8 +333,11 @@ def ph_unsuitable_for_ingredient(cocktail: Cocktail, context: RuleContext) -> It
     if cocktail.ph is None:
         return
     ph = cocktail.ph
+    resolution = context.resolution(cocktail)
     for row in context.tables.ph_requirements:
-        for i, ingredient in _resolved(cocktail, context):
+        if not resolution.selects(row.ingredients):
+            continue
+        for i, ingredient in resolution.resolved:
             if not row.ingredients.matches(ingredient):
                 continue
             if row.min is not None and ph < row.min:
@@ -373,7 +376,7 @@ def osmolality_out_of_tolerance(cocktail: Cocktail, context: RuleContext) -> Ite
 # ---------------------------------------------------------------- areas
 
 
-@_rule("MF130", "area-not-typical-for-indication", Severity.WARNING)
+@_rule("MF130", "area-not-typical-for-indication", Severity.WARNING, fixed_severity=True)
 def area_not_typical_for_indication(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """An area is not among the typical areas of any of the cocktail's indications.
 
@@ -383,10 +386,9 @@ def area_not_typical_for_indication(cocktail: Cocktail, context: RuleContext) ->
     known = [ind for ind in indications if ind is not None and ind.typical_areas]
     if not known or len(known) != len(indications):
         return
+    typical = {area for ind in known for area in ind.typical_areas}
     for k, area in enumerate(cocktail.areas):
-        if any(
-            context.tables.overlaps(area, typical) for ind in known for typical in ind.typical_areas
-        ):
+        if not typical.isdisjoint(context.tables.overlapping(area)):
             continue
         typical_text = "; ".join(
             f"{ind.name}: {', '.join(ind.typical_areas)} (source: {ind.source})" for ind in known
@@ -405,8 +407,13 @@ def area_restricted_for_ingredient(cocktail: Cocktail, context: RuleContext) -> 
     The severity is the table row's: an error for deoxycholate near the eye, a warning for
     areas outside a labelled or documented use.
     """
+    if not cocktail.areas:
+        return
+    resolution = context.resolution(cocktail)
     for row in context.tables.area_restrictions:
-        for i, ingredient in _resolved(cocktail, context):
+        if not resolution.selects(row.ingredients):
+            continue
+        for i, ingredient in resolution.resolved:
             if not row.ingredients.matches(ingredient):
                 continue
             for k, area in enumerate(cocktail.areas):
@@ -439,8 +446,11 @@ def incompatible_ingredients(cocktail: Cocktail, context: RuleContext) -> Iterab
 
     Shipped: deoxycholate with ascorbic acid; a local anaesthetic with a lipolysis stimulator.
     """
-    resolved = list(_resolved(cocktail, context))
+    resolution = context.resolution(cocktail)
+    resolved = resolution.resolved
     for pair in context.tables.incompatible_pairs:
+        if not (resolution.selects(pair.first) and resolution.selects(pair.second)):
+            continue
         reported: set[frozenset[int]] = set()
         for i, a in resolved:
             if not pair.first.matches(a):
@@ -472,10 +482,14 @@ def session_dose_above_cap(cocktail: Cocktail, context: RuleContext) -> Iterable
     When the dose cannot be worked out (no volume per session, an undisclosed strength), or
     no cap is known for the jurisdiction, an information finding says so.
     """
+    resolution = context.resolution(cocktail)
+    caps = context.tables.dose_caps
+    if not any(resolution.selects(row.ingredients) for row in caps):
+        return
     substances: dict[str, list[DoseCap]] = {}
-    for row in context.tables.dose_caps:
+    for row in caps:
         substances.setdefault(row.substance, []).append(row)
-    resolved = list(_resolved(cocktail, context))
+    resolved = resolution.resolved
     for substance, rows in substances.items():
         lines = [(i, ing) for i, ing in resolved if any(r.ingredients.matches(ing) for r in rows)]
         if not lines:
@@ -522,7 +536,7 @@ def _check_cap(
         if strength is None:
             return _info(f"{unchecked}: the strength of {ingredient.name} is undisclosed", path)
         try:
-            mg_per_ml = _mg_per_ml(strength.value, strength.unit, ingredient, cocktail)
+            mg_per_ml = _mg_per_ml(strength.value, strength.unit, ingredient, cocktail, context)
         except UnitConversionError as exc:
             return _info(f"{unchecked}: {exc}", path)
         total += mg_per_ml * volume
@@ -557,7 +571,7 @@ def eu_cosmetics_annex(cocktail: Cocktail, context: RuleContext) -> Iterable[Iss
     (prohibited: an error) or Annex III (restricted: a warning)."""
     if cocktail.regulatory_status is not RegulatoryStatus.COSMETIC:
         return
-    for i, ingredient in _resolved(cocktail, context):
+    for i, ingredient in context.resolution(cocktail).resolved:
         listing = ingredient.eu_cosmetics
         if listing is None or listing.annex not in ("II", "III"):
             continue

@@ -14,17 +14,19 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from rapidfuzz import process, utils
 
-from meso_formulary.errors import InvalidInput, NotFound, Problem
+from meso_formulary.errors import InvalidInput, NotFound, Problem, UnitConversionError
 from meso_formulary.identifiers import name_key
-from meso_formulary.model import Cocktail, Indication, IndicationId, Ingredient
+from meso_formulary.model import Cocktail, Indication, IndicationId, Ingredient, IngredientClass
+from meso_formulary.units import Strength, Unit, convert
 
 if TYPE_CHECKING:  # tables.py imports Severity from here
-    from meso_formulary.rules.tables import RuleTables
+    from meso_formulary.rules.tables import IngredientSelector, RuleTables
 
 
 class Severity(StrEnum):
@@ -96,6 +98,7 @@ class Finding:
         }
 
 
+@lru_cache(maxsize=4096)  # paths repeat: composition.N.strength, areas.K, ph
 def _path_key(path: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key that puts ``composition.2`` before ``composition.10``."""
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split("."))
@@ -110,17 +113,44 @@ def finding_order(finding: Finding) -> tuple[int, tuple[tuple[int, int, str], ..
 
 
 @dataclass(frozen=True, slots=True)
+class _NameTables:
+    """Every name key of a dictionary and the ids it names, plus the names fuzzy matching scans."""
+
+    by_key: Mapping[str, tuple[str, ...]]
+    choices: tuple[str, ...]
+    choice_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, ingredients: Iterable[Ingredient]) -> _NameTables:
+        keys: dict[str, list[str]] = {}
+        choices: list[str] = []
+        choice_ids: list[str] = []
+        for ing in ingredients:
+            for name in ing.names():
+                ids = keys.setdefault(name_key(name), [])
+                if ing.id not in ids:
+                    ids.append(ing.id)
+                choices.append(name)
+                choice_ids.append(ing.id)
+        return cls(
+            by_key=MappingProxyType({k: tuple(v) for k, v in keys.items()}),
+            choices=tuple(choices),
+            choice_ids=tuple(choice_ids),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class IngredientIndex:
     """An ingredient dictionary keyed by id, plus every name it can be referred to by.
 
     Build it once with :meth:`build` and reuse it: composition lines name an ingredient by
     id, name, INCI name or synonym, compared by :func:`~meso_formulary.identifiers.name_key`.
+    The name tables are worked out on first use: lines that name ids (what a catalogue
+    stores) never need them.
     """
 
     by_id: Mapping[str, Ingredient]
-    by_key: Mapping[str, tuple[str, ...]]
-    choices: tuple[str, ...]
-    choice_ids: tuple[str, ...]
+    _names: _NameTables | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(cls, ingredients: Mapping[str, Ingredient] | Iterable[Ingredient]) -> IngredientIndex:
@@ -138,22 +168,29 @@ class IngredientIndex:
             if ing.id in by_id:
                 raise InvalidInput(f"ingredient {ing.id!r} appears twice in the dictionary")
             by_id[ing.id] = ing
-        keys: dict[str, list[str]] = {}
-        choices: list[str] = []
-        choice_ids: list[str] = []
-        for ing in by_id.values():
-            for name in ing.names():
-                ids = keys.setdefault(name_key(name), [])
-                if ing.id not in ids:
-                    ids.append(ing.id)
-                choices.append(name)
-                choice_ids.append(ing.id)
-        return cls(
-            by_id=MappingProxyType(by_id),
-            by_key=MappingProxyType({k: tuple(v) for k, v in keys.items()}),
-            choices=tuple(choices),
-            choice_ids=tuple(choice_ids),
-        )
+        return cls(by_id=MappingProxyType(by_id))
+
+    def _tables(self) -> _NameTables:
+        tables = self._names
+        if tables is None:  # a race only builds the same tables twice
+            tables = _NameTables.of(self.by_id.values())
+            object.__setattr__(self, "_names", tables)
+        return tables
+
+    @property
+    def by_key(self) -> Mapping[str, tuple[str, ...]]:
+        """Name key -> the ids of the ingredients known by a name with that key."""
+        return self._tables().by_key
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """Every name of every ingredient, as written (what :meth:`suggest` compares with)."""
+        return self._tables().choices
+
+    @property
+    def choice_ids(self) -> tuple[str, ...]:
+        """The id of the ingredient each of :attr:`choices` names."""
+        return self._tables().choice_ids
 
     def candidates(self, name: str) -> tuple[Ingredient, ...]:
         """Every ingredient ``name`` may refer to: its id first, else all that share its key."""
@@ -169,10 +206,67 @@ class IngredientIndex:
 
     def suggest(self, name: str, *, score_cutoff: float = 75.0) -> Ingredient | None:
         """The closest-named ingredient for a "did you mean", if any is close enough."""
+        tables = self._tables()
         best = process.extractOne(
-            name, self.choices, processor=utils.default_process, score_cutoff=score_cutoff
+            name, tables.choices, processor=utils.default_process, score_cutoff=score_cutoff
         )
-        return None if best is None else self.by_id[self.choice_ids[best[2]]]
+        return None if best is None else self.by_id[tables.choice_ids[best[2]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a context's dictionary makes of one cocktail's composition, worked out once.
+
+    Every rule of a :meth:`RuleRegistry.check` run reads the same resolution (see
+    :meth:`RuleContext.resolution`), so each line is looked up once per cocktail, and a rule
+    whose table rows select nothing in the cocktail (:meth:`selects`) can skip its lines.
+    """
+
+    resolved: tuple[tuple[int, Ingredient], ...]
+    """Positions and ingredients of the lines that name exactly one known ingredient."""
+    measured: tuple[tuple[int, Strength, Ingredient], ...]
+    """The resolved lines whose strength is disclosed: position, strength, ingredient."""
+    unresolved: tuple[tuple[int, tuple[Ingredient, ...]], ...]
+    """Positions of the other lines, each with every ingredient its name may refer to (none
+    when unknown, several when ambiguous; see :meth:`IngredientIndex.candidates`)."""
+    ids: frozenset[str]
+    """The ids of the resolved lines' ingredients."""
+    classes: frozenset[IngredientClass]
+    """The classes of the resolved lines' ingredients."""
+
+    @classmethod
+    def of(cls, cocktail: Cocktail, index: IngredientIndex) -> Resolution:
+        """Resolve every composition line of ``cocktail`` against ``index``."""
+        by_id = index.by_id
+        resolved: list[tuple[int, Ingredient]] = []
+        measured: list[tuple[int, Strength, Ingredient]] = []
+        unresolved: list[tuple[int, tuple[Ingredient, ...]]] = []
+        ids: set[str] = set()
+        classes: set[IngredientClass] = set()
+        for i, line in enumerate(cocktail.composition):
+            ingredient = by_id.get(line.ingredient)
+            if ingredient is None:
+                found = index.candidates(line.ingredient)
+                if len(found) != 1:
+                    unresolved.append((i, found))
+                    continue
+                ingredient = found[0]
+            resolved.append((i, ingredient))
+            ids.add(ingredient.id)
+            classes.add(ingredient.ingredient_class)
+            if line.strength is not None:
+                measured.append((i, line.strength, ingredient))
+        return cls(
+            resolved=tuple(resolved),
+            measured=tuple(measured),
+            unresolved=tuple(unresolved),
+            ids=frozenset(ids),
+            classes=frozenset(classes),
+        )
+
+    def selects(self, selector: IngredientSelector) -> bool:
+        """True when ``selector`` matches a resolved line (by id or by class)."""
+        return not (self.ids.isdisjoint(selector.ids) and self.classes.isdisjoint(selector.classes))
 
 
 MAX_PATIENT_WEIGHT_KG = 700.0
@@ -186,7 +280,9 @@ class RuleContext:
     """Everything a rule may consult besides the cocktail: dictionaries, tables, the patient.
 
     ``jurisdiction`` is an ISO 3166-1 alpha-2 code (or ``EU``) and selects jurisdiction-specific
-    rows (dose caps); ``patient_weight_kg`` enables per-kilogram dose checks.
+    rows (dose caps); ``patient_weight_kg`` enables per-kilogram dose checks. A context also
+    remembers what it worked out (the last cocktail's :meth:`resolution`, mg/mL factors), so
+    build one and reuse it for many cocktails.
     """
 
     ingredients: IngredientIndex
@@ -194,6 +290,12 @@ class RuleContext:
     tables: RuleTables
     patient_weight_kg: float | None = None
     jurisdiction: str = "US"
+    _last: tuple[Cocktail, Resolution] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _factors: dict[tuple[Unit, float | None], float | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         weight = self.patient_weight_kg
@@ -214,6 +316,58 @@ class RuleContext:
             )
         object.__setattr__(self, "jurisdiction", normalised)
 
+    def resolution(self, cocktail: Cocktail) -> Resolution:
+        """``cocktail``'s composition resolved against :attr:`ingredients`.
+
+        The last cocktail's resolution is kept, so the rules of one check resolve each line
+        once between them (cocktails are immutable).
+        """
+        last = self._last
+        if last is not None and last[0] is cocktail:
+            return last[1]
+        resolution = Resolution.of(cocktail, self.ingredients)
+        object.__setattr__(self, "_last", (cocktail, resolution))
+        return resolution
+
+    def mg_per_ml_factor(
+        self, unit: Unit, ingredient: Ingredient, vial_volume_ml: float | None
+    ) -> float | None:
+        """What one ``unit`` of ``ingredient`` is in mg/mL; ``None`` when it does not convert.
+
+        ``value * factor`` is what :func:`~meso_formulary.units.convert` gives for ``value``
+        when that is finite (``convert`` says why when it is not, or when this is ``None``).
+        Worked out once per unit and the one fact the unit needs (if any): the molecular
+        weight for mmol/L, the mg-per-IU factor for IU/mL, the vial volume for mg per vial.
+        """
+        key = (unit, _fact(unit, ingredient, vial_volume_ml))
+        factors = self._factors
+        if key in factors:
+            return factors[key]
+        try:
+            factor: float | None = convert(
+                1.0,
+                unit,
+                Unit.MG_PER_ML,
+                molecular_weight=ingredient.molecular_weight,
+                mg_per_iu=ingredient.mg_per_iu,
+                vial_volume_ml=vial_volume_ml,
+            )
+        except UnitConversionError:
+            factor = None
+        factors[key] = factor
+        return factor
+
+
+def _fact(unit: Unit, ingredient: Ingredient, vial_volume_ml: float | None) -> float | None:
+    """The one fact converting ``unit`` to mg/mL depends on (see :mod:`meso_formulary.units`)."""
+    if unit is Unit.MMOL_PER_L:
+        return ingredient.molecular_weight
+    if unit is Unit.IU_PER_ML:
+        return ingredient.mg_per_iu
+    if unit is Unit.MG_PER_VIAL:
+        return vial_volume_ml
+    return None
+
 
 # ---------------------------------------------------------------- rules and the registry
 
@@ -226,12 +380,18 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A named, documented check with a stable code (``MF104``) and a default severity."""
+    """A named, documented check with a stable code (``MF104``) and a default severity.
+
+    ``fixed_severity`` declares that every finding has :attr:`severity` (no issue of the rule
+    sets its own), so that :meth:`RuleRegistry.reporting` can leave the rule out when only
+    findings of another severity are wanted. An issue that breaks the declaration is refused.
+    """
 
     code: str
     name: str
     severity: Severity
     check: Check = field(repr=False, compare=False)
+    fixed_severity: bool = False
 
     @property
     def doc(self) -> str:
@@ -245,6 +405,11 @@ class Rule:
 
     def __call__(self, cocktail: Cocktail, context: RuleContext) -> Iterator[Finding]:
         for issue in self.check(cocktail, context):
+            if self.fixed_severity and issue.severity not in (None, self.severity):
+                raise InvalidInput(
+                    f"rule {self.code} declares a fixed severity ({self.severity}) "
+                    f"but reported a finding of severity {issue.severity}"
+                )
             yield Finding(
                 severity=issue.severity or self.severity,
                 code=self.code,
@@ -293,16 +458,32 @@ class RuleRegistry:
         return rule
 
     def rule(
-        self, code: str, name: str, severity: Severity | str = Severity.ERROR
+        self,
+        code: str,
+        name: str,
+        severity: Severity | str = Severity.ERROR,
+        *,
+        fixed_severity: bool = False,
     ) -> Callable[[Check], Rule]:
-        """Decorator: register the decorated function as a rule (the name then holds the Rule)."""
+        """Decorator: register the decorated function as a rule (the name then holds the Rule).
+
+        ``fixed_severity``: every finding of the rule has ``severity`` (see :class:`Rule`).
+        """
 
         def register(check: Check) -> Rule:
             try:
                 level = Severity(severity)
             except ValueError:
                 raise InvalidInput(f"rule {code} has no valid severity ({severity!r})") from None
-            return self.add(Rule(code=code, name=name, severity=level, check=check))
+            return self.add(
+                Rule(
+                    code=code,
+                    name=name,
+                    severity=level,
+                    check=check,
+                    fixed_severity=fixed_severity,
+                )
+            )
 
         return register
 
@@ -323,6 +504,23 @@ class RuleRegistry:
         """A registry without the rules named by code or name in ``keys``."""
         unwanted = {self.get(key).code for key in _keys(keys)}
         return RuleRegistry(r for r in self._rules.values() if r.code not in unwanted)
+
+    def reporting(self, severity: Severity | str) -> RuleRegistry:
+        """A registry without the rules that cannot report a finding of ``severity``.
+
+        A rule is left out only when its severity is fixed to another one, so
+        ``reporting("error")`` finds every error :meth:`check` finds, without running the
+        rules that can only warn or inform (an import, which only errors keep out).
+        """
+        try:
+            level = Severity(severity)
+        except ValueError:
+            raise InvalidInput(f"no severity {severity!r} (error, warning or info)") from None
+        return RuleRegistry(
+            rule
+            for rule in self._rules.values()
+            if not rule.fixed_severity or rule.severity is level
+        )
 
     def copy(self) -> RuleRegistry:
         """An independent registry with the same rules."""

@@ -204,14 +204,15 @@ class RuleTables(TableRow):
     strength_thresholds: tuple[StrengthThreshold, ...] = ()
     dose_caps: tuple[DoseCap, ...] = ()
 
-    def overlaps(self, a: Area, b: Area) -> bool:
-        """True when ``a`` and ``b`` are the same area or one contains the other."""
-        if a == b:
-            return True
-        return any(
-            (g.area == a and b in g.parts) or (g.area == b and a in g.parts)
-            for g in self.area_groups
-        )
+    def overlapping(self, area: Area) -> frozenset[Area]:
+        """Every area that overlaps ``area``: itself, its parts, the areas it is in."""
+        found = {area}
+        for group in self.area_groups:
+            if group.area == area:
+                found.update(group.parts)
+            elif area in group.parts:
+                found.add(group.area)
+        return frozenset(found)
 
 
 def read_tables(text: str, filename: str = "<rules>") -> RuleTables:
