@@ -111,6 +111,7 @@ def _raw_document(
     names: dict[str, str] = {}
     weights: dict[str, float | None] = {}
     per_iu: dict[str, float | None] = {}
+    classes: dict[str, str] = {}
     for item in header["ingredients"]:
         conn.execute(
             "INSERT INTO ingredients VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
@@ -125,6 +126,7 @@ def _raw_document(
         ids.update((k, item["id"]) for k in keys)
         names[item["id"]] = " ".join(n for n in keys.values() if n != item["id"])
         weights[item["id"]] = item.get("molecular_weight")
+        classes[item["id"]] = item["class"]
         per_iu[item["id"]] = item.get("mg_per_iu")
     resolved: dict[str, str] = {}
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
@@ -134,10 +136,12 @@ def _raw_document(
         cid = c["id"]
         digest = hashlib.sha256(text.encode()).hexdigest()
         terms = [header["supplier"]["name"]]
+        kinds: set[str] = set()
         for pos, line in enumerate(c["composition"]):
             raw = line["ingredient"]
             iid = resolved.get(raw) or resolved.setdefault(raw, ids[_key(raw)])
             terms.append(names[iid])
+            kinds.add(classes[iid])
             strength = line.get("strength")
             if strength is None:
                 rows["composition"].append((cid, pos, iid, None, None, None))
@@ -155,8 +159,8 @@ def _raw_document(
         rows["cocktails"].append((
             cid, supplier, c["name"], c["description"], " ".join(terms),
             len(c["composition"]), json.dumps(c["indications"]), json.dumps(c["areas"]),
-            json.dumps(techniques), c["regulatory_status"], c["vial_volume_ml"], "1", 1,
-            digest, text, now,
+            json.dumps(techniques), json.dumps(sorted(kinds)), c["regulatory_status"],
+            c["vial_volume_ml"], "1", 1, digest, text, now,
         ))  # fmt: skip
         rows["cocktail_indications"].extend((cid, i) for i in c["indications"])
         rows["cocktail_areas"].extend((cid, a) for a in c["areas"])
@@ -175,8 +179,8 @@ def _raw_document(
 
 COCKTAIL_COLUMNS = (
     "(id, supplier_id, name, description, search_terms, n_actives, indications, areas, "
-    "techniques, regulatory_status, vial_volume_ml, version, version_no, digest, record, "
-    "updated_at)"
+    "techniques, classes, regulatory_status, vial_volume_ml, version, version_no, digest, "
+    "record, updated_at)"
 )
 
 

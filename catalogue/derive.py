@@ -1,4 +1,4 @@
-"""Columns the store derives from a resolved cocktail: mg/mL per line, actives, search terms.
+"""What the store derives from a resolved cocktail: mg/mL per line, actives, classes, search terms.
 
 Derived values depend on the dictionary (molecular weights, mg-per-IU factors, classes,
 names and synonyms), so they are recomputed whenever the dictionary changes; the stored
@@ -32,6 +32,9 @@ class Derived:
     composition: list[CompositionRow]
     n_actives: int
     search_terms: str
+    classes: tuple[str, ...]
+    """The ingredient classes of its composition (excipient included), sorted: the
+    ``cocktails.classes`` column, which the search's class facet and class exclusions read."""
 
 
 class Deriver:
@@ -45,7 +48,7 @@ class Deriver:
     def __init__(self, dictionary: Dictionary, indications: Mapping[str, Indication]) -> None:
         self._dictionary = dictionary
         self._indication_terms = {key: indication_terms(i) for key, i in indications.items()}
-        self._ingredients: dict[str, tuple[str, bool]] = {}
+        self._ingredients: dict[str, tuple[str, bool, str]] = {}
         self._factors: dict[tuple[str, Unit, float | None], float | None] = {}
         self._supplier_terms: dict[str, str] = {}
 
@@ -57,10 +60,12 @@ class Deriver:
         rows: list[CompositionRow] = []
         terms = [self._supplier_term(supplier_name)]
         actives: set[str] = set()
+        classes: set[str] = set()
         for position, line in enumerate(cocktail.composition):
             ingredient_id = line.ingredient
-            ingredient_terms, active = self._about(ingredient_id)
+            ingredient_terms, active, ingredient_class = self._about(ingredient_id)
             terms.append(ingredient_terms)
+            classes.add(ingredient_class)
             if active:
                 actives.add(ingredient_id)
             strength = line.strength
@@ -75,7 +80,8 @@ class Deriver:
                 mg_per_ml = None
             rows.append((cocktail_id, position, ingredient_id, strength.value, unit, mg_per_ml))
         terms.extend(self._indication_terms[i] for i in cocktail.indications)
-        return Derived(rows, len(actives), " ".join(dict.fromkeys(t for t in terms if t)))
+        search_terms = " ".join(dict.fromkeys(t for t in terms if t))
+        return Derived(rows, len(actives), search_terms, tuple(sorted(classes)))
 
     def _supplier_term(self, name: str) -> str:
         term = self._supplier_terms.get(name)
@@ -83,12 +89,16 @@ class Deriver:
             term = self._supplier_terms[name] = clean_text(name)
         return term
 
-    def _about(self, ingredient_id: str) -> tuple[str, bool]:
-        """An ingredient's full-text terms and whether it counts as an active."""
+    def _about(self, ingredient_id: str) -> tuple[str, bool, str]:
+        """An ingredient's full-text terms, whether it counts as an active, and its class."""
         about = self._ingredients.get(ingredient_id)
         if about is None:
             ingredient = self._dictionary.ingredients[ingredient_id]
-            about = (ingredient_terms(ingredient), self._dictionary.is_active(ingredient_id))
+            about = (
+                ingredient_terms(ingredient),
+                self._dictionary.is_active(ingredient_id),
+                ingredient.ingredient_class.value,
+            )
             self._ingredients[ingredient_id] = about
         return about
 

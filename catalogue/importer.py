@@ -277,7 +277,11 @@ class ImportSession:
         owners = owners_of(conn, (i.id for i in document.ingredients))
         own = own_ingredients(document, self._reference_by_id, owners, problems)
         dictionary = Dictionary(self._reference, own, reference_index=self._reference_index)
-        rules = RuleCheck(dictionary, self._indications.values()) if self._check_rules else None
+        rules = (
+            RuleCheck(dictionary, self._indications.values(), warnings=False)
+            if self._check_rules
+            else None
+        )
         checker = Checker(document, dictionary, problems, rules=rules)
         deriver = Deriver(dictionary, self._indications)
         now = utc_now()

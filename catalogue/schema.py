@@ -6,13 +6,17 @@ units outside :class:`~meso_formulary.units.Unit`, ids that are not slugs, a coc
 outside its supplier's namespace), foreign keys, an index on every link table in both
 directions, and an external-content FTS5 table kept in sync by triggers.
 
-Closed vocabularies in ``CHECK ... IN (...)`` lists are generated from the enums in
-:mod:`meso_formulary.model` and :mod:`meso_formulary.units`, so the database and the model
-cannot disagree about them.
+Closed vocabularies in ``CHECK`` lists are generated from the enums in
+:mod:`meso_formulary.vocabulary` and :mod:`meso_formulary.units`, so the database and the
+model cannot disagree about them.
 
-Schema changes ship as new steps in :data:`MIGRATIONS` (sqlite-utils' ``Migrations``);
-:data:`SCHEMA_VERSION` is the number of steps, and is stored in ``meta`` so that a file
-written by a newer release is refused instead of being misread.
+The connection settings, :data:`SCHEMA_VERSION` and :func:`stored_version` live in
+:mod:`.connect` (standard library only, for ``meso search``'s start-up) and are re-exported
+here.
+
+Schema changes ship as new steps in :data:`MIGRATIONS` (sqlite-utils' ``Migrations``) and
+:data:`MIGRATION_NAMES`; :data:`SCHEMA_VERSION` is the number of steps, and is stored in
+``meta`` so that a file written by a newer release is refused instead of being misread.
 """
 
 from __future__ import annotations
@@ -26,14 +30,17 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from meso_formulary.errors import CatalogueError
-from meso_formulary.model import Area, IngredientClass, Origin, RegulatoryStatus, Technique
+from meso_formulary.model import RegulatoryStatus
 from meso_formulary.units import MAX_VALUE, MIN_VALUE, Unit
+from meso_formulary.vocabulary import Area, IngredientClass, Origin, Technique
 
-APPLICATION_ID: Final = 0x4D45534F
-"""``PRAGMA application_id`` of a catalogue file ("MESO"), so ``file(1)`` and we can tell."""
-
-BUSY_TIMEOUT_MS: Final = 5000
-"""How long a connection waits for another writer before giving up (milliseconds)."""
+from .connect import APPLICATION_ID as APPLICATION_ID
+from .connect import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
+from .connect import CATALOGUE_TABLES as CATALOGUE_TABLES
+from .connect import MIGRATION_NAMES as MIGRATION_NAMES
+from .connect import SCHEMA_VERSION as SCHEMA_VERSION
+from .connect import configure as configure
+from .connect import stored_version as stored_version
 
 MIGRATION_SET: Final = "meso-formulary"
 """The name of this schema's migration set in sqlite-utils' ``_sqlite_migrations`` table."""
@@ -138,6 +145,12 @@ TABLES: Final[tuple[str, ...]] = (
     synonym TEXT NOT NULL,
     PRIMARY KEY (key, indication_id)
 ) STRICT, WITHOUT ROWID""",
+    # Small columns first, the large ones (description, search_terms, record: kilobytes) last:
+    # a row longer than a page spills onto overflow pages, and SQLite reads a column by
+    # walking the row from its start, so the small ones are read from the row's first page.
+    # ``classes`` is derived like ``n_actives``: the sorted ingredient classes of the
+    # composition, excipient included (the search's class facet and class exclusions). Its
+    # DEFAULT only keeps a row written without it (by hand) valid; the importer writes it.
     f"""CREATE TABLE cocktails (
     pk INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE
@@ -145,19 +158,20 @@ TABLES: Final[tuple[str, ...]] = (
                AND {_slug_check("substr(id, length(supplier_id) + 2)")}),
     supplier_id TEXT NOT NULL REFERENCES suppliers(id),
     name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
-    description TEXT NOT NULL,
-    search_terms TEXT NOT NULL,
     n_actives INTEGER NOT NULL CHECK (n_actives >= 0),
     indications TEXT NOT NULL CHECK {_json_array("indications")},
     areas TEXT NOT NULL CHECK {_json_array("areas")},
     techniques TEXT NOT NULL CHECK {_json_array("techniques")},
+    classes TEXT NOT NULL DEFAULT '[]' CHECK {_json_array("classes")},
     regulatory_status TEXT NOT NULL CHECK ({_one_of("regulatory_status", RegulatoryStatus)}),
     vial_volume_ml REAL CHECK {_finite_positive("vial_volume_ml", nullable=True)},
     version TEXT NOT NULL,
     version_no INTEGER NOT NULL CHECK (version_no >= 1),
     digest TEXT NOT NULL CHECK (length(digest) = 64),
-    record TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    description TEXT NOT NULL,
+    search_terms TEXT NOT NULL,
+    record TEXT NOT NULL
 ) STRICT""",
     f"""CREATE TABLE composition (
     cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
@@ -241,6 +255,15 @@ DICTIONARY_INDEXES: Final[dict[str, str]] = {
 
 SECONDARY_INDEXES: Final[dict[str, str]] = {
     "idx_cocktails_supplier": "cocktails(supplier_id, id)",
+    # What the search reads of the cocktails it filters, orders and shows (see
+    # catalogue/engine.py), by each of the three ways it reaches them: a link table's id,
+    # name order, a full-text rowid (and the page and facets, by rowid). A table row holds
+    # kilobytes of text; these entries some 100 to 300 bytes.
+    "idx_cocktails_by_id": "cocktails(id, name, n_actives, classes)",
+    "idx_cocktails_by_name": "cocktails(name, id, n_actives, classes)",
+    "idx_cocktails_by_pk": (
+        "cocktails(pk, id, supplier_id, name, n_actives, indications, classes)"
+    ),
     "idx_composition_ingredient": "composition(ingredient_id, cocktail_id)",
     "idx_cocktail_indications_indication": "cocktail_indications(indication_id, cocktail_id)",
     "idx_cocktail_areas_area": "cocktail_areas(area, cocktail_id)",
@@ -371,33 +394,8 @@ def _initial(db: Database) -> None:
         conn.execute(f"CREATE TRIGGER {name} {body}")
 
 
-MIGRATION_NAMES: Final[tuple[str, ...]] = ("0001_initial",)
-"""Every migration step, oldest first; a new release appends here and to :data:`MIGRATIONS`."""
-
-SCHEMA_VERSION: Final = len(MIGRATION_NAMES)
-"""The schema version this release writes: the number of migration steps."""
-
-CATALOGUE_TABLES: Final = frozenset({"meta", "suppliers", "cocktails", "ingredients"})
-"""Tables whose presence (with ``meta.schema_version``) marks a file as a catalogue."""
-
-
 # ---------------------------------------------------------------- connections
-
-
-def configure(
-    conn: sqlite3.Connection, *, readonly: bool, busy_timeout_ms: int = BUSY_TIMEOUT_MS
-) -> None:
-    """Apply the settings every connection needs: foreign keys, busy timeout, sync level.
-
-    (WAL is a property of the file, set once by :func:`enable_wal` when it is opened for
-    writing; a read-only connection keeps whatever journal mode the file has.)
-    """
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms):d}")
-    if readonly:
-        conn.execute("PRAGMA query_only = ON")
-        return
-    conn.execute("PRAGMA synchronous = NORMAL")
+# configure() and stored_version() live in the stdlib-only .connect (re-exported above).
 
 
 def enable_wal(conn: sqlite3.Connection) -> None:
@@ -405,31 +403,6 @@ def enable_wal(conn: sqlite3.Connection) -> None:
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if mode not in ("wal", "memory"):
         raise CatalogueError(f"cannot switch the catalogue to WAL mode (journal mode is {mode!r})")
-
-
-def stored_version(conn: sqlite3.Connection) -> int | None:
-    """The schema version stored in ``meta``, or ``None`` for an empty (new) file.
-
-    Raises :class:`CatalogueError` for an SQLite file that is not a catalogue.
-    """
-    tables = {
-        row[0]
-        for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
-    }
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    if not tables and app_id == 0:
-        return None
-    if app_id != APPLICATION_ID or not tables >= CATALOGUE_TABLES:
-        raise CatalogueError(
-            "not a meso-formulary catalogue: the file is an SQLite database of something else",
-            hint="open a catalogue file, or give a new file name to create one",
-        )
-    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if row is None or not str(row[0]).isdigit():
-        raise CatalogueError(
-            f"damaged catalogue: meta.schema_version is {None if row is None else row[0]!r}"
-        )
-    return int(row[0])
 
 
 def upgrade(db: Database) -> int:

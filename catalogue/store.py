@@ -356,12 +356,15 @@ class Catalogue:
     def import_catalogue(
         self, cat: CatalogueFile, *, signed_by: str | None = None, verified: bool = False
     ) -> ImportReport:
-        """Check ``cat`` completely, then import it in one transaction (see :mod:`.importer`)."""
+        """Check ``cat`` completely, then import it in one transaction (see :mod:`.importer`).
+
+        The check runs the rules engine, so the import does not run it again.
+        """
         self._writable()
         problems = check_document(cat, self.reference, conn=self.conn)
         if problems:
             raise _invalid(f"catalogue of supplier {cat.supplier.id!r}", problems)
-        with self.importing() as session:
+        with self.importing(check_rules=False) as session:
             return session.add(cat, signed_by=signed_by, verified=verified)
 
     def import_stream(
@@ -383,7 +386,10 @@ class Catalogue:
             return session.add(header, cocktails, signed_by=signed_by, verified=verified)
 
     def import_files(self, paths: Iterable[str | os.PathLike[str]]) -> list[ImportReport]:
-        """Read and check every file, then import them all in one transaction."""
+        """Read and check every file, then import them all in one transaction.
+
+        The check runs the rules engine, so the import does not run it again.
+        """
         from meso_formulary.files import read_catalogue
 
         self._writable()
@@ -399,7 +405,7 @@ class Catalogue:
             problems.extend(check_document(document, self.reference, str(path), conn=self.conn))
         if problems:
             raise _invalid("the files", problems)
-        with self.importing() as session:
+        with self.importing(check_rules=False) as session:
             return [session.add(doc, source=source) for doc, source in documents]
 
     # ------------------------------------------------------------ exporting

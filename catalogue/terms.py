@@ -3,7 +3,7 @@
 A client says "panda eyes", "celulite" or "biotin for hair loss on the scalp"; the catalogue
 is organised by indication ids (``dark_circles``, ``cellulite``, ``alopecia``). A
 :class:`Lexicon` holds every indication name and lay synonym and every ingredient name, and
-answers, for the CLI and the web alike (both go through :func:`~.search.search`):
+answers, for the CLI and the web alike (both go through :mod:`.engine`):
 
 - which indications a text names (:meth:`Lexicon.concerns`): whole phrases by their word key
   first, longest first, anywhere in the text; then typos by rapidfuzz;
@@ -20,28 +20,31 @@ mixes in partial scores, so a plain word found inside a longer synonym scores 90
 hides results. ``ratio`` only forgives edits. ``bench/bench_search.py`` measures both on
 perturbed lay terms and on such plain words: same recall, no plain word matched by
 ``ratio``, and ``ratio`` about 10x faster.
+
+Standard library only at import: rapidfuzz is imported by the fuzzy pass, which runs only
+when typed words are left over after the exact phrase lookup, and by the suggestions, so
+``meso search "hair loss"`` never loads it (start-up time, see ``bench/bench_cli.py``). For
+the same reason the records are ``NamedTuple`` classes, and there is no ``from __future__
+import annotations`` (see :mod:`.engine`).
 """
 
-from __future__ import annotations
-
 import bisect
-import contextlib
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import Literal, NamedTuple, TypeVar
-
-from pydantic import BaseModel, ConfigDict
-from rapidfuzz import fuzz, process, utils
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Literal, NamedTuple, Self, TypeVar
 
 from meso_formulary.errors import SearchError
 from meso_formulary.identifiers import name_key
-from meso_formulary.model import Indication, IndicationId, Ingredient, IngredientClass, Origin
+from meso_formulary.vocabulary import IndicationId, IngredientClass, Origin
 
 from .fts import words as fts_words
+
+if TYPE_CHECKING:
+    from meso_formulary.model import Indication, Ingredient
 
 FUZZY_CUTOFF = 85.0
 """Least ``fuzz.ratio`` for a typo to count as a concern (tuned in bench/bench_search.py)."""
@@ -78,10 +81,11 @@ def word_key(text: str) -> str:
     return " ".join(_WORD.findall(_APOSTROPHES.sub("", name_key(text))))
 
 
-class ConcernMatch(BaseModel):
-    """An indication found in the typed text, and how."""
+class Concern(NamedTuple):
+    """An indication found in the typed text, and how.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    (:class:`~.search.ConcernMatch` is the same as a pydantic model, for the typed API.)
+    """
 
     indication_id: IndicationId
     term: str
@@ -93,11 +97,10 @@ class ConcernMatch(BaseModel):
     """100 for a whole-phrase match, else the rapidfuzz ratio."""
 
 
-@dataclass(frozen=True)
-class ConcernScan:
+class ConcernScan(NamedTuple):
     """The concerns found in a text and the words left over for full-text search."""
 
-    concerns: tuple[ConcernMatch, ...]
+    concerns: tuple[Concern, ...]
     remainder: tuple[str, ...]
     """Typed words (as typed: ``hair-loss``, ``vita*``) not part of a concern, stop words out.
 
@@ -106,25 +109,25 @@ class ConcernScan:
     """
 
 
-@dataclass(frozen=True)
-class Negation:
+class Negation(NamedTuple):
     """An exclusion typed in the text ("no lidocaine", "without fish", "anaesthetic-free")."""
 
     term: str
     """What is excluded, as a word key ("lidocaine", "fish", "anaesthetic")."""
     ingredient_ids: tuple[str, ...]
+    """The ingredients it names (for a class, every ingredient of the class)."""
+    classes: tuple[IngredientClass, ...] = ()
+    """The class it names, if it names one: the search excludes it by class."""
 
 
-@dataclass(frozen=True)
-class NegationScan:
+class NegationScan(NamedTuple):
     """The exclusions found among typed words, and the words left."""
 
     negations: tuple[Negation, ...]
     remainder: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ResolvedIngredient:
+class ResolvedIngredient(NamedTuple):
     """A filter name and the ingredient ids it stands for."""
 
     term: str
@@ -140,10 +143,12 @@ class IngredientFacts(NamedTuple):
     origin: Origin | None
 
 
-@dataclass(frozen=True)
-class _Phrase:
+class _Phrase(NamedTuple):
     indication_id: IndicationId
     text: str
+
+
+_INDICATION_IDS = {i.value: i for i in IndicationId}
 
 
 class Lexicon:
@@ -164,17 +169,16 @@ class Lexicon:
         ingredient_names: Iterable[tuple[str, str, str]] = (),
     ) -> None:
         self._phrases: dict[str, list[_Phrase]] = {}
+        indications = _INDICATION_IDS  # a dict look-up: calling the enum costs 5x as much
         for indication_id, text in phrases:
             key = word_key(text)
             if not key:
                 continue
-            entry = _Phrase(IndicationId(indication_id), text)
+            entry = _Phrase(indications[indication_id], text)
             bucket = self._phrases.setdefault(key, [])
             if all(p.indication_id != entry.indication_id for p in bucket):
                 bucket.append(entry)
         self._phrase_keys = list(self._phrases)
-        # Processed once here rather than by rapidfuzz on every lookup (perf.md 6b: 25x).
-        self._fuzzy_choices = [utils.default_process(k) for k in self._phrase_keys]
         self._longest = max((k.count(" ") + 1 for k in self._phrase_keys), default=1)
 
         self._facts: dict[str, IngredientFacts] = {}
@@ -191,26 +195,44 @@ class Lexicon:
                 self._by_origin.setdefault(facts.origin, []).append(ingredient_id)
 
         by_key: dict[str, list[str]] = {}
-        # The name suggestions show per key: the ingredient's own name, else the first seen.
-        display = {name_key(facts.name): facts.name for facts in self._facts.values()}
+        self._first_names: dict[str, str] = {}
         for key, ingredient_id, name in ingredient_names:
             ids = by_key.setdefault(key, [])
             if ingredient_id not in ids:
                 ids.append(ingredient_id)
-            display.setdefault(key, name)
+            self._first_names.setdefault(key, name)
         self._ingredients = {key: tuple(ids) for key, ids in by_key.items()}
         self._ingredient_keys = sorted(self._ingredients)
-        self._ingredient_names = list(display.values())
-        self._suggestions = list(
-            dict.fromkeys([*(p.text for b in self._phrases.values() for p in b), *display.values()])
-        )
+
+    # What only the fuzzy pass and the suggestions need is built on first use: most searches
+    # never need it, and ``meso search`` builds a lexicon in every process.
+
+    @cached_property
+    def _fuzzy_choices(self) -> list[str]:
+        """The phrase keys as rapidfuzz compares them, processed once (perf.md 6b: 25x)."""
+        from rapidfuzz import utils
+
+        return [utils.default_process(k) for k in self._phrase_keys]
+
+    @cached_property
+    def _ingredient_names(self) -> list[str]:
+        """One name to suggest per name key: the ingredient's own name, else the first seen."""
+        display = {name_key(facts.name): facts.name for facts in self._facts.values()}
+        for key, name in self._first_names.items():
+            display.setdefault(key, name)
+        return list(display.values())
+
+    @cached_property
+    def _suggestions(self) -> list[str]:
+        phrases = (p.text for bucket in self._phrases.values() for p in bucket)
+        return list(dict.fromkeys([*phrases, *self._ingredient_names]))
 
     # ------------------------------------------------------------------ building
 
     @classmethod
     def from_models(
-        cls, indications: Iterable[Indication], ingredients: Iterable[Ingredient] = ()
-    ) -> Lexicon:
+        cls, indications: "Iterable[Indication]", ingredients: "Iterable[Ingredient]" = ()
+    ) -> Self:
         """From model objects: each indication's id, name and synonyms; each ingredient's names."""
         phrases = [
             (ind.id.value, text)
@@ -231,14 +253,14 @@ class Lexicon:
         return cls(phrases, facts, names)
 
     @classmethod
-    def from_reference(cls) -> Lexicon:
+    def from_reference(cls) -> Self:
         """From the shipped reference data, for lookups without a catalogue."""
         from meso_formulary import reference
 
         return cls.from_models(reference.indications(), reference.ingredients())
 
     @classmethod
-    def from_connection(cls, conn: sqlite3.Connection) -> Lexicon:
+    def from_connection(cls, conn: sqlite3.Connection) -> Self:
         """From a catalogue's ``indications``, ``indication_synonyms`` and ``ingredient_names``."""
         phrases: list[tuple[str, str]] = [
             (ind_id, text)
@@ -268,7 +290,7 @@ class Lexicon:
             spans.append(range(len(words), len(words) + len(own)))
             words += own
         taken = [False] * len(words)
-        found: list[tuple[int, ConcernMatch]] = []
+        found: list[tuple[int, Concern]] = []
 
         for size in range(min(self._longest, len(words)), 0, -1):
             for start in range(len(words) - size + 1):
@@ -285,7 +307,7 @@ class Lexicon:
             tuple(match for _, match in found), _remainder(tokens, spans, words, taken)
         )
 
-    def _fuzzy(self, words: list[str], taken: list[bool]) -> list[tuple[int, ConcernMatch]]:
+    def _fuzzy(self, words: list[str], taken: list[bool]) -> list[tuple[int, Concern]]:
         spans: list[tuple[int, int]] = []
         for size in range(1, min(MAX_WINDOW_WORDS, len(words)) + 1):
             for start in range(len(words) - size + 1):
@@ -298,6 +320,7 @@ class Lexicon:
                     spans.append((start, end))
         if not spans or not self._phrase_keys:
             return []
+        from rapidfuzz import fuzz, process, utils
 
         windows = [" ".join(words[s:e]) for s, e in spans]
         candidates: list[tuple[float, int, int, int]] = []
@@ -313,7 +336,7 @@ class Lexicon:
                 candidates.append((float(best[1]), spans[w][1] - spans[w][0], w, best[2]))
         # Best score first; on a tie the longer window, then the earlier one (deterministic).
         candidates.sort(key=lambda c: (-c[0], -c[1], spans[c[2]][0], self._phrase_keys[c[3]]))
-        found: list[tuple[int, ConcernMatch]] = []
+        found: list[tuple[int, Concern]] = []
         for score, _, w, k in candidates:
             start, end = spans[w]
             if any(taken[start:end]):
@@ -326,8 +349,8 @@ class Lexicon:
     @staticmethod
     def _match(
         term: str, phrase: _Phrase, how: Literal["synonym", "fuzzy"], score: float
-    ) -> ConcernMatch:
-        return ConcernMatch(
+    ) -> Concern:
+        return Concern(
             indication_id=phrase.indication_id, term=term, matched=phrase.text, how=how, score=score
         )
 
@@ -405,13 +428,12 @@ class Lexicon:
         ids = self._ingredient_ids(term)
         if ids:
             return Negation(term, ids)
-        readings: tuple[Callable[[str], tuple[str, ...]], ...] = (
-            lambda t: self.ingredients_of([parse_class(t)]),
-            lambda t: self.ingredients_of(origins=parse_origins(t)),
-        )
-        for read in readings:
-            with contextlib.suppress(SearchError):
-                return Negation(term, read(term))
+        cls = _find_choice(term, IngredientClass)
+        if cls is not None:
+            return Negation(term, self.ingredients_of([cls]), (cls,))
+        origins = _find_origins(term)
+        if origins is not None:
+            return Negation(term, self.ingredients_of(origins=origins))
         return None
 
     def facts(self, ingredient_id: str) -> IngredientFacts | None:
@@ -429,6 +451,8 @@ class Lexicon:
         query = word_key(text)
         if len(query) < MIN_FUZZY_CHARS - 1 or not choices:
             return []
+        from rapidfuzz import fuzz, process, utils
+
         best = process.extract(
             query,
             choices,
@@ -487,11 +511,34 @@ _ORIGIN_ALIASES: dict[str, tuple[Origin, ...]] = {
     "botanical": (Origin.PLANT,),
     "vegetable": (Origin.PLANT,),
 }
-_ORIGIN_KEYS = {
-    **{_enum_key(o.value): (o,) for o in Origin},
-    **{_enum_key(alias): origins for alias, origins in _ORIGIN_ALIASES.items()},
-}
 _ORIGIN_SUFFIXES = ("_derived", "_based", "_origin", "_sourced", "_product")
+
+
+@cache
+def _origin_keys() -> dict[str, tuple[Origin, ...]]:
+    """Every origin and alias by its :func:`_enum_key` (built on first use, not at import)."""
+    return {
+        **{_enum_key(o.value): (o,) for o in Origin},
+        **{_enum_key(alias): origins for alias, origins in _ORIGIN_ALIASES.items()},
+    }
+
+
+@cache
+def _choice_keys(choices: type[_Choice]) -> dict[str, _Choice]:
+    return {_enum_key(member.value): member for member in choices}
+
+
+def _find_choice(text: str, choices: type[_Choice]) -> _Choice | None:
+    """The member of ``choices`` that ``text`` names (see :func:`parse_choice`), or ``None``."""
+    return _choice_keys(choices).get(_enum_key(text))
+
+
+def _find_origins(text: str) -> tuple[Origin, ...] | None:
+    """The origins ``text`` names (see :func:`parse_origins`), or ``None``."""
+    key = _enum_key(text)
+    for suffix in _ORIGIN_SUFFIXES:
+        key = key.removesuffix(suffix)
+    return _origin_keys().get(key)
 
 
 def parse_choice(text: str | _Choice, choices: type[_Choice], what: str) -> _Choice:
@@ -500,8 +547,7 @@ def parse_choice(text: str | _Choice, choices: type[_Choice], what: str) -> _Cho
     point" -> point_by_point). Raises :class:`SearchError` naming the closest members."""
     if isinstance(text, choices):
         return text
-    keys = {_enum_key(member.value): member for member in choices}
-    found = keys.get(_enum_key(text))
+    found = _find_choice(text, choices)
     if found is None:
         raise SearchError(
             f"unknown {what} {text!r}",
@@ -523,10 +569,7 @@ def parse_origins(text: str | Origin) -> tuple[Origin, ...]:
     """
     if isinstance(text, Origin):
         return (text,)
-    key = _enum_key(text)
-    for suffix in _ORIGIN_SUFFIXES:
-        key = key.removesuffix(suffix)
-    found = _ORIGIN_KEYS.get(key)
+    found = _find_origins(text)
     if found is None:
         raise SearchError(
             f"unknown ingredient origin {text!r}",
@@ -536,6 +579,8 @@ def parse_origins(text: str | Origin) -> tuple[Origin, ...]:
 
 
 def _closest(text: str, choices: Sequence[str]) -> list[str]:
+    from rapidfuzz import fuzz, process, utils
+
     best = process.extract(
         word_key(text), choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=3
     )
@@ -546,7 +591,7 @@ __all__ = [
     "FUZZY_CUTOFF",
     "NEGATIONS",
     "STOPWORDS",
-    "ConcernMatch",
+    "Concern",
     "ConcernScan",
     "IngredientFacts",
     "Lexicon",

@@ -11,6 +11,8 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar
 import click
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from meso_formulary.catalogue import Catalogue
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,12 +78,32 @@ def open_catalogue(db: Path | None, *, readonly: bool = True) -> Catalogue:
 
     if db is None:
         return Catalogue.default()
-    if readonly and not db.exists():
+    if readonly:
+        _must_exist(db)
+    return Catalogue.open(db, readonly=readonly)
+
+
+def connect_catalogue(db: Path | None) -> sqlite3.Connection:
+    """A read-only connection to ``db`` or to the reference catalogue, for ``meso search``.
+
+    Unlike :func:`open_catalogue` it does not load the store (sqlite-utils, pydantic):
+    the search engine (:mod:`meso_formulary.catalogue.engine`) needs only the connection.
+    """
+    from meso_formulary.catalogue.connect import open_readonly
+    from meso_formulary.catalogue.default import connect_default
+
+    if db is None:
+        return connect_default()
+    _must_exist(db)
+    return open_readonly(db)
+
+
+def _must_exist(db: Path) -> None:
+    if not db.exists():
         raise CliError(
             f"no catalogue at {db}",
             hint="check the path, or create one with: meso import FILE --db PATH",
         )
-    return Catalogue.open(db, readonly=readonly)
 
 
 def refuse_overwrite(path: Path, *, force: bool) -> None:

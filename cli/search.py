@@ -1,23 +1,39 @@
-"""``meso search``: cocktails by concern in everyday words, minus what a client cannot have."""
+"""``meso search``: cocktails by concern in everyday words, minus what a client cannot have.
+
+It calls the search engine directly (:func:`meso_formulary.catalogue.engine.run`, the one the
+library's typed :func:`~meso_formulary.catalogue.search.search` wraps) on a plain read-only
+connection, and prints JSON with the standard library: its start-up is measured against a
+bare ``python -c`` running one FTS query (``bench/bench_cli.py``), so this path imports no
+pydantic, sqlite-utils or rich (rapidfuzz only for a typo). rich draws the table, which is
+for people.
+"""
 
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from meso_formulary.cli.common import db_option, open_catalogue, safe_text
+from meso_formulary.catalogue import engine
+from meso_formulary.catalogue.engine import (
+    FIELDS,
+    MAX_ACTIVES,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    Answer,
+    Query,
+    run,
+)
+from meso_formulary.cli.common import connect_catalogue, db_option, safe_text
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
 
 if TYPE_CHECKING:
     from rich.console import Group
 
-    from meso_formulary.catalogue.search import SearchResults
-
-FIELDS = ("id", "name", "supplier", "indications", "score", "why", "key_actives", "n_actives")
-"""The fields of each --json / --nl / --csv record, in order."""
+__all__ = ["FIELDS", "search"]
 
 
 @click.command()
@@ -56,19 +72,22 @@ FIELDS = ("id", "name", "supplier", "indications", "score", "why", "key_actives"
 @click.option("--supplier", metavar="S", help="Only cocktails of supplier S (its id).")
 @click.option("--technique", metavar="T", help="Only cocktails given by technique T (nappage ...).")
 @click.option(
-    "--max-actives", type=click.IntRange(min=0), metavar="N", help="At most N active ingredients."
+    "--max-actives",
+    type=click.IntRange(0, MAX_ACTIVES),
+    metavar="N",
+    help="At most N active ingredients.",
 )
 @click.option(
     "--limit",
-    type=click.IntRange(1, 500),
+    type=click.IntRange(1, MAX_LIMIT),
     metavar="N",
     default=20,
     show_default=True,
-    help="Show at most N results (1 to 500).",
+    help=f"Show at most N results (1 to {MAX_LIMIT}).",
 )
 @click.option(
     "--offset",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_OFFSET),
     default=0,
     show_default=True,
     metavar="N",
@@ -93,23 +112,20 @@ def search(fmt: Format, db: Path | None, **criteria: Any) -> None:
     score, why (the reasons it matched), key_actives and n_actives. When nothing matches,
     a message (with "did you mean" suggestions) goes to stderr and the exit status is 1.
     """
-    from meso_formulary.catalogue.search import SearchRequest
-    from meso_formulary.catalogue.search import search as run_search
-
     text = criteria["text"]
     if text is not None and not text.strip():
         raise click.BadParameter("the text is empty; leave it out to list every cocktail")
-    given = {key: value for key, value in criteria.items() if value not in (None, ())}
-    request = SearchRequest.parse(given)
-    with open_catalogue(db) as catalogue:
-        results = run_search(catalogue, request)
-    if not results.hits:
-        _nothing_found(results, criteria)
-    records = [hit.model_dump(mode="json") for hit in results.hits]
-    emit(records, fmt, lambda: _table(results, request.offset), columns=FIELDS)
+    # Facets are for the table's footer; the records do not carry them.
+    query = Query.parse(**criteria, facets=fmt is Format.TABLE)
+    with closing(connect_catalogue(db)) as conn:
+        answer = run(conn, query)
+    if not answer.hits:
+        _nothing_found(answer, criteria)
+    records = [found.record() for found in answer.hits]
+    emit(records, fmt, lambda: _table(answer, query.offset), columns=FIELDS)
 
 
-def _nothing_found(results: SearchResults, criteria: dict[str, Any]) -> None:
+def _nothing_found(results: Answer, criteria: dict[str, Any]) -> None:
     """Say that nothing matched (and why it may be) on stderr, then exit 1."""
     text = criteria.get("text")
     what = f"for {text!r}" if text else "for these filters"
@@ -124,7 +140,7 @@ def _nothing_found(results: SearchResults, criteria: dict[str, Any]) -> None:
     sys.exit(1)
 
 
-def _table(results: SearchResults, offset: int) -> Group:
+def _table(results: Answer, offset: int) -> Group:
     from rich.console import Group
     from rich.text import Text
 
@@ -139,12 +155,21 @@ def _table(results: SearchResults, offset: int) -> Group:
         table.add_row(
             name,
             cell(hit.supplier),
-            cell(", ".join(hit.indications)),
+            cell(", ".join(i.value for i in hit.indications)),
             cell(", ".join(hit.key_actives)),
             cell("; ".join(hit.why)),
         )
     first, last = offset + 1, offset + len(results.hits)
     footer = [Text(f"Showing {first}-{last} of {results.total}.")]
+    if not results.ranking_complete:
+        footer.append(
+            Text(
+                "Ranked by relevance: the matches with these words in their name and an even "
+                "sample of the others, then the rest; narrow the search to rank them all."
+            )
+        )
+    if not results.facets_complete:
+        footer.append(Text(f"Counts below are over the best {engine.FACET_LIMIT:,} matches."))
     for facet, counts in results.facets.items():
         if counts:
             counted = ", ".join(f"{key} {n}" for key, n in counts.items())

@@ -67,8 +67,7 @@ def _catalogue_path(db: Path | None) -> Path:
                 hint="check the path, or create one with: meso import FILE --db PATH",
             )
         return db
-    from meso_formulary.catalogue import Catalogue, ReferenceData
-    from meso_formulary.catalogue.default import default_path
+    from meso_formulary.catalogue.default import connect_default, default_file
 
-    Catalogue.default().close()  # builds the reference catalogue's file on first use
-    return default_path(ReferenceData.shipped())
+    connect_default().close()  # builds the reference catalogue's file on first use
+    return default_file()

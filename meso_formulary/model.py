@@ -9,6 +9,7 @@ make it *questionable* (strength above a limit, an area unsuitable for an ingred
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
@@ -26,17 +27,7 @@ from meso_formulary.types import (
     VersionText,
 )
 from meso_formulary.units import Strength, UnitField
-from meso_formulary.vocabulary import (
-    AftercareKind,
-    Area,
-    Device,
-    EffectKind,
-    IndicationId,
-    IngredientClass,
-    Origin,
-    RegulatoryStatus,
-    Technique,
-)
+from meso_formulary.vocabulary import Area, IndicationId, IngredientClass, Origin, Technique
 
 FORMAT: Final = "meso-formulary/1"
 """The catalogue file format this version reads and writes."""
@@ -54,6 +45,58 @@ class Record(BaseModel):
         serialize_by_alias=True,
         use_enum_values=False,
     )
+
+
+# ---------------------------------------------------------------- vocabularies
+# (those a search filters by live in meso_formulary.vocabulary, imported above)
+
+
+class Device(StrEnum):
+    """What delivers the product."""
+
+    SYRINGE = "syringe"
+    INJECTOR_GUN = "injector_gun"
+    MICRONEEDLING_PEN = "microneedling_pen"
+    CANNULA = "cannula"
+
+
+class RegulatoryStatus(StrEnum):
+    """How an item is placed on the market."""
+
+    MEDICINAL_PRODUCT = "medicinal_product"
+    MEDICAL_DEVICE = "medical_device"
+    COSMETIC = "cosmetic"
+    COMPOUNDED = "compounded"
+    UNKNOWN = "unknown"
+
+
+class AftercareKind(StrEnum):
+    """A kind of aftercare advice; ``NO_MAKEUP`` drives the "makeup allowed from" milestone."""
+
+    NO_MAKEUP = "no_makeup"
+    NO_HAIR_WASH = "no_hair_wash"
+    NO_EXERCISE = "no_exercise"
+    NO_HEAT = "no_heat"
+    NO_SUN = "no_sun"
+    NO_MASSAGE = "no_massage"
+    NO_ALCOHOL = "no_alcohol"
+    NO_ACTIVE_SKINCARE = "no_active_skincare"
+    OTHER = "other"
+
+
+class EffectKind(StrEnum):
+    """An expected, usually passing, effect of a session."""
+
+    PINPRICK_MARKS = "pinprick_marks"
+    BLEBS = "blebs"
+    REDNESS = "redness"
+    SWELLING = "swelling"
+    TENDERNESS = "tenderness"
+    BRUISING = "bruising"
+    ITCHING = "itching"
+    BURNING = "burning"
+    NUMBNESS = "numbness"
+    INDURATION = "induration"
 
 
 # ---------------------------------------------------------------- ingredients

@@ -1,9 +1,10 @@
-"""The catalogue's closed vocabularies: ingredient classes, origins, indications, areas ...
+"""The vocabularies a search filters and counts by: ingredient classes, origins,
+indications, areas and techniques.
 
-They are plain :class:`~enum.StrEnum` types with no other dependency, so that code which only
-needs the vocabulary (the search engine behind ``meso search``, the schema's CHECK lists)
-does not load pydantic. :mod:`meso_formulary.model` re-exports every one of them; import
-them from either.
+They are plain :class:`~enum.StrEnum` types with no other dependency, so that the search
+engine behind ``meso search`` does not load pydantic (start-up time). The model's other
+vocabularies (devices, regulatory status, aftercare, effects) live in
+:mod:`meso_formulary.model`, which re-exports these; import them from either.
 """
 
 from __future__ import annotations
@@ -103,62 +104,10 @@ class Technique(StrEnum):
     SUBCUTANEOUS = "subcutaneous"
 
 
-class Device(StrEnum):
-    """What delivers the product."""
-
-    SYRINGE = "syringe"
-    INJECTOR_GUN = "injector_gun"
-    MICRONEEDLING_PEN = "microneedling_pen"
-    CANNULA = "cannula"
-
-
-class RegulatoryStatus(StrEnum):
-    """How an item is placed on the market."""
-
-    MEDICINAL_PRODUCT = "medicinal_product"
-    MEDICAL_DEVICE = "medical_device"
-    COSMETIC = "cosmetic"
-    COMPOUNDED = "compounded"
-    UNKNOWN = "unknown"
-
-
-class AftercareKind(StrEnum):
-    """A kind of aftercare advice; ``NO_MAKEUP`` drives the "makeup allowed from" milestone."""
-
-    NO_MAKEUP = "no_makeup"
-    NO_HAIR_WASH = "no_hair_wash"
-    NO_EXERCISE = "no_exercise"
-    NO_HEAT = "no_heat"
-    NO_SUN = "no_sun"
-    NO_MASSAGE = "no_massage"
-    NO_ALCOHOL = "no_alcohol"
-    NO_ACTIVE_SKINCARE = "no_active_skincare"
-    OTHER = "other"
-
-
-class EffectKind(StrEnum):
-    """An expected, usually passing, effect of a session."""
-
-    PINPRICK_MARKS = "pinprick_marks"
-    BLEBS = "blebs"
-    REDNESS = "redness"
-    SWELLING = "swelling"
-    TENDERNESS = "tenderness"
-    BRUISING = "bruising"
-    ITCHING = "itching"
-    BURNING = "burning"
-    NUMBNESS = "numbness"
-    INDURATION = "induration"
-
-
 __all__ = [
-    "AftercareKind",
     "Area",
-    "Device",
-    "EffectKind",
     "IndicationId",
     "IngredientClass",
     "Origin",
-    "RegulatoryStatus",
     "Technique",
 ]

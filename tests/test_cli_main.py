@@ -12,6 +12,7 @@ import pytest
 from cli_support import Meso, assert_fails, environment
 
 from meso_formulary import __version__
+from meso_formulary.catalogue.default import connect_default
 from meso_formulary.cli import COMMANDS, cli
 
 HEAVY = ("pydantic", "sqlite_utils", "rich", "rapidfuzz", "yaml", "icalendar")
@@ -96,6 +97,37 @@ def _modules_loaded(args: list[str], tmp_path: Path) -> list[str]:
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["search", "--help"]])
 def test_start_up_paths_import_nothing_heavy(args: list[str], tmp_path: Path) -> None:
     assert _modules_loaded(args, tmp_path) == []
+
+
+@pytest.fixture(scope="module")
+def built_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding the built reference catalogue (building it is the heavy
+    path, taken once per data release; these tests look at every start after that)."""
+    folder = tmp_path_factory.mktemp("built")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MESO_DATA_DIR", str(folder))
+        connect_default().close()
+    return folder
+
+
+def _top_level(modules: list[str]) -> set[str]:
+    return {module.split(".")[0] for module in modules}
+
+
+@pytest.mark.parametrize("text", ["hair loss", "panda eyes", "double chin", "celulite"])
+@pytest.mark.parametrize("fmt", ["--json", "--nl"])
+def test_search_imports_nothing_heavy(built_data_dir: Path, text: str, fmt: str) -> None:
+    # meso search's start-up is measured against a bare python -c (bench/bench_cli.py):
+    # it runs the engine on a plain connection, without pydantic, sqlite-utils or rich,
+    # and an exact lay term needs no fuzzy matching (rapidfuzz).
+    assert _modules_loaded(["search", text, fmt], built_data_dir) == []
+
+
+def test_search_loads_rapidfuzz_for_a_typo_and_rich_for_a_table(built_data_dir: Path) -> None:
+    assert _top_level(_modules_loaded(["search", "cellulitte", "--json"], built_data_dir)) == {
+        "rapidfuzz"
+    }
+    assert _top_level(_modules_loaded(["search", "hair loss"], built_data_dir)) == {"rich"}
 
 
 def test_python_dash_m_runs_meso() -> None:

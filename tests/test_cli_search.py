@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from cli_support import RLO, WIDTH, Meso, assert_fails, environment, import_testco
 
+from meso_formulary.catalogue import Catalogue, engine
+from meso_formulary.catalogue.search import SearchRequest, search
 from meso_formulary.cli.search import FIELDS
 
 DOCUMENTED = {"id", "name", "supplier", "indications", "score", "why"}
@@ -242,3 +244,45 @@ def test_file_that_is_not_a_catalogue(meso: Meso, tmp_path: Path) -> None:
     fake = tmp_path / "fake.db"
     fake.write_text("not sqlite", encoding="utf-8")
     assert_fails(meso("search", "--db", fake), 1, "Error:", "not a catalogue")
+
+
+# ---------------------------------------------------------------- one search, at any scale
+
+
+def test_records_are_the_library_search(meso: Meso, db: Path) -> None:
+    # The command runs the engine itself (for its start-up time); the records must be
+    # what the typed API (the web page's) returns for the same search.
+    for args, request in (
+        (("hair loss",), SearchRequest(text="hair loss")),
+        (("--exclude-class", "anaesthetic"), SearchRequest(exclude_classes=("anaesthetic",))),
+        (("glycine", "--area", "face"), SearchRequest(text="glycine", area="face")),
+    ):
+        with Catalogue.open(db, readonly=True) as catalogue:
+            expected = [hit.model_dump(mode="json") for hit in search(catalogue, request).hits]
+        assert hits(meso, *args, "--db", db) == expected
+
+
+def test_table_says_when_facets_count_the_best_matches_only(
+    meso: Meso, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "FACET_LIMIT", 2)
+    monkeypatch.setattr(engine, "RANK_LIMIT", 2)
+    result = meso("search", "test", "--db", db)  # every cocktail has its supplier's name
+    assert result.exit_code == 0, result.output
+    assert "Showing 1-3 of 3." in result.stdout
+    assert "Counts below are over the best 2 matches." in result.stdout
+    assert "Ranked by relevance: the matches with these words in their name" in result.stdout
+    assert "Supplier: testco 2" in result.stdout
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "/proc/meso-formulary-test"])
+def test_a_data_dir_that_cannot_be_made_is_an_error(meso: Meso, tmp_path: Path, where: str) -> None:
+    if where == "under-a-file":
+        (tmp_path / "file").write_text("x", encoding="utf-8")
+        folder = str(tmp_path / "file" / "data")
+    else:
+        folder = where
+    result = meso("search", "hair loss", env={"MESO_DATA_DIR": folder})
+    assert_fails(
+        result, 1, "Error: cannot build the reference catalogue", "Hint: set MESO_DATA_DIR"
+    )

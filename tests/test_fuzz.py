@@ -459,13 +459,6 @@ def test_search_gives_results_or_search_error(
     assert len({hit.id for hit in results.hits}) == len(results.hits)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (found by this fuzzer, MESO_FUZZ_EXAMPLES=2000): SearchRequest.parse("
-    "{'exclude_classes': [{}]}) raises TypeError: unhashable type: 'dict' instead of "
-    "SearchError; catalogue/search.py _classes and _origins put each item in dict.fromkeys() "
-    "before pydantic has checked it is a string (a list item [[1]] fails the same way)",
-)
 @pytest.mark.parametrize("field", ["exclude_classes", "exclude_origins"])
 @pytest.mark.parametrize("item", [{}, [1]], ids=["dict", "list"])
 def test_unhashable_filter_items_are_a_search_error(field: str, item: object) -> None:

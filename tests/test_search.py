@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue import Catalogue, engine
+from meso_formulary.catalogue.engine import Query
+from meso_formulary.catalogue.engine import run as run_engine
 from meso_formulary.catalogue.search import SearchRequest, SearchResults, lexicon, search
 from meso_formulary.errors import MesoError, SearchError
 from meso_formulary.model import Area, CatalogueFile, IngredientClass, Origin, Technique
@@ -294,7 +296,7 @@ def test_origin_not_stated_is_said(cat: Catalogue) -> None:
 
 def test_exclusions_naming_many_ingredients(cat: Catalogue) -> None:
     # "vitamins" is some 25 ingredients: the membership test reads each cocktail's lines
-    # instead of seeking every vitamin (see search.SEEK_LIMIT); the answer must not change.
+    # instead of seeking every vitamin (see engine.SEEK_LIMIT); the answer must not change.
     results = run(cat, exclude_classes=("vitamins",))
     assert set(ids(results)) == {"acme/chin-contour", "acme/smooth-legs", "bloom/stretch-repair"}
 
@@ -461,22 +463,37 @@ def test_pages_are_stable_and_complete(cat: Catalogue) -> None:
     assert run(cat, offset=100_000).hits == []
 
 
+BOUNDS: list[dict[str, Any]] = [
+    {"limit": 0},
+    {"limit": 501},
+    {"offset": -1},
+    {"offset": 100_001},
+    {"max_actives": -1},
+    {"max_actives": 251},
+    {"text": "x" * 501},
+    {"text": "hair\udcffloss"},  # a command-line byte that is not UTF-8: a lone surrogate
+    {"include": ("",)},
+    {"include": ("  ",)},
+    {"include": ("x" * 301,)},
+    {"include": ("biotin",) * 21},
+    {"exclude": ("biotin",) * 51},
+    {"exclude_classes": ("anaestetics",)},
+    {"exclude_origins": ("alien",)},
+    {"supplier": "../etc"},
+    {"area": "moon"},
+    {"technique": "laser"},
+]
+"""Requests out of bounds: refused alike by SearchRequest and by the engine's Query.parse."""
+
+
 @pytest.mark.parametrize(
     "values",
     [
-        {"limit": 0},
-        {"limit": 501},
-        {"offset": -1},
-        {"offset": 100_001},
-        {"max_actives": -1},
-        {"text": "x" * 501},
-        {"include": ("",)},
-        {"include": ("  ",)},
-        {"supplier": "../etc"},
-        {"area": "moon"},
-        {"technique": "laser"},
+        *BOUNDS,
         {"sort": "name"},
         {"limit": "20; DROP TABLE"},
+        {"exclude_classes": [{}]},  # not hashable: refused as not a name, not a TypeError
+        {"exclude_origins": [[1]]},
     ],
 )
 def test_request_bounds(values: dict[str, Any]) -> None:
@@ -486,10 +503,28 @@ def test_request_bounds(values: dict[str, Any]) -> None:
         SearchRequest.parse(values)
 
 
-def test_undecodable_text_is_a_search_error() -> None:
-    # A command-line byte that is not UTF-8 arrives as a lone surrogate.
-    with pytest.raises(SearchError, match="invalid search: text"):
-        SearchRequest.parse({"text": "hair\udcffloss"})
+@pytest.mark.parametrize("values", BOUNDS)
+def test_query_parse_refuses_what_the_request_refuses(values: dict[str, Any]) -> None:
+    with pytest.raises(SearchError, match="invalid search") as caught:
+        Query.parse(**values)
+    assert str(caught.value).startswith(f"invalid search: {next(iter(values))}: ")
+
+
+def test_query_parse_reads_names_as_the_request_does() -> None:
+    values: dict[str, Any] = {
+        "text": "hair loss",
+        "include": ["Biotin "],
+        "exclude_classes": ["anaesthetics", "Anesthetic"],
+        "exclude_origins": ["animal-derived", "fish"],
+        "area": "Décolletage",
+        "technique": "point by point",
+        "supplier": "acme",
+        "max_actives": 3,
+        "limit": 5,
+        "offset": 2,
+    }
+    assert Query.parse(**values) == SearchRequest(**values).query()
+    assert Query.parse(exclude_origins=["fish", "marine"]).exclude_origins == (Origin.FISH,)
 
 
 def test_parse_accepts_query_string_values() -> None:
@@ -501,6 +536,136 @@ def test_results_serialise(cat: Catalogue) -> None:
     data = run(cat, text="hair loss", exclude=("lidocaine",)).model_dump(mode="json")
     assert data["concerns"][0]["indication_id"] == "alopecia"
     assert data["hits"][0]["indications"] == ["alopecia"]
+
+
+# ---------------------------------------------------------------- one engine, every plan
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"text": "hair loss"},
+        {"text": "copper for hair loss on the scalp", "exclude_origins": ("fish",)},
+        {"exclude_classes": ("anaesthetics",), "limit": 3, "offset": 1},
+        {"text": "booster", "area": "scalp"},
+        {"text": "double chin and cellulite"},
+        {},
+    ],
+)
+def test_the_typed_api_is_the_engine(cat: Catalogue, values: dict[str, Any]) -> None:
+    results = search(cat, SearchRequest(**values))
+    answer = run_engine(cat.conn, Query.parse(**values))
+    assert [found.record() for found in answer.hits] == [
+        hit.model_dump(mode="json") for hit in results.hits
+    ]
+    assert (answer.total, answer.facets) == (results.total, results.facets)
+    assert [c._asdict() for c in answer.concerns] == [c.model_dump() for c in results.concerns]
+
+
+TEXTS = ["biotin", "scalp", "hair", "vitamin c", "booster", "copper for hair loss", "glow"]
+FILTERS: list[dict[str, Any]] = [
+    {"area": "scalp"},
+    {"include": ("biotin",)},
+    {"exclude": ("lidocaine",)},
+    {"exclude_classes": ("vitamin",)},
+    {"supplier": "bloom", "max_actives": 2},
+    {"max_actives": 2},
+    {"exclude_origins": ("fish",)},
+    {"include": ("biotin",), "exclude": ("dexpanthenol",), "technique": "nappage"},
+]
+
+
+@pytest.mark.parametrize("driver", ["full text", "smallest filter"])
+def test_text_with_filters_is_the_intersection(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch, driver: str
+) -> None:
+    # A text with filters is computed from whichever the estimates say is smaller; rig the
+    # estimates so that each test runs one plan, and check both against the set algebra.
+    smallest = engine._smallest
+
+    def rigged(conn: Any, links: Any) -> tuple[Any, int]:
+        link, _ = smallest(conn, links)
+        return link, (10**9 if driver == "full text" else -1)
+
+    monkeypatch.setattr(engine, "_smallest", rigged)
+    for text in TEXTS:
+        by_text = set(ids(run(cat, text=text, limit=500)))
+        for filters in FILTERS:
+            both = run(cat, text=text, limit=500, **filters)
+            expected = by_text & set(ids(run(cat, limit=500, **filters)))
+            assert set(ids(both)) == expected, (text, filters)
+            assert both.total == len(expected)
+
+
+@pytest.mark.parametrize("name", ["biotin", "lidocaine", "vitamin C", "sodium", "water"])
+def test_exclude_and_include_split_the_catalogue(cat: Catalogue, name: str) -> None:
+    # Without a required set the matches are read in name order from an index; with one,
+    # they are collected and sorted: two plans that must agree.
+    kept = run(cat, exclude=(name,), limit=500)
+    found = run(cat, include=(name,), limit=500)
+    assert set(ids(kept)) | set(ids(found)) == ALL_IDS
+    assert not set(ids(kept)) & set(ids(found))
+    assert kept.total + found.total == len(ALL_IDS)
+    names = [(h.name, h.id) for h in kept.hits]
+    assert names == sorted(names)
+
+
+def test_facets_over_many_matches_count_the_best(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "FACET_LIMIT", 2)
+    results = run(cat, text="hair loss")  # hair-biotin (acme), hair-lite (bloom) first
+    assert (results.total, results.facets_complete) == (5, False)
+    assert results.facets["supplier"] == {"acme": 1, "bloom": 1}
+    assert results.facets["indication"] == {"alopecia": 2}
+    assert len(results.hits) == 5
+    assert run(cat, text="panda eyes").facets_complete
+    assert run(cat, text="hair loss", facets=False).facets == {}
+
+
+def test_a_text_matching_very_many_ranks_a_sample_first(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = run(cat, text="biotin", limit=500)
+    assert everything.total == 5 and everything.ranking_complete
+    monkeypatch.setattr(engine, "RANK_LIMIT", 2)
+    sampled = run(cat, text="biotin", limit=500)
+    assert (sampled.total, sampled.ranking_complete) == (5, False)
+    # Every match is still there; the one with the word in its name is always ranked.
+    assert set(ids(sampled)) == set(ids(everything))
+    assert sampled.hits[0].id == "acme/hair-biotin"
+    ranked = [hit for hit in sampled.hits if hit.score > 0]
+    unranked = sampled.hits[len(ranked) :]
+    assert ranked and unranked and all(hit.score == 0 for hit in unranked)
+    paged = [
+        hit.id
+        for offset in range(5)
+        for hit in run(cat, text="biotin", limit=1, offset=offset).hits
+    ]
+    assert paged == ids(sampled)
+    assert run(cat, text="biotin", area="scalp", limit=500).ranking_complete is False
+
+
+def test_text_ties_keep_catalogue_order() -> None:
+    # Equal relevance in a text search keeps the order of import (reading every match's
+    # name to order ties would cost as much as the search); other searches order by name.
+    twins = [
+        cocktail(slug, name, "The same twin.", ["biotin"], ["alopecia"], ["scalp"], ["nappage"])
+        for slug, name in (("zeta", "Zeta Twin"), ("alpha", "Alpha Twin"))
+    ]
+    with Catalogue.memory() as catalogue:
+        catalogue.import_catalogue(
+            CatalogueFile.model_validate(
+                {"supplier": {"id": "acme", "name": "Acme"}, "cocktails": twins}
+            )
+        )
+        by_text = search(catalogue, SearchRequest(text="twin"))
+        assert by_text.hits[0].score == by_text.hits[1].score
+        assert ids(by_text) == ["acme/zeta", "acme/alpha"]
+        assert ids(search(catalogue, SearchRequest(text="hair loss"))) == [
+            "acme/alpha",
+            "acme/zeta",
+        ]
 
 
 # ---------------------------------------------------------------- hostile text

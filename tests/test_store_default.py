@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
-from dataclasses import replace
+import sqlite3
+from contextlib import closing
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from meso_formulary import reference
-from meso_formulary.catalogue import Catalogue, ReferenceData
-from meso_formulary.catalogue.default import default_path
+from meso_formulary.catalogue import SCHEMA_VERSION, Catalogue
+from meso_formulary.catalogue.default import connect_default, default_file
 from meso_formulary.errors import CatalogueError
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -30,7 +31,7 @@ def files_in(folder: Path) -> list[str]:
 
 
 def test_default_is_built_once_then_opened_read_only(data_dir: Path) -> None:
-    expected = f"reference-{reference.data_digest()[:12]}.db"
+    expected = f"reference-{reference.data_checksum()}.db"
     with Catalogue.default() as cat:
         assert cat.readonly and cat.path == data_dir / expected
         stats = cat.stats()
@@ -50,13 +51,44 @@ def test_a_new_data_release_gets_a_new_file(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Catalogue.default().close()
-    shipped = ReferenceData.shipped()
-    newer = replace(shipped, digest="f" * 64)
-    monkeypatch.setattr(ReferenceData, "shipped", classmethod(lambda cls: newer))
+    monkeypatch.setattr(reference, "data_checksum", lambda: "f" * 8)
+    monkeypatch.setattr(reference, "data_digest", lambda: "f" * 64)
     with Catalogue.default() as cat:
-        assert cat.path == default_path(newer) == data_dir / f"reference-{'f' * 12}.db"
+        assert cat.path == default_file() == data_dir / f"reference-{'f' * 8}.db"
         assert cat.stats().reference_digest == "f" * 64
-    assert files_in(data_dir) == [f"reference-{'f' * 12}.db"]  # the stale one is gone
+    assert files_in(data_dir) == [f"reference-{'f' * 8}.db"]  # the stale one is gone
+
+
+def test_a_file_of_another_schema_version_is_built_again(data_dir: Path) -> None:
+    Catalogue.default().close()
+    with closing(sqlite3.connect(default_file())) as conn, conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with closing(connect_default()) as conn:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (str(SCHEMA_VERSION),)
+
+
+def test_a_damaged_file_is_built_again(data_dir: Path) -> None:
+    data_dir.mkdir()
+    default_file().write_bytes(b"not a database at all")
+    with Catalogue.default() as cat:
+        assert cat.stats().cocktails == len(reference.reference_catalogue().cocktails)
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "/proc/meso-formulary-test"])
+def test_a_data_dir_that_cannot_be_made_is_an_error_with_a_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    if where == "under-a-file":
+        (tmp_path / "file").write_text("x", encoding="utf-8")
+        folder = tmp_path / "file" / "data"
+    else:
+        folder = Path(where)
+    monkeypatch.setenv("MESO_DATA_DIR", str(folder))
+    for opening in (Catalogue.default, connect_default):
+        with pytest.raises(CatalogueError, match="cannot build the reference catalogue") as caught:
+            opening()
+        assert caught.value.hint is not None and "MESO_DATA_DIR" in caught.value.hint
 
 
 def build_in_child(start: Barrier, results: Queue) -> None:  # type: ignore[type-arg]
@@ -75,4 +107,4 @@ def test_two_processes_building_at_once_both_get_a_whole_file(data_dir: Path) ->
         assert child.exitcode == 0
     expected = len(reference.reference_catalogue().cocktails)
     assert [results.get(timeout=10), results.get(timeout=10)] == [expected, expected]
-    assert files_in(data_dir) == [f"reference-{reference.data_digest()[:12]}.db"]
+    assert files_in(data_dir) == [f"reference-{reference.data_checksum()}.db"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import pytest
 from datasette.utils import detect_fts
 from sqlite_utils import Database
 
-from meso_formulary.catalogue import Catalogue, schema
+from meso_formulary.catalogue import Catalogue, ReferenceData, schema
 from meso_formulary.errors import CatalogueError
+from meso_formulary.model import IngredientClass
 
 COMPOSITION = "INSERT INTO composition VALUES ('acme/hair-one', ?, ?, ?, ?, ?)"
 GOOD_LINE: tuple[Any, ...] = (7, "dexpanthenol", 20.0, "mg/mL", 20.0)
@@ -328,3 +330,72 @@ def test_an_empty_file_becomes_a_catalogue(tmp_path: Path) -> None:
         Catalogue.open(path, readonly=True)
     with Catalogue.open(path) as cat:
         assert cat.stats().indications > 0
+
+
+# ---------------------------------------------------------------- what the search reads
+
+
+def test_small_columns_come_before_the_large_ones(catalogue: Catalogue) -> None:
+    # A row longer than a page spills onto overflow pages; columns after the large ones
+    # would be read from there.
+    columns = [row[1] for row in catalogue.conn.execute("PRAGMA table_info(cocktails)")]
+    large = {"description", "search_terms", "record"}
+    assert set(columns[-len(large) :]) == large
+
+
+def test_search_indexes_cover_what_the_search_reads(catalogue: Catalogue) -> None:
+    # The search reads cocktails through these, never their kilobyte rows (engine.py).
+    covers = {
+        "idx_cocktails_by_id": {"id", "name", "n_actives", "classes"},
+        "idx_cocktails_by_name": {"name", "id", "n_actives", "classes"},
+        "idx_cocktails_by_pk": {"id", "supplier_id", "name", "n_actives", "indications", "classes"},
+    }
+    for index, columns in covers.items():
+        info = catalogue.conn.execute(f"PRAGMA index_info({index})").fetchall()
+        assert {row[2] for row in info} >= columns, index
+
+
+def stored_classes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT c.id, j.value FROM cocktails c, json_each(c.classes) j ORDER BY 1, 2"
+    ).fetchall()
+
+
+def derived_classes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT DISTINCT x.cocktail_id, i.ingredient_class FROM composition x "
+        "JOIN ingredients i ON i.id = x.ingredient_id ORDER BY 1, 2"
+    ).fetchall()
+
+
+def test_classes_follow_the_composition(
+    catalogue: Catalogue, make_document: Any, make_cocktail: Any
+) -> None:
+    conn = catalogue.conn
+    lines = [("biotin", 0.5, "mg/mL"), ("lidocaine", 2.0, "mg/mL")]
+    catalogue.import_catalogue(make_document("acme", [make_cocktail("acme", "a", lines)]))
+    assert stored_classes(conn) == derived_classes(conn)
+    assert {c for _, c in stored_classes(conn)} == {"vitamin", "anaesthetic"}
+    changed = make_cocktail("acme", "a", [("biotin", 0.5, "mg/mL")])
+    catalogue.import_catalogue(make_document("acme", [changed], version=2))
+    assert stored_classes(conn) == derived_classes(conn) == [("acme/a", "vitamin")]
+    catalogue.import_catalogue(make_document("acme", [], version=3))
+    assert stored_classes(conn) == []
+
+
+def test_classes_follow_a_new_dictionary(catalogue_path: Path, make_document: Any) -> None:
+    shipped = ReferenceData.shipped()
+    with Catalogue.open(catalogue_path) as cat:
+        cat.import_catalogue(make_document("acme"))  # biotin, a vitamin
+        assert stored_classes(cat.conn) == [("acme/hair-one", "vitamin")]
+    biotin = next(i for i in shipped.ingredients if i.id == "biotin")
+    reclassed = biotin.model_copy(update={"ingredient_class": IngredientClass.OTHER})
+    newer = replace(
+        shipped,
+        ingredients=tuple(reclassed if i.id == "biotin" else i for i in shipped.ingredients),
+        digest="f" * 64,
+    )
+    with Catalogue.open(catalogue_path, reference=newer) as cat:
+        cat.import_catalogue(make_document("bravo"))  # the dictionary is synced first
+        assert stored_classes(cat.conn) == derived_classes(cat.conn)
+        assert ("acme/hair-one", "other") in stored_classes(cat.conn)

@@ -12,12 +12,19 @@ the process runs.
 - :func:`indications`: the concerns and their lay words and codes (``indications.yaml``)
 - :func:`reference_catalogue`: the archetype cocktails of supplier ``reference``
   (``cocktails.yaml``)
-- :func:`data_digest`: a fingerprint of every shipped ``*.yaml`` file, so that a catalogue
-  built from the data can tell when it is stale
+- :func:`data_digest`: a fingerprint (SHA-256) of every shipped ``*.yaml`` file, so that a
+  catalogue built from the data can tell when it is stale
+- :func:`data_checksum`: a cheaper one (CRC-32) of the same bytes, which names the built
+  reference catalogue file
 
-Importing this module is cheap on purpose: ``meso search`` computes :func:`data_digest` on
-every start to find the built reference catalogue, so the models (pydantic) and the YAML
-reader are imported by the loaders, when data is first loaded, and not before.
+Importing this module is cheap on purpose: ``meso search`` finds the built reference
+catalogue on every start, so the models (pydantic) and the YAML reader are imported by the
+loaders, when data is first loaded, and not before. That is also why the file is named by
+:func:`data_checksum`: :mod:`hashlib` alone takes some 2 ms to import (it loads OpenSSL),
+a sixth of the command's start-up budget, while :mod:`zlib` is nearly free. A CRC-32 is no
+defence against a forger, but the question it answers is only "is the cached file built
+from these files?", where a chance collision (1 in 4 billion per data release) would at
+worst keep the previous release's reference catalogue until the next one.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from importlib.resources.abc import Traversable
 
     from pydantic import BaseModel
@@ -118,25 +126,39 @@ def reference_catalogue() -> CatalogueFile:
     return _validated(CatalogueFile, _document(COCKTAILS_FILE))
 
 
-def folder_digest(folder: Traversable) -> str:
-    """SHA-256 over every ``*.yaml`` file directly in ``folder``, taken in name order.
-
-    Each file contributes its name and its length before its bytes, so that moving bytes
-    from one file to the next, or renaming a file, changes the digest too.
-    """
-    import hashlib
-
-    digest = hashlib.sha256()
+def _folder_bytes(folder: Traversable) -> Iterator[bytes]:
+    """Every ``*.yaml`` file directly in ``folder``, in name order, each as its name, its
+    length and its bytes: moving bytes from one file to the next, or renaming a file,
+    changes the stream too."""
     files = sorted(
         (item for item in folder.iterdir() if item.is_file() and item.name.endswith(".yaml")),
         key=lambda item: item.name,
     )
     for item in files:
         content = item.read_bytes()
-        digest.update(item.name.encode("utf-8") + b"\0")
-        digest.update(len(content).to_bytes(8, "big"))
-        digest.update(content)
+        yield item.name.encode("utf-8") + b"\0"
+        yield len(content).to_bytes(8, "big")
+        yield content
+
+
+def folder_digest(folder: Traversable) -> str:
+    """SHA-256 over every ``*.yaml`` file directly in ``folder`` (see :func:`_folder_bytes`)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for chunk in _folder_bytes(folder):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def folder_checksum(folder: Traversable) -> str:
+    """CRC-32 of the same bytes as :func:`folder_digest`, as 8 hex digits."""
+    import zlib
+
+    checksum = 0
+    for chunk in _folder_bytes(folder):
+        checksum = zlib.crc32(chunk, checksum)
+    return f"{checksum:08x}"
 
 
 @cache
@@ -145,13 +167,21 @@ def data_digest() -> str:
     return folder_digest(_data_folder())
 
 
+@cache
+def data_checksum() -> str:
+    """The checksum of the shipped data files, which names the built reference catalogue."""
+    return folder_checksum(_data_folder())
+
+
 __all__ = [
     "COCKTAILS_FILE",
     "INDICATIONS_FILE",
     "INGREDIENTS_FILE",
     "IndicationList",
     "IngredientDictionary",
+    "data_checksum",
     "data_digest",
+    "folder_checksum",
     "folder_digest",
     "indications",
     "ingredients",

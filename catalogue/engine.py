@@ -1,0 +1,943 @@
+"""The search engine: a plain :class:`Query` in, a plain :class:`Answer` out.
+
+There is one search. :func:`.search.search` (the typed API the web page uses) validates a
+pydantic :class:`~.search.SearchRequest`, calls :func:`run` and wraps the answer in models;
+``meso search`` checks its options with :meth:`Query.parse` and calls :func:`run` directly.
+This module imports only the standard library and the catalogue's light modules
+(:mod:`.terms` loads rapidfuzz for typos only), because pydantic, sqlite-utils and rich are
+most of the command's start-up time.
+
+How a query becomes SQL:
+
+- **Concerns.** The text is scanned for indication names and lay synonyms
+  (:meth:`~.terms.Lexicon.concerns`: exact phrases first, then typos). Concerns become an
+  indication filter: a cocktail must carry at least one indication named; one that answers
+  more of the concerns typed ranks higher.
+- **Exclusions typed as words**: "no lidocaine", "without fish", "anaesthetic-free" exclude
+  what they name (:meth:`~.terms.Lexicon.negations`), so that text typed into a search box
+  never looks *for* what it rules out; "no downtime" names nothing and stays text.
+- **Free text.** The typed words that are not part of a concern (stop words left out) go to
+  FTS5 through :func:`~.fts.fts_query`, ranked by bm25, all words required. A text made only
+  of concern words needs no full-text match; with both, a cocktail must meet the concern
+  *and* contain the other words ("biotin for hair loss": alopecia, and the word biotin).
+- **Filters** are SQL with bound parameters only: ``include`` (every name must be present;
+  a name also covers the names that extend it, so "lidocaine" covers "lidocaine
+  hydrochloride", see :meth:`~.terms.Lexicon.resolve_ingredient`), ``exclude``,
+  ``exclude_classes``, ``exclude_origins``, ``area``, ``supplier``, ``technique``,
+  ``max_actives``. An ingredient name that matches nothing is an error with suggestions,
+  never silently dropped: dropping an exclusion would show a client's allergen.
+- **Empty query** (no text, no filters): every cocktail, by name (the browse view).
+
+Order and scale, the documented policy (100k cocktails: ``bench/bench_search.py``):
+
+- **Order** is by score: the concerns a cocktail answers, plus its bm25 relevance squashed
+  into [0, 1). Equal scores are ordered by name, then id, except in a free-text search,
+  where they keep catalogue order (the order the cocktails were imported): ordering a
+  text's equal scores by name would mean reading every match's name.
+- **total** counts every match, always.
+- **Ranking** (free text): a text that more than :data:`RANK_LIMIT` cocktails match is not
+  ranked in full. Every match whose *name* has the words is ranked, with an even sample of
+  the others (every k-th in catalogue order, about :data:`RANK_LIMIT` of them); the other
+  matches follow the ranked ones, in catalogue order, their score without relevance (so
+  every match can still be paged to), and the answer says so (``ranking_complete`` is
+  false). A word that common says little about what is wanted, and bm25 over all of its
+  matches costs some 0.6 us a match (40 ms for 64,000).
+- **Facets** count every match up to :data:`FACET_LIMIT` matches; beyond, they count the
+  best :data:`FACET_LIMIT` in result order (``facets_complete`` is false). Facets cost in
+  proportion to what they count.
+
+Everything a search reads is read inside one read transaction (one catalogue state, even
+while another process imports). Cocktail rows are read through covering indexes
+(``idx_cocktails_by_id``, ``idx_cocktails_by_pk``, ``idx_cocktails_by_name``) rather than
+the table, whose rows hold kilobytes of text each.
+
+The records here are ``NamedTuple`` classes, not dataclasses: this module is on ``meso
+search``'s start-up path, where creating a dataclass costs some 0.35 ms at import (a dozen
+of them would be half the command's budget) and a ``NamedTuple`` a sixth of that. For the
+same reason the module does without ``from __future__ import annotations``: ``NamedTuple``
+would compile each string annotation at import.
+"""
+
+import json
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import chain
+from typing import Final, NamedTuple, Self, TypeVar
+
+from meso_formulary.errors import CatalogueError, SearchError
+from meso_formulary.identifiers import SLUG_RE, clean_text
+from meso_formulary.vocabulary import Area, IndicationId, IngredientClass, Origin, Technique
+
+from .fts import fts_query, words
+from .terms import (
+    Concern,
+    Lexicon,
+    Negation,
+    parse_choice,
+    parse_class,
+    parse_origins,
+)
+
+MAX_TEXT: Final = 500
+"""Longest search text accepted (characters)."""
+
+MAX_NAME: Final = 300
+"""Longest ingredient name accepted in ``include``/``exclude`` (characters)."""
+
+MAX_INCLUDE: Final = 20
+MAX_EXCLUDE: Final = 50
+MAX_ACTIVES: Final = 250
+MAX_LIMIT: Final = 500
+MAX_OFFSET: Final = 100_000
+DEFAULT_LIMIT: Final = 20
+"""Bounds of a query (:meth:`Query.parse`, ``SearchRequest`` and the CLI's options share them)."""
+
+KEY_ACTIVES: Final = 3
+"""How many actives a hit lists, in the maker's order."""
+
+BM25_WEIGHTS: Final = (10.0, 2.0, 1.0)
+"""bm25 column weights for ``name, description, search_terms``: a word in the name counts most."""
+
+RANK_LIMIT: Final = 10_000
+"""Matches of a free text ranked in full; above, a sample is ranked (see the module doc).
+bm25 costs about 1 us a match (two words), so ranking stays under some 10 ms."""
+
+FACET_LIMIT: Final = 500
+"""Matches the facets count in full; above, they count the best this many. Counting costs
+some 2 us a match, and the median two-word text at 100k cocktails matches about 500 of
+them: at 1,000, facets were a third of that search (``bench/bench_search.py``)."""
+
+SEEK_LIMIT: Final = 8
+"""Up to this many values, a membership test seeks the ``(value, cocktail_id)`` index once
+per value; above it, it reads the cocktail's own rows instead (about 35 for a composition),
+which is cheaper than hundreds of seeks ("vitamin" names ~900 ingredients at 100k: the seeks
+took 8 s, reading the rows 90 ms)."""
+
+ESTIMATE_CAP: Final = 20_000
+"""Rows counted at most when estimating which filter matches fewest cocktails."""
+
+FIELDS: Final = (
+    "id",
+    "name",
+    "supplier",
+    "indications",
+    "score",
+    "why",
+    "key_actives",
+    "n_actives",
+)
+"""The fields of a hit as JSON (:meth:`Found.record`, ``meso search --json``, the web API)."""
+
+_BY_ID: Final = "cocktails AS c INDEXED BY idx_cocktails_by_id"
+_BY_PK: Final = "cocktails AS c INDEXED BY idx_cocktails_by_pk"
+_BY_NAME: Final = "cocktails AS c INDEXED BY idx_cocktails_by_name"
+
+
+# ---------------------------------------------------------------- the query
+
+
+def ingredient_name(text: str) -> str:
+    """An ingredient name as typed for ``include``/``exclude``, cleaned; ``ValueError`` if
+    it is empty or longer than :data:`MAX_NAME` (shared with :class:`~.search.SearchRequest`)."""
+    if len(text) > MAX_NAME:
+        raise ValueError(f"a name of at most {MAX_NAME} characters")
+    cleaned = clean_text(text)
+    if not cleaned:
+        raise ValueError("an empty ingredient name")
+    return cleaned
+
+
+class Query(NamedTuple):
+    """A checked search: build one with :meth:`parse` (or ``SearchRequest.query()``).
+
+    Every field is optional; the module doc says how they combine.
+    """
+
+    text: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    exclude_classes: tuple[IngredientClass, ...] = ()
+    exclude_origins: tuple[Origin, ...] = ()
+    area: Area | None = None
+    supplier: str | None = None
+    technique: Technique | None = None
+    max_actives: int | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    facets: bool = True
+    """Count matches per indication, supplier and ingredient class."""
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        text: str | None = None,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        exclude_classes: Iterable[str | IngredientClass] = (),
+        exclude_origins: Iterable[str | Origin] = (),
+        area: str | Area | None = None,
+        supplier: str | None = None,
+        technique: str | Technique | None = None,
+        max_actives: int | None = None,
+        limit: int = DEFAULT_LIMIT,
+        offset: int = 0,
+        facets: bool = True,
+    ) -> Self:
+        """Check user input as :class:`~.search.SearchRequest` does, without pydantic.
+
+        Names of classes, origins, areas and techniques are forgiving ("anaesthetics",
+        "fish-derived", "Point by point"). Raises :class:`SearchError` ("invalid search:
+        field: reason", with the closest names as its hint).
+        """
+        try:
+            if text is not None:
+                _check_text(text)
+            if supplier is not None and not SLUG_RE.match(supplier):
+                raise _Invalid("supplier", f"{supplier!r} is not a supplier id")
+            for name, value, low, high in (
+                ("max_actives", max_actives, 0, MAX_ACTIVES),
+                ("limit", limit, 1, MAX_LIMIT),
+                ("offset", offset, 0, MAX_OFFSET),
+            ):
+                if value is not None and not low <= value <= high:
+                    raise _Invalid(name, f"must be from {low} to {high} (got {value})")
+            classes = [_parsed("exclude_classes", parse_class, v) for v in exclude_classes]
+            origins = [
+                o for v in exclude_origins for o in _parsed("exclude_origins", parse_origins, v)
+            ]
+            return cls(
+                text=text,
+                include=_names("include", include, MAX_INCLUDE),
+                exclude=_names("exclude", exclude, MAX_EXCLUDE),
+                exclude_classes=tuple(dict.fromkeys(classes)),
+                exclude_origins=tuple(dict.fromkeys(origins)),
+                area=None if area is None else _parsed("area", _area, area),
+                supplier=supplier,
+                technique=None if technique is None else _parsed("technique", _tech, technique),
+                max_actives=max_actives,
+                limit=limit,
+                offset=offset,
+                facets=facets,
+            )
+        except _Invalid as error:
+            raise SearchError(
+                f"invalid search: {error.field}: {error.reason}", hint=error.hint
+            ) from None
+
+
+class _Invalid(Exception):
+    """One field of :meth:`Query.parse` that cannot be used, and why."""
+
+    def __init__(self, field: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+        self.hint = hint
+
+
+def _check_text(text: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise _Invalid("text", f"at most {MAX_TEXT} characters (got {len(text)})")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A command-line byte that is not UTF-8 arrives as a lone surrogate.
+        raise _Invalid("text", "not valid Unicode text") from None
+
+
+def _names(field: str, values: Iterable[str], most: int) -> tuple[str, ...]:
+    names = tuple(values)
+    if len(names) > most:
+        raise _Invalid(field, f"at most {most} names (got {len(names)})")
+    try:
+        return tuple(ingredient_name(name) for name in names)
+    except ValueError as error:
+        raise _Invalid(field, str(error)) from None
+
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+def _parsed(field: str, parse: Callable[[_In], _Out], value: _In) -> _Out:
+    try:
+        return parse(value)
+    except SearchError as error:
+        raise _Invalid(field, error.message, error.hint) from None
+
+
+def _area(value: str | Area) -> Area:
+    return parse_choice(value, Area, "area")
+
+
+def _tech(value: str | Technique) -> Technique:
+    return parse_choice(value, Technique, "technique")
+
+
+# ---------------------------------------------------------------- the answer
+
+
+class Found(NamedTuple):
+    """One matching cocktail, with the reasons it matched."""
+
+    id: str
+    name: str
+    supplier: str
+    indications: tuple[IndicationId, ...]
+    score: float
+    why: tuple[str, ...]
+    key_actives: tuple[str, ...]
+    n_actives: int
+
+    def record(self) -> dict[str, object]:
+        """The hit as JSON-ready values, in :data:`FIELDS` order."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "supplier": self.supplier,
+            "indications": [i.value for i in self.indications],
+            "score": self.score,
+            "why": list(self.why),
+            "key_actives": list(self.key_actives),
+            "n_actives": self.n_actives,
+        }
+
+
+class Answer(NamedTuple):
+    """A page of hits, the number of all matches, facet counts, and how the text was read."""
+
+    hits: tuple[Found, ...]
+    total: int
+    facets: dict[str, dict[str, int]]
+    """Per facet (``indication``, ``supplier``, ``ingredient_class``), value -> matches,
+    most first; empty when the query asked for no facets."""
+    facets_complete: bool
+    """False when the facets count only the best :data:`FACET_LIMIT` of ``total`` matches."""
+    ranking_complete: bool
+    """False when a free text matched more than :data:`RANK_LIMIT` cocktails and only a
+    sample of them was ranked (see the module doc)."""
+    concerns: tuple[Concern, ...]
+    did_you_mean: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- the lexicon
+
+
+class LexiconCache:
+    """One connection's :class:`~.terms.Lexicon`, rebuilt only when the catalogue changed.
+
+    ``PRAGMA data_version`` changes when another connection commits, ``total_changes`` when
+    this one writes: together they tell whether the cached lexicon is still current.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._lexicon: Lexicon | None = None
+
+    def get(self, conn: sqlite3.Connection) -> Lexicon:
+        """The lexicon of the catalogue on ``conn`` as it is now."""
+        stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+        with self._lock:
+            if self._lexicon is not None and self._stamp == stamp:
+                return self._lexicon
+        built = Lexicon.from_connection(conn)
+        with self._lock:
+            self._stamp, self._lexicon = stamp, built
+        return built
+
+
+# ---------------------------------------------------------------- planning
+
+_Fragment = tuple[str, list[object]]
+"""SQL text and the parameters it binds, in order."""
+
+
+class _LinkSet(NamedTuple):
+    """The cocktails that have one of ``values`` in a link table's ``column``."""
+
+    table: str
+    column: str
+    values: tuple[str, ...]
+
+    def ids(self) -> _Fragment:
+        """``SELECT DISTINCT id`` of the cocktails in the set."""
+        where, params = self._in(self.column)
+        return f"SELECT DISTINCT {self._id} AS id FROM {self.table} WHERE {where}", params
+
+    def contains(self) -> _Fragment:
+        """``EXISTS (...)``: cocktail ``c`` is in the set."""
+        large = len(self.values) > SEEK_LIMIT
+        # A unary + keeps SQLite off the value index, so it reads c's rows instead.
+        where, params = self._in(("+" if large else "") + self.column)
+        return (
+            f"EXISTS (SELECT 1 FROM {self.table} WHERE {where} AND {self._id} = c.id)",
+            params,
+        )
+
+    def estimate(self) -> _Fragment:
+        """How many rows the set has, counted up to :data:`ESTIMATE_CAP`."""
+        where, params = self._in(self.column)
+        return (
+            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {where} LIMIT {ESTIMATE_CAP})",
+            params,
+        )
+
+    def _in(self, column: str) -> _Fragment:
+        if len(self.values) <= SEEK_LIMIT:
+            return f"{column} IN ({_marks(self.values)})", list(self.values)
+        # One parameter however many values: no SQLITE_MAX_VARIABLE_NUMBER to run into.
+        return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(self.values)]
+
+    @property
+    def _id(self) -> str:
+        return "id" if self.table == "cocktails" else "cocktail_id"
+
+
+class _Plan(NamedTuple):
+    """A query resolved against the catalogue: what the SQL needs, and the reasons."""
+
+    concerns: tuple[Concern, ...]
+    negations: tuple[Negation, ...]
+    """Exclusions typed in the text ("no lidocaine")."""
+    concern_terms: tuple[tuple[str, ...], ...]
+    """Per concern term typed, the indication ids it names."""
+    free_text: str
+    fts: str | None
+    name_fts: str | None
+    """``fts`` within the ``name`` column: the matches a bounded ranking always ranks."""
+    required: tuple[_LinkSet, ...]
+    """Sets every match belongs to (concerns, each include, area, technique, supplier)."""
+    excluded: tuple[str, ...]
+    """Ingredient ids no match contains (exclude, exclude_origins, and exclusions typed in
+    the text by ingredient or origin)."""
+    excluded_classes: tuple[IngredientClass, ...]
+    """Ingredient classes no match contains (exclude_classes, and classes typed in the text)."""
+    max_actives: int | None
+
+    @property
+    def filtered(self) -> bool:
+        """True when something beyond the free text decides what matches."""
+        return bool(
+            self.required or self.excluded or self.excluded_classes or self.max_actives is not None
+        )
+
+
+def _plan(query: Query, lex: Lexicon) -> _Plan:
+    concerns: tuple[Concern, ...] = ()
+    negations: tuple[Negation, ...] = ()
+    free_text = ""
+    if query.text is not None and clean_text(query.text):
+        if not words(query.text):
+            raise SearchError(
+                f"nothing to search for in {query.text!r}",
+                hint="type a concern (hair loss), an ingredient or a word",
+            )
+        scan = lex.concerns(query.text)
+        concerns = scan.concerns
+        negated = lex.negations(scan.remainder)
+        negations = negated.negations
+        # Only stop words typed ("the"): search for them rather than for nothing.
+        understood = concerns or negations
+        free = negated.remainder or (() if understood else tuple(words(query.text)))
+        free_text = " ".join(free)
+
+    terms: dict[str, dict[str, None]] = {}
+    for match in concerns:
+        terms.setdefault(match.term, {})[match.indication_id.value] = None
+    concern_terms = tuple(tuple(ids) for ids in terms.values())
+
+    required: list[_LinkSet] = []
+    if concern_terms:
+        all_ids = tuple(dict.fromkeys(i for ids in concern_terms for i in ids))
+        required.append(_LinkSet("cocktail_indications", "indication_id", all_ids))
+    for name in query.include:
+        required.append(_LinkSet("composition", "ingredient_id", lex.resolve_ingredient(name).ids))
+    if query.area is not None:
+        required.append(_LinkSet("cocktail_areas", "area", (query.area.value,)))
+    if query.technique is not None:
+        required.append(_LinkSet("cocktail_techniques", "technique", (query.technique.value,)))
+    if query.supplier is not None:
+        required.append(_LinkSet("cocktails", "supplier_id", (query.supplier,)))
+
+    excluded = [i for name in query.exclude for i in lex.resolve_ingredient(name).ids]
+    excluded += lex.ingredients_of(origins=query.exclude_origins)
+    excluded += [i for n in negations if not n.classes for i in n.ingredient_ids]
+    classes = [*query.exclude_classes, *(c for n in negations for c in n.classes)]
+    fts = fts_query(free_text) if free_text else None
+    return _Plan(
+        concerns=concerns,
+        negations=negations,
+        concern_terms=concern_terms,
+        free_text=free_text,
+        fts=fts,
+        name_fts=None if fts is None else f"name : ({fts})",
+        required=tuple(required),
+        excluded=tuple(dict.fromkeys(excluded)),
+        excluded_classes=tuple(dict.fromkeys(classes)),
+        max_actives=query.max_actives,
+    )
+
+
+# ---------------------------------------------------------------- SQL
+
+
+class _Sql:
+    """SQL text and its parameters, built in step so that neither can drift from the other."""
+
+    __slots__ = ("params", "text")
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.params: list[object] = []
+
+    def add(self, sql: str, *params: object) -> None:
+        self.text.append(sql)
+        self.params.extend(params)
+
+    def extend(self, fragment: _Fragment) -> None:
+        self.add(fragment[0], *fragment[1])
+
+    @property
+    def sql(self) -> str:
+        return "".join(self.text)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+_Ranked = tuple[int, int, float | None]
+"""A match in result order: its ``pk``, how many concern terms it answers, and its bm25 value
+(negative, lower is better; ``None`` when it was not ranked by relevance). Plain tuples, as
+SQLite returns them: a search handles up to :data:`FACET_LIMIT` of them."""
+
+
+def _score(concerns: int, rank: float | None) -> float:
+    """A match's score: the concerns it answers, plus its relevance squashed into [0, 1)."""
+    if rank is None:
+        return float(concerns)
+    # bm25 is negative, lower is better; -rank / (1 - rank) maps it onto [0, 1).
+    return concerns + (-rank / (1.0 - rank))
+
+
+class _Matches(NamedTuple):
+    """The best matches (as many as the page and the facets need), and how many there are."""
+
+    best: list[_Ranked]
+    total: int
+
+
+class _Card(NamedTuple):
+    """What a hit shows of its cocktail (read from a covering index, not the table)."""
+
+    id: str
+    name: str
+    supplier: str
+    n_actives: int
+    indications: str
+    """JSON array of indication ids, in the maker's order."""
+
+
+def _conditions(plan: _Plan, others: Iterable[_LinkSet]) -> _Sql:
+    """`` AND ...`` conditions on cocktail ``c`` (its id and n_actives): ``others`` and
+    every exclusion. Each is an index seek per cocktail (see :data:`SEEK_LIMIT`), so the
+    cost follows the cocktails checked, not how common an excluded ingredient is."""
+    sql = _Sql()
+    for link in others:
+        sql.add(" AND ")
+        sql.extend(link.contains())
+    if plan.max_actives is not None:
+        sql.add(" AND c.n_actives <= ?", plan.max_actives)
+    if plan.excluded:
+        sql.add(" AND NOT ")
+        sql.extend(_LinkSet("composition", "ingredient_id", plan.excluded).contains())
+    for excluded in plan.excluded_classes:
+        # c.classes is a JSON array of slugs: a quoted slug can only be a whole element.
+        sql.add(" AND instr(c.classes, ?) = 0", json.dumps(excluded.value))
+    return sql
+
+
+def _concern_score(plan: _Plan) -> _Fragment:
+    """SQL for how many concern terms cocktail ``c`` answers.
+
+    With one term every match answers it (the filter says so), so the score is 1.
+    """
+    if len(plan.concern_terms) <= 1:
+        return str(len(plan.concern_terms)), []
+    parts = [
+        _LinkSet("cocktail_indications", "indication_id", ids).contains()
+        for ids in plan.concern_terms
+    ]
+    return " + ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
+
+
+def _smallest(conn: sqlite3.Connection, links: Sequence[_LinkSet]) -> tuple[_LinkSet, int]:
+    """The set an index count says is smallest, and its count (capped)."""
+    counted = [(link, int(conn.execute(*link.estimate()).fetchone()[0])) for link in links]
+    return min(counted, key=lambda item: item[1])
+
+
+def _matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matches:
+    """The best ``wanted`` matches in result order, and the number of all matches."""
+    if plan.fts is not None:
+        return _text_matches(conn, plan, plan.fts, wanted)
+    if not plan.required and len(plan.concern_terms) <= 1:
+        return _walk_by_name(conn, plan, wanted)
+    return _sorted_matches(conn, plan, wanted)
+
+
+def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matches:
+    """Every match computed once (from the smallest required set), sorted by score, name, id.
+
+    Each row also carries the number of all matches (a window count), which is never zero
+    when a row is returned.
+    """
+    driver, _ = _smallest(conn, plan.required)
+    others = [link for link in plan.required if link is not driver]
+    score_sql, score_params = _concern_score(plan)
+    ids_sql, ids_params = driver.ids()
+    conditions = _conditions(plan, others)
+    rows = conn.execute(
+        f"SELECT c.pk, {score_sql} AS concerns, NULL, count(*) OVER () FROM ({ids_sql}) AS d "
+        f"CROSS JOIN {_BY_ID} ON c.id = d.id WHERE 1{conditions.sql} "
+        "ORDER BY concerns DESC, c.name, c.id LIMIT ?",
+        [*score_params, *ids_params, *conditions.params, wanted],
+    ).fetchall()
+    return _Matches([row[:3] for row in rows], int(rows[0][3]) if rows else 0)
+
+
+def _walk_by_name(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matches:
+    """No required set and one score for all: walk the name index, keeping the matches.
+
+    The browse view reads its first page without sorting anything; with exclusions it reads
+    until it has ``wanted`` matches. Counting them still visits every cocktail.
+    """
+    conditions = _conditions(plan, ())
+    best = conn.execute(
+        f"SELECT c.pk, 0, NULL FROM {_BY_NAME} WHERE 1{conditions.sql} "
+        "ORDER BY c.name, c.id LIMIT ?",
+        [*conditions.params, wanted],
+    ).fetchall()
+    if conditions.text:
+        count = f"SELECT count(*) FROM {_BY_NAME} WHERE 1{conditions.sql}"
+    else:
+        count = "SELECT count(*) FROM cocktails"
+    total = int(conn.execute(count, conditions.params).fetchone()[0])
+    return _Matches(best, total)
+
+
+def _text_matches(conn: sqlite3.Connection, plan: _Plan, fts: str, wanted: int) -> _Matches:
+    """Free text: the survivors of every filter, ranked by bm25 (bounded, see the module doc).
+
+    When only a sample was ranked and a page goes past it, the other matches follow the
+    ranked ones in catalogue order, so that every match can be paged to.
+    """
+    best, total = _counted(conn, _text_statement(conn, plan, fts, ranked=True, limit=wanted))
+    if len(best) < wanted and total > RANK_LIMIT:
+        tail = _text_statement(conn, plan, fts, ranked=False, limit=wanted - len(best))
+        best += _counted(conn, tail).best
+    return _Matches(best, total)
+
+
+def _counted(conn: sqlite3.Connection, sql: _Sql) -> _Matches:
+    """Run a statement whose rows are :data:`_Ranked` matches in order then, last,
+    ``(NULL, NULL, total)``: it ends ``ORDER BY concerns DESC ...``, and a NULL sorts
+    below every number."""
+    rows = conn.execute(sql.sql, sql.params).fetchall()
+    total = int(rows.pop()[-1])
+    return _Matches(rows, total)
+
+
+def _text_statement(
+    conn: sqlite3.Connection, plan: _Plan, fts: str, *, ranked: bool, limit: int
+) -> _Sql:
+    """The best ``limit`` of the ranked matches (``ranked``) or of the unranked ones, then
+    a row with the number of all matches (see :func:`_counted`).
+
+    Without other filters the full-text index alone answers: its count, and its ranking.
+    With filters, the survivors are computed once (a materialized ``s``), from whichever is
+    smaller: the full-text matches (each checked against the filters) or the smallest
+    required set (each checked against the filters and the full-text matches).
+    """
+    sql = _Sql()
+    if plan.filtered:
+        survivors = _survivors(conn, plan, fts)
+        sql.add(f"WITH s AS MATERIALIZED ({survivors.sql}), ", *survivors.params)
+        sql.add("t AS MATERIALIZED (SELECT count(*) AS n FROM s), ")
+        join, concerns = " CROSS JOIN s ON s.pk = cocktails_fts.rowid", "s.concerns"
+    else:
+        sql.add(
+            "WITH t AS MATERIALIZED (SELECT count(*) AS n FROM cocktails_fts "
+            "WHERE cocktails_fts MATCH ?), ",
+            fts,
+        )
+        join, concerns = "", "0"
+    # Ranked: every match up to RANK_LIMIT of them; above, those with the words in their
+    # name and every k-th of the others, k chosen so that about RANK_LIMIT are ranked.
+    sample = (
+        "(cocktails_fts.rowid % (SELECT max(1, (n + ? - 1) / ?) FROM t) = 0 "
+        "OR cocktails_fts.rowid IN (SELECT rowid FROM cocktails_fts WHERE cocktails_fts MATCH ?))"
+    )
+    if ranked:
+        weights = ", ".join(repr(w) for w in BM25_WEIGHTS)
+        relevance, where, order = f"bm25(cocktails_fts, {weights})", sample, "relevance, pk"
+    else:
+        relevance, where, order = "NULL", f"NOT {sample}", "pk"
+    sql.add(
+        f"r AS (SELECT cocktails_fts.rowid AS pk, {concerns} AS concerns, {relevance} AS "
+        f"relevance FROM cocktails_fts{join} WHERE cocktails_fts MATCH ? AND {where} "
+        f"ORDER BY concerns DESC, {order} LIMIT ?) "
+        f"SELECT pk, concerns, relevance FROM r "
+        f"UNION ALL SELECT NULL, NULL, n FROM t ORDER BY concerns DESC, {order}",
+        fts,
+        RANK_LIMIT,
+        RANK_LIMIT,
+        plan.name_fts,
+        limit,
+    )
+    return sql
+
+
+def _survivors(conn: sqlite3.Connection, plan: _Plan, fts: str) -> _Sql:
+    """``SELECT pk, concerns`` of the cocktails that match the text ``fts`` and every filter."""
+    score_sql, score_params = _concern_score(plan)
+    texts = int(
+        conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM cocktails_fts WHERE cocktails_fts MATCH ? "
+            f"LIMIT {ESTIMATE_CAP})",
+            (fts,),
+        ).fetchone()[0]
+    )
+    driver, size = _smallest(conn, plan.required) if plan.required else (None, ESTIMATE_CAP)
+    sql = _Sql()
+    if driver is None or texts <= size:
+        sql.add(
+            f"SELECT c.pk AS pk, {score_sql} AS concerns FROM cocktails_fts "
+            f"CROSS JOIN {_BY_PK} ON c.pk = cocktails_fts.rowid WHERE cocktails_fts MATCH ?",
+            *score_params,
+            fts,
+        )
+        others = list(plan.required)
+    else:
+        ids_sql, ids_params = driver.ids()
+        sql.add(
+            f"SELECT c.pk AS pk, {score_sql} AS concerns FROM ({ids_sql}) AS d "
+            f"CROSS JOIN {_BY_ID} ON c.id = d.id WHERE c.pk IN "
+            "(SELECT rowid FROM cocktails_fts WHERE cocktails_fts MATCH ?)",
+            *score_params,
+            *ids_params,
+            fts,
+        )
+        others = [link for link in plan.required if link is not driver]
+    conditions = _conditions(plan, others)
+    sql.add(conditions.sql, *conditions.params)
+    return sql
+
+
+# ---------------------------------------------------------------- facets and hits
+
+
+def _facets(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[str, dict[str, int]]:
+    """Matches per indication, supplier and ingredient class among ``pks``, most first.
+
+    SQLite concatenates the cocktails' JSON arrays and Python decodes them as one document:
+    a thousand rows or ``json.loads`` calls would cost more than the counting.
+    """
+    suppliers, indications, classes = conn.execute(
+        "SELECT group_concat(c.supplier_id, ' '), group_concat(c.indications), "
+        f"group_concat(c.classes) FROM json_each(?) AS j CROSS JOIN {_BY_PK} ON c.pk = j.value",
+        (json.dumps(pks),),
+    ).fetchone()
+    counts = {
+        "indication": Counter(_joined(indications)),
+        "supplier": Counter((suppliers or "").split()),
+        "ingredient_class": Counter(_joined(classes)),
+    }
+    return {
+        kind: dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+        for kind, found in counts.items()
+    }
+
+
+def _joined(arrays: str | None) -> Iterator[str]:
+    """The items of comma-joined JSON arrays of strings (``'["a"],["b","c"]'``)."""
+    return chain.from_iterable(json.loads(f"[{arrays or ''}]"))
+
+
+def _cards(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[int, _Card]:
+    """The cards of the cocktails ``pks`` (a page of hits)."""
+    rows = conn.execute(
+        "SELECT c.pk, c.id, c.name, c.supplier_id, c.n_actives, c.indications "
+        f"FROM {_BY_PK} WHERE c.pk IN ({_marks(pks)})",
+        list(pks),
+    )
+    return {pk: _Card(*card) for pk, *card in rows}
+
+
+class _Contents:
+    """What a hit's composition says: its first actives, and ingredients of unknown origin."""
+
+    __slots__ = ("actives", "unstated_origin")
+
+    def __init__(self) -> None:
+        self.actives: list[str] = []
+        self.unstated_origin: list[str] = []
+
+
+def _contents(
+    conn: sqlite3.Connection, lex: Lexicon, cocktail_id: str, *, origins: bool
+) -> _Contents:
+    """The first :data:`KEY_ACTIVES` actives of a cocktail, and (when ``origins``) every
+    ingredient whose origin is not stated. Without ``origins`` it stops reading the
+    composition at the last active it needs."""
+    found = _Contents()
+    rows = conn.execute(
+        "SELECT ingredient_id FROM composition WHERE cocktail_id = ? ORDER BY position",
+        (cocktail_id,),
+    )
+    for (ingredient_id,) in rows:
+        facts = lex.facts(ingredient_id)
+        if facts is None:  # cannot happen within one snapshot; never worth a failed search
+            continue
+        name = facts.name
+        active = facts.ingredient_class is not IngredientClass.EXCIPIENT
+        if active and len(found.actives) < KEY_ACTIVES and name not in found.actives:
+            found.actives.append(name)
+        if origins and facts.origin is None and name not in found.unstated_origin:
+            found.unstated_origin.append(name)
+        if not origins and len(found.actives) == KEY_ACTIVES:
+            break
+    return found
+
+
+def _why(
+    card: _Card,
+    indications: Sequence[IndicationId],
+    query: Query,
+    plan: _Plan,
+    contents: _Contents,
+) -> tuple[str, ...]:
+    reasons: list[str] = []
+    for match in plan.concerns:
+        if match.indication_id in indications:
+            via = f"'{match.term}'"
+            if match.how == "fuzzy":
+                via += f" (read as '{match.matched}')"
+            reasons.append(f"indication {match.indication_id.value} via {via}")
+    reasons += [f"contains {name}" for name in query.include]
+    if plan.free_text:
+        reasons.append(f"text matches '{plan.free_text}'")
+    if query.area is not None:
+        reasons.append(f"area {query.area.value}")
+    if query.technique is not None:
+        reasons.append(f"technique {query.technique.value}")
+    if query.supplier is not None:
+        reasons.append(f"supplier {query.supplier}")
+    if query.max_actives is not None:
+        reasons.append(f"{card.n_actives} actives (at most {query.max_actives})")
+    reasons += [f"excludes {name}" for name in query.exclude]
+    reasons += [f"excludes {negation.term} (as typed)" for negation in plan.negations]
+    reasons += [f"excludes {c.value} ingredients" for c in query.exclude_classes]
+    reasons += [f"excludes {o.value}-derived ingredients" for o in query.exclude_origins]
+    if query.exclude_origins and contents.unstated_origin:
+        reasons.append("origin not stated for " + ", ".join(contents.unstated_origin))
+    return tuple(reasons)
+
+
+# ---------------------------------------------------------------- search
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction, so the lexicon, the matches and the page see one catalogue
+    state even while another process imports (WAL). Inside a caller's transaction, that one."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("ROLLBACK")
+
+
+def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = None) -> Answer:
+    """Run ``query`` against the catalogue on ``conn`` (the module doc gives the rules).
+
+    ``lexicons`` keeps the catalogue's lexicon between searches on one connection; without
+    it the lexicon is read for this search alone (what a one-shot command wants).
+    Raises :class:`SearchError` for text with nothing searchable in it and for ingredient
+    names the catalogue does not know (suggestions in its ``hint``), and
+    :class:`CatalogueError` when SQLite fails.
+    """
+    wanted = query.offset + query.limit
+    if query.facets:
+        wanted = max(wanted, FACET_LIMIT)
+    try:
+        with _snapshot(conn):
+            lex = Lexicon.from_connection(conn) if lexicons is None else lexicons.get(conn)
+            plan = _plan(query, lex)
+            matches = _matches(conn, plan, wanted)
+            page = matches.best[query.offset : query.offset + query.limit]
+            counted = [pk for pk, _, _ in matches.best[:FACET_LIMIT]]
+            facets = _facets(conn, counted) if query.facets else {}
+            cards = _cards(conn, [pk for pk, _, _ in page]) if page else {}
+            origins = bool(query.exclude_origins)
+            hits = []
+            for pk, concerns, rank in page:
+                card = cards[pk]
+                contents = _contents(conn, lex, card.id, origins=origins)
+                indications = tuple(IndicationId(i) for i in json.loads(card.indications))
+                hits.append(
+                    Found(
+                        id=card.id,
+                        name=card.name,
+                        supplier=card.supplier,
+                        indications=indications,
+                        score=round(_score(concerns, rank), 6),
+                        why=_why(card, indications, query, plan, contents),
+                        key_actives=tuple(contents.actives),
+                        n_actives=card.n_actives,
+                    )
+                )
+    except sqlite3.Error as error:
+        raise CatalogueError(f"the search could not be run: {error}") from error
+    # Suggest only for words that found nothing: a recognised concern is not misspelt.
+    suggestions = lex.did_you_mean(plan.free_text) if not matches.total and plan.free_text else []
+    return Answer(
+        hits=tuple(hits),
+        total=matches.total,
+        facets=facets,
+        facets_complete=matches.total <= FACET_LIMIT,
+        ranking_complete=plan.fts is None or matches.total <= RANK_LIMIT,
+        concerns=plan.concerns,
+        did_you_mean=tuple(suggestions),
+    )
+
+
+__all__ = [
+    "BM25_WEIGHTS",
+    "DEFAULT_LIMIT",
+    "FACET_LIMIT",
+    "FIELDS",
+    "KEY_ACTIVES",
+    "MAX_ACTIVES",
+    "MAX_EXCLUDE",
+    "MAX_INCLUDE",
+    "MAX_LIMIT",
+    "MAX_NAME",
+    "MAX_OFFSET",
+    "MAX_TEXT",
+    "RANK_LIMIT",
+    "Answer",
+    "Found",
+    "LexiconCache",
+    "Query",
+    "ingredient_name",
+    "run",
+]
