@@ -25,6 +25,15 @@ from meso_formulary.units import Strength, Unit, to_mg_per_ml
 Factory = Callable[..., Any]
 
 
+ACME_PEPTIDE = {
+    "id": "acme-peptide",
+    "name": "Acme peptide",
+    "class": "peptide",
+    "source": "acme label",
+}
+"""A supplier-specific ingredient, as a supplier file would declare it."""
+
+
 def content_digest(conn: sqlite3.Connection) -> str:
     """sha256 over every row of every table but the FTS shadow tables, in key order."""
     digest = hashlib.sha256()
@@ -389,12 +398,7 @@ def test_a_cocktail_outside_the_namespace_is_refused(
 def test_supplier_ingredients_stay_in_their_namespace(
     catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
 ) -> None:
-    peptide = {
-        "id": "acme-peptide",
-        "name": "Acme peptide",
-        "class": "peptide",
-        "source": "acme label",
-    }
+    peptide = ACME_PEPTIDE
     catalogue.import_catalogue(
         make_document(
             "acme",
@@ -426,12 +430,7 @@ def test_supplier_ingredients_stay_in_their_namespace(
 def test_supplier_ingredients_follow_the_catalogue(
     catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
 ) -> None:
-    peptide = {
-        "id": "acme-peptide",
-        "name": "Acme peptide",
-        "class": "peptide",
-        "source": "acme label",
-    }
+    peptide = ACME_PEPTIDE
     uses = [make_cocktail("acme", "a", [("Acme peptide", 1, "mg/mL")])]
     report = catalogue.import_catalogue(make_document("acme", uses, ingredients=[peptide]))
     assert report.ingredients_added == ("acme-peptide",)
@@ -516,13 +515,7 @@ def test_actives_search_terms_and_facets(
 def test_a_new_header_refreshes_derived_columns_of_unchanged_cocktails(
     catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
 ) -> None:
-    peptide = {
-        "id": "acme-peptide",
-        "name": "Acme peptide",
-        "class": "peptide",
-        "molecular_weight": 100.0,
-        "source": "acme label",
-    }
+    peptide = {**ACME_PEPTIDE, "molecular_weight": 100.0}
     uses = [make_cocktail("acme", "a", [("acme-peptide", 2, "mmol/L")])]
     catalogue.import_catalogue(make_document("acme", uses, ingredients=[peptide]))
     heavier = {**peptide, "molecular_weight": 300.0}
