@@ -37,6 +37,7 @@ from meso_formulary.units import Strength, Unit
 from . import schema
 from .checks import CocktailInput, check_document
 from .compare import CocktailComparison, compare
+from .connect import check_readable
 from .dictionary import ReferenceData
 from .export import ExportFormat, write_export
 from .importer import ImportReport, ImportSession, import_session
@@ -260,20 +261,9 @@ class Catalogue:
                 self.conn, readonly=self.readonly, busy_timeout_ms=int(busy_timeout * 1000)
             )
             version = schema.stored_version(self.conn)
-            if version is not None and version > schema.SCHEMA_VERSION:
-                raise CatalogueError(
-                    f"the catalogue has schema version {version}, newer than this release "
-                    f"reads ({schema.SCHEMA_VERSION})",
-                    hint="upgrade meso-formulary to open this file",
-                )
+            if self.readonly or (version is not None and version > schema.SCHEMA_VERSION):
+                check_readable(version)  # a writable file may be new or older: it is upgraded
             if self.readonly:
-                if version != schema.SCHEMA_VERSION:
-                    raise CatalogueError(
-                        "the file is empty"
-                        if version is None
-                        else f"the catalogue has the older schema version {version}; "
-                        "open it once for writing to upgrade it"
-                    )
                 return
             if self.path is not None:
                 schema.enable_wal(self.conn)
