@@ -194,7 +194,7 @@ def _raw_flush(conn: sqlite3.Connection, rows: dict[str, list[tuple[Any, ...]]])
 
 
 def run_raw(source: Path, db: Path) -> dict[str, Any]:
-    from meso_formulary.catalogue import schema
+    from meso_formulary.catalogue.store import sql_schema as schema
 
     _create(db)
     conn = sqlite3.connect(db, isolation_level=None)

@@ -30,7 +30,7 @@ run, on the same machine state:
   right indication, and how many of a list of words that are not
   concerns (plain words such as "hair" or "skin", and reference ingredient names) wrongly
   become one; the same terms are scored by ``fuzz.ratio`` (what
-  :mod:`~meso_formulary.catalogue.terms` uses) and by ``WRatio`` for comparison.
+  :mod:`~meso_formulary.catalogue.search.lexicon` uses) and by ``WRatio`` for comparison.
 
 The objects that exist once everything is loaded (the scan's rows above all) are frozen out
 of the cyclic garbage collector (``gc.freeze``) before anything is timed, so that neither
@@ -38,7 +38,7 @@ side pays for walking the harness's heap. Each figure is printed as one line: p5
 milliseconds, and for search the
 ratio ``scan p50 / search p50`` (and p99), with how many answers had facets over the best
 ``FACET_LIMIT`` matches only and how many ranked a sample of a text's matches (more than
-``RANK_LIMIT``; see :mod:`meso_formulary.catalogue.engine`). Every query is run once
+``RANK_LIMIT``; see :mod:`meso_formulary.catalogue.search.runner`). Every query is run once
 untimed first (warm cache).
 """
 
@@ -66,9 +66,9 @@ import gen
 from rapidfuzz import fuzz, process, utils
 
 from meso_formulary.catalogue import Catalogue
-from meso_formulary.catalogue.engine import FACET_LIMIT
-from meso_formulary.catalogue.search import SearchRequest, lexicon, search
-from meso_formulary.catalogue.terms import FUZZY_CUTOFF, Lexicon, word_key
+from meso_formulary.catalogue.search.api import SearchRequest, lexicon, search
+from meso_formulary.catalogue.search.lexicon import FUZZY_CUTOFF, Lexicon, word_key
+from meso_formulary.catalogue.search.runner import FACET_LIMIT
 from meso_formulary.model import CatalogueFile
 
 CACHE = Path(__file__).with_name(".cache")

@@ -11,17 +11,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
-    "Catalogue": ".store",
-    "CatalogueStats": ".store",
-    "CocktailVersion": ".store",
-    "CompositionEntry": ".store",
-    "SupplierRecord": ".store",
-    "ImportReport": ".importer",
-    "ImportSession": ".importer",
-    "CocktailComparison": ".compare",
-    "LineComparison": ".compare",
-    "ReferenceData": ".dictionary",
-    "SCHEMA_VERSION": ".schema",
+    "Catalogue": ".store.catalogue_store",
+    "CatalogueStats": ".store.catalogue_store",
+    "CocktailVersion": ".store.catalogue_store",
+    "CompositionEntry": ".store.catalogue_store",
+    "SupplierRecord": ".store.catalogue_store",
+    "ImportReport": ".store.importer",
+    "ImportSession": ".store.importer",
+    "CocktailComparison": ".store.compare",
+    "LineComparison": ".store.compare",
+    "ReferenceData": ".store.dictionary",
+    "SCHEMA_VERSION": ".store.sql_schema",
 }
 
 __all__ = [
@@ -53,14 +53,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .compare import CocktailComparison, LineComparison
-    from .dictionary import ReferenceData
-    from .importer import ImportReport, ImportSession
-    from .schema import SCHEMA_VERSION
-    from .store import (
+    from meso_formulary.catalogue.store.catalogue_store import (
         Catalogue,
         CatalogueStats,
         CocktailVersion,
         CompositionEntry,
         SupplierRecord,
     )
+    from meso_formulary.catalogue.store.compare import CocktailComparison, LineComparison
+    from meso_formulary.catalogue.store.dictionary import ReferenceData
+    from meso_formulary.catalogue.store.importer import ImportReport, ImportSession
+    from meso_formulary.catalogue.store.sql_schema import SCHEMA_VERSION

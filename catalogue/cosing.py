@@ -35,15 +35,15 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import ValidationError
 
-from meso_formulary.catalogue.reference_sync import upsert_ingredient
-from meso_formulary.catalogue.transaction import write_transaction
+from meso_formulary.catalogue.store.reference_sync import upsert_ingredient
+from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, Problem, UnreadableInput
 from meso_formulary.files import decode_text, read_bytes
 from meso_formulary.identifiers import CAS_PLACEHOLDERS, SLUG_RE, is_valid_cas, name_key
 from meso_formulary.model import CosmeticsListing, Ingredient, IngredientClass
 
 if TYPE_CHECKING:
-    from meso_formulary.catalogue.store import Catalogue
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
 
 CREDIT: Final = "CosIng, © European Union"
 """The attribution every record taken from CosIng carries."""

@@ -87,10 +87,10 @@ def connect_catalogue(db: Path | None) -> sqlite3.Connection:
     """A read-only connection to ``db`` or to the reference catalogue, for ``meso search``.
 
     Unlike :func:`open_catalogue` it does not load the store (sqlite-utils, pydantic):
-    the search engine (:mod:`meso_formulary.catalogue.engine`) needs only the connection.
+    the search engine (:mod:`meso_formulary.catalogue.search.runner`) needs only the connection.
     """
-    from meso_formulary.catalogue.connect import open_readonly
-    from meso_formulary.catalogue.default import connect_default
+    from meso_formulary.catalogue.store.connect import open_readonly
+    from meso_formulary.catalogue.store.embedded import connect_default
 
     if db is None:
         return connect_default()

@@ -12,5 +12,6 @@ for entry in "$root"/meso_formulary/*; do
 done
 ln -s "$root/catalogue" "$stage/meso_formulary/catalogue"
 ln -s "$root/cli" "$stage/meso_formulary/cli"
+ln -s "$root/web" "$stage/meso_formulary/web"
 cd "$stage"
 mypy --config-file "$root/pyproject.toml" -p meso_formulary "$@"

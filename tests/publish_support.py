@@ -15,22 +15,22 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from meso_formulary.catalogue.bundle import (
+from meso_formulary.catalogue.publishing.bundle import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
     FileEntry,
     Manifest,
     sha256_hex,
 )
-from meso_formulary.catalogue.keys import (
+from meso_formulary.catalogue.publishing.keys import (
     KeyFiles,
     PublicKey,
     generate_keypair,
     load_private_key,
 )
-from meso_formulary.catalogue.store import Catalogue
-from meso_formulary.catalogue.trust import TrustStore
-from meso_formulary.catalogue.verify import catalogue_trust
+from meso_formulary.catalogue.publishing.trust import TrustStore
+from meso_formulary.catalogue.publishing.verify import catalogue_trust
+from meso_formulary.catalogue.store.catalogue_store import Catalogue
 from meso_formulary.files import dump_catalogue
 from meso_formulary.model import CatalogueFile
 

@@ -21,7 +21,7 @@ from cli_support import (
     import_testco,
 )
 
-from meso_formulary.cli.files import PROGRESS_MIN_COCKTAILS
+from meso_formulary.cli.file_commands import PROGRESS_MIN_COCKTAILS
 
 LOCATED = re.compile(
     r"^(?P<file>[^:]+):(?P<line>\d+): (?P<path>[\w.]+): (?P<severity>error|warning|info): "

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cli_support import TESTCO, Meso, assert_fails, environment, import_testco
 
-from meso_formulary.cli.inspect import (
+from meso_formulary.cli.inspect_commands import (
     COMPARE_FIELDS,
     COMPOSITION_FIELDS,
     HISTORY_FIELDS,

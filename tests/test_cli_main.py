@@ -12,7 +12,7 @@ import pytest
 from cli_support import Meso, assert_fails, environment
 
 from meso_formulary import __version__
-from meso_formulary.catalogue.default import connect_default
+from meso_formulary.catalogue.store.embedded import connect_default
 from meso_formulary.cli import COMMANDS, cli
 
 HEAVY = ("pydantic", "sqlite_utils", "rich", "rapidfuzz", "yaml", "icalendar")

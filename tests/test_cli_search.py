@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from cli_support import RLO, WIDTH, Meso, assert_fails, environment, import_testco
 
-from meso_formulary.catalogue import Catalogue, engine
-from meso_formulary.catalogue.search import SearchRequest, search
-from meso_formulary.cli.search import FIELDS
+from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.search import runner as engine
+from meso_formulary.catalogue.search.api import SearchRequest, search
+from meso_formulary.cli.search_commands import FIELDS
 
 DOCUMENTED = {"id", "name", "supplier", "indications", "score", "why"}
 

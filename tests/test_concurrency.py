@@ -119,7 +119,7 @@ def importer(db: str, supplier: str, results: Any) -> None:
 def reader(db: str, number: int, done: Any, results: Any) -> None:
     """Search until the importers are done (and once more); check every result set."""
     from meso_formulary.catalogue import Catalogue
-    from meso_formulary.catalogue.search import SearchRequest, search
+    from meso_formulary.catalogue.search.api import SearchRequest, search
 
     report: dict[str, Any] = {"role": "reader", "number": number, "searches": 0, "seen": []}
     seen: set[tuple[str, int]] = set()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from publish_support import db_content, make_catalogue
 
-from meso_formulary.catalogue import cosing, importer
+from meso_formulary.catalogue import cosing
 from meso_formulary.catalogue.cosing import (
     CREDIT,
     CosingFile,
@@ -25,7 +25,8 @@ from meso_formulary.catalogue.cosing import (
     read_cosing,
     slug_for,
 )
-from meso_formulary.catalogue.store import Catalogue
+from meso_formulary.catalogue.store import importer
+from meso_formulary.catalogue.store.catalogue_store import Catalogue
 from meso_formulary.errors import CatalogueError, InvalidInput, UnreadableInput
 from meso_formulary.identifiers import SLUG_RE, is_valid_cas
 from meso_formulary.model import CatalogueFile, IngredientClass

@@ -41,9 +41,11 @@ from helpers_catalogue import (
     write_generated,
 )
 
-from meso_formulary.catalogue import Catalogue, importer, schema
-from meso_formulary.catalogue.derive import Deriver
-from meso_formulary.catalogue.search import SearchRequest, search
+from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.search.api import SearchRequest, search
+from meso_formulary.catalogue.store import importer
+from meso_formulary.catalogue.store import sql_schema as schema
+from meso_formulary.catalogue.store.derive import Deriver
 from meso_formulary.errors import CatalogueBusy, CatalogueError, InvalidInput
 from meso_formulary.model import CatalogueFile
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meso_formulary.catalogue.fts import fts_query, words
+from meso_formulary.catalogue.search.fts import fts_query, words
 
 DOCS = {
     1: ("Hair loss serum", "For hair-loss and thinning hair.", "biotin alopecia"),

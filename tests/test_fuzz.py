@@ -41,7 +41,7 @@ from strategies import TRICKY_TEXT, catalogue_files
 
 from meso_formulary import reference
 from meso_formulary.catalogue import Catalogue
-from meso_formulary.catalogue.search import SearchRequest, search
+from meso_formulary.catalogue.search.api import SearchRequest, search
 from meso_formulary.errors import InvalidInput, MesoError, SearchError
 from meso_formulary.files import check_catalogue, dump_catalogue, read_catalogue
 from meso_formulary.files.yaml_reader import CORE_PATTERNS

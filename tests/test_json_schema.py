@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from meso_formulary.files import catalogue_json_schema, read_catalogue
-from meso_formulary.files.schema import SCHEMA_ID, schema_text
+from meso_formulary.files.json_schema import SCHEMA_ID, schema_text
 
 ROOT = Path(__file__).parent.parent
 SCHEMA = ROOT / "schema" / "catalogue.schema.json"

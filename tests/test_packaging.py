@@ -34,14 +34,20 @@ def test_wheel_has_one_top_level_package_and_ships_its_data(wheel: Path) -> None
     for expected in (
         "meso_formulary/py.typed",
         "meso_formulary/catalogue/__init__.py",
+        "meso_formulary/catalogue/store/catalogue_store.py",
+        "meso_formulary/catalogue/search/runner.py",
+        "meso_formulary/catalogue/publishing/verify.py",
         "meso_formulary/cli/__init__.py",
+        "meso_formulary/web/plugin.py",
+        "meso_formulary/web/templates/meso_search.html",
+        "meso_formulary/web/static/meso.css",
         "meso_formulary/reference/ingredients.yaml",
         "meso_formulary/reference/indications.yaml",
         "meso_formulary/reference/cocktails.yaml",
         "meso_formulary/reference/rules.yaml",
     ):
         assert expected in names, expected
-    assert not any(name.startswith(("catalogue/", "cli/", "tests/")) for name in names)
+    assert not any(name.startswith(("catalogue/", "cli/", "web/", "tests/")) for name in names)
 
 
 @pytest.mark.slow
@@ -69,11 +75,12 @@ def test_installed_wheel_does_not_provide_bare_catalogue_or_cli(
         f"sys.path.insert(0, {str(target)!r});"
         "import meso_formulary.catalogue, meso_formulary.cli;"
         f"assert meso_formulary.catalogue.__file__.startswith({str(target)!r});"
-        "print(importlib.util.find_spec('catalogue'), importlib.util.find_spec('cli'))"
+        "print(importlib.util.find_spec('catalogue'), importlib.util.find_spec('cli'),"
+        " importlib.util.find_spec('web'))"
     )
     # -I: isolated mode, so the editable install of this checkout is not on the path.
     result = subprocess.run(
         [sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "None None"
+    assert result.stdout.strip() == "None None None"

@@ -26,8 +26,8 @@ from publish_support import (
     write_catalogue,
 )
 
-from meso_formulary.catalogue import bundle
-from meso_formulary.catalogue.bundle import (
+from meso_formulary.catalogue.publishing import bundle
+from meso_formulary.catalogue.publishing.bundle import (
     MANIFEST_NAME,
     MAX_BUNDLE_BYTES,
     MAX_MANIFEST_BYTES,
@@ -38,10 +38,10 @@ from meso_formulary.catalogue.bundle import (
     peek_supplier,
     sha256_hex,
 )
-from meso_formulary.catalogue.publish import MAX_EXPIRES_DAYS, publish_catalogue
-from meso_formulary.catalogue.store import Catalogue
-from meso_formulary.catalogue.trust import TrustStore
-from meso_formulary.catalogue.verify import verify_bundle
+from meso_formulary.catalogue.publishing.signing import MAX_EXPIRES_DAYS, publish_catalogue
+from meso_formulary.catalogue.publishing.trust import TrustStore
+from meso_formulary.catalogue.publishing.verify import verify_bundle
+from meso_formulary.catalogue.store.catalogue_store import Catalogue
 from meso_formulary.errors import InvalidInput, MesoError, TrustError, UnreadableInput
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from publish_support import catalogue_data, make_catalogue
 
-from meso_formulary.catalogue.diff import CatalogueDiff, diff_catalogues, diff_lines
+from meso_formulary.catalogue.publishing.diff import CatalogueDiff, diff_catalogues, diff_lines
 from meso_formulary.errors import InvalidInput
 from meso_formulary.model import CatalogueFile
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from meso_formulary.catalogue.keys import (
+from meso_formulary.catalogue.publishing.keys import (
     PublicKey,
     generate_keypair,
     group_fingerprint,

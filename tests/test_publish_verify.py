@@ -29,11 +29,11 @@ from publish_support import (
 )
 from strategies import catalogue_files
 
-from meso_formulary.catalogue.bundle import MANIFEST_NAME, SIGNATURE_NAME
-from meso_formulary.catalogue.export import document
-from meso_formulary.catalogue.publish import publish_catalogue
-from meso_formulary.catalogue.store import Catalogue
-from meso_formulary.catalogue.verify import catalogue_trust, import_path, verify_bundle
+from meso_formulary.catalogue.publishing.bundle import MANIFEST_NAME, SIGNATURE_NAME
+from meso_formulary.catalogue.publishing.signing import publish_catalogue
+from meso_formulary.catalogue.publishing.verify import catalogue_trust, import_path, verify_bundle
+from meso_formulary.catalogue.store.catalogue_store import Catalogue
+from meso_formulary.catalogue.store.export import document
 from meso_formulary.errors import (
     CatalogueError,
     InvalidInput,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from meso_formulary import reference
 from meso_formulary.catalogue import Catalogue
-from meso_formulary.catalogue.checks import Problems, RuleCheck
+from meso_formulary.catalogue.store.import_checks import Problems, RuleCheck
 from meso_formulary.errors import InvalidInput, NotFound, UnitConversionError, UnreadableInput
 from meso_formulary.files import dump_catalogue
 from meso_formulary.model import (

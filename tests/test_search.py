@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from meso_formulary.catalogue import Catalogue, engine
-from meso_formulary.catalogue.engine import Query
-from meso_formulary.catalogue.engine import run as run_engine
-from meso_formulary.catalogue.search import SearchRequest, SearchResults, lexicon, search
+from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.search import runner as engine
+from meso_formulary.catalogue.search.api import SearchRequest, SearchResults, lexicon, search
+from meso_formulary.catalogue.search.runner import Query
+from meso_formulary.catalogue.search.runner import run as run_engine
 from meso_formulary.errors import MesoError, SearchError
 from meso_formulary.model import Area, CatalogueFile, IngredientClass, Origin, Technique
 

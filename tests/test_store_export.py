@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import catalogue_files
 
 from meso_formulary.catalogue import Catalogue, ReferenceData
-from meso_formulary.catalogue.export import CSV_FIELDS
+from meso_formulary.catalogue.store.export import CSV_FIELDS
 from meso_formulary.errors import InvalidInput, NotFound
 from meso_formulary.files import parse_json, parse_yaml, validate_document
 from meso_formulary.model import CatalogueFile, CompositionLine

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from meso_formulary.catalogue import Catalogue, ReferenceData, importer
-from meso_formulary.catalogue.derive import Derived, Deriver
-from meso_formulary.catalogue.reference_sync import upsert_ingredient
-from meso_formulary.catalogue.transaction import write_transaction
+from meso_formulary.catalogue import Catalogue, ReferenceData
+from meso_formulary.catalogue.store import importer
+from meso_formulary.catalogue.store.derive import Derived, Deriver
+from meso_formulary.catalogue.store.reference_sync import upsert_ingredient
+from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, InvalidInput
 from meso_formulary.files import dump_catalogue
 from meso_formulary.model import CatalogueFile, Cocktail, Ingredient

@@ -17,7 +17,8 @@ import pytest
 from datasette.utils import detect_fts
 from sqlite_utils import Database
 
-from meso_formulary.catalogue import Catalogue, ReferenceData, schema
+from meso_formulary.catalogue import Catalogue, ReferenceData
+from meso_formulary.catalogue.store import sql_schema as schema
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import IngredientClass
 

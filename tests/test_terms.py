@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meso_formulary.catalogue.terms import (
+from meso_formulary.catalogue.search.lexicon import (
     Lexicon,
     parse_class,
     parse_origins,

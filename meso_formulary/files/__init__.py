@@ -9,8 +9,8 @@ from __future__ import annotations
 from meso_formulary.files.csv_reader import parse_csv
 from meso_formulary.files.document import MAX_BYTES, MAX_DEPTH, Document, LineIndex, NodePath
 from meso_formulary.files.json_reader import parse_json
+from meso_formulary.files.json_schema import catalogue_json_schema
 from meso_formulary.files.read import FORMATS, detect_format, parse_document, read_document
-from meso_formulary.files.schema import catalogue_json_schema
 from meso_formulary.files.source import decode_text, read_bytes
 from meso_formulary.files.validate import (
     check_catalogue,

@@ -8,6 +8,6 @@ from __future__ import annotations
 
 import sys
 
-from meso_formulary.files.schema import schema_text
+from meso_formulary.files.json_schema import schema_text
 
 sys.stdout.write(schema_text())

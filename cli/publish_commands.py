@@ -19,9 +19,9 @@ from meso_formulary.cli.output import Format, cell, emit, new_table, output_opti
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from meso_formulary.catalogue.diff import CatalogueDiff
-    from meso_formulary.catalogue.store import Catalogue
-    from meso_formulary.catalogue.trust import TrustStore
+    from meso_formulary.catalogue.publishing.diff import CatalogueDiff
+    from meso_formulary.catalogue.publishing.trust import TrustStore
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
 
 
 def writable_catalogue(db: Path | None) -> Catalogue:
@@ -35,7 +35,7 @@ def writable_catalogue(db: Path | None) -> Catalogue:
 
 
 def _trust(catalogue: Catalogue) -> TrustStore:
-    from meso_formulary.catalogue.verify import catalogue_trust
+    from meso_formulary.catalogue.publishing.verify import catalogue_trust
 
     return catalogue_trust(catalogue)
 
@@ -62,7 +62,7 @@ def keygen(supplier: str, directory: Path, force: bool) -> None:
     SUPPLIER.pub is the public key to give practitioners, with its fingerprint, which they
     check with you before trusting it.
     """
-    from meso_formulary.catalogue.keys import generate_keypair
+    from meso_formulary.catalogue.publishing.keys import generate_keypair
 
     files = generate_keypair(supplier, directory, force=force)
     click.echo(f"private key: {files.private_path} (keep it secret)")
@@ -101,7 +101,7 @@ def publish(file: Path, key_path: Path, output: Path, expires_days: int, force: 
     The bundle holds FILE unchanged, a manifest (supplier, catalogue version, dates, SHA-256)
     and the signature over the manifest. Each publication must raise the catalogue version.
     """
-    from meso_formulary.catalogue.publish import publish_catalogue
+    from meso_formulary.catalogue.publishing.signing import publish_catalogue
 
     published = publish_catalogue(
         file, key=key_path, output=output, expires_days=expires_days, force=force
@@ -134,7 +134,7 @@ def trust_add(supplier: str, public_key: str, db: Path | None, yes: bool) -> Non
     Check the fingerprint shown with the supplier (invoice, website, phone) before saying
     yes: anyone holding the matching private key can then publish as SUPPLIER.
     """
-    from meso_formulary.catalogue.keys import check_supplier_id, load_public_key
+    from meso_formulary.catalogue.publishing.keys import check_supplier_id, load_public_key
 
     check_supplier_id(supplier)
     key = load_public_key(public_key)
@@ -175,7 +175,7 @@ def trust_list(db: Path | None, fmt: Format) -> None:
 
 
 def _trust_table(records: list[dict[str, Any]]) -> Table:
-    from meso_formulary.catalogue.keys import group_fingerprint
+    from meso_formulary.catalogue.publishing.keys import group_fingerprint
 
     table = new_table("Supplier", "Fingerprint (SHA-256)", "Pinned on", "Imported version")
     for record in records:
@@ -226,12 +226,12 @@ def diff(
     meso diff acme --from 3 --to 4     two versions stored in the catalogue (--db)
     meso diff old.yaml new.yaml        two catalogue files
     """
-    from meso_formulary.catalogue.diff import diff_catalogues
+    from meso_formulary.catalogue.publishing.diff import diff_catalogues
 
     if from_version is not None or to_version is not None:
         if len(args) != 1 or from_version is None:
             raise click.UsageError("give one SUPPLIER with --from (and optionally --to)")
-        from meso_formulary.catalogue.export import document
+        from meso_formulary.catalogue.store.export import document
 
         with open_catalogue(db, readonly=True) as catalogue:
             old = document(catalogue.conn, args[0], from_version)
@@ -250,7 +250,7 @@ def diff(
 
 
 def _print_diff(result: CatalogueDiff) -> None:
-    from meso_formulary.catalogue.diff import diff_lines
+    from meso_formulary.catalogue.publishing.diff import diff_lines
 
     for line in diff_lines(result):
         text = line.lstrip(" ")

@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from meso_formulary import reference as shipped
+from meso_formulary.catalogue.store.connect import open_readonly
 from meso_formulary.errors import CatalogueError
 
-from .connect import open_readonly
-
 if TYPE_CHECKING:
-    from .dictionary import ReferenceData
-    from .store import Catalogue
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
+    from meso_formulary.catalogue.store.dictionary import ReferenceData
 
 DATA_DIR_ENV: Final = "MESO_DATA_DIR"
 APP_NAME: Final = "meso-formulary"
@@ -76,14 +75,14 @@ def connect_default() -> sqlite3.Connection:
 def open_default() -> Catalogue:
     """The reference catalogue as a read-only :class:`~.store.Catalogue` (built first when
     it must be, as :func:`connect_default` says)."""
-    from .store import Catalogue
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
 
     connect_default().close()
     return Catalogue.open(default_file(), readonly=True)
 
 
 def _shipped_data() -> ReferenceData:
-    from .dictionary import ReferenceData
+    from meso_formulary.catalogue.store.dictionary import ReferenceData
 
     return ReferenceData.shipped()
 
@@ -96,8 +95,8 @@ def build(path: Path, reference: ReferenceData) -> None:
     """
     import tempfile
 
-    from .store import Catalogue
-    from .transaction import write_transaction
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
+    from meso_formulary.catalogue.store.transaction import write_transaction
 
     folder = path.parent
     try:

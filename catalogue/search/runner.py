@@ -67,12 +67,8 @@ from contextlib import contextmanager
 from itertools import chain
 from typing import Final, NamedTuple, Self, TypeVar
 
-from meso_formulary.errors import CatalogueError, SearchError
-from meso_formulary.identifiers import SLUG_RE, clean_text
-from meso_formulary.vocabulary import Area, IndicationId, IngredientClass, Origin, Technique
-
-from .fts import fts_query, words
-from .terms import (
+from meso_formulary.catalogue.search.fts import fts_query, words
+from meso_formulary.catalogue.search.lexicon import (
     Concern,
     Lexicon,
     Negation,
@@ -80,6 +76,9 @@ from .terms import (
     parse_class,
     parse_origins,
 )
+from meso_formulary.errors import CatalogueError, SearchError
+from meso_formulary.identifiers import SLUG_RE, clean_text
+from meso_formulary.vocabulary import Area, IndicationId, IngredientClass, Origin, Technique
 
 MAX_TEXT: Final = 500
 """Longest search text accepted (characters)."""

@@ -27,11 +27,13 @@ from pydantic import (
     ValidationError,
 )
 
-from meso_formulary.errors import SearchError
-from meso_formulary.model import Area, IndicationId, IngredientClass, Origin, Technique
-from meso_formulary.types import Slug
-
-from .engine import (
+from meso_formulary.catalogue.search.lexicon import (
+    Lexicon,
+    parse_choice,
+    parse_class,
+    parse_origins,
+)
+from meso_formulary.catalogue.search.runner import (
     DEFAULT_LIMIT,
     MAX_ACTIVES,
     MAX_EXCLUDE,
@@ -46,10 +48,12 @@ from .engine import (
     ingredient_name,
     run,
 )
-from .terms import Lexicon, parse_choice, parse_class, parse_origins
+from meso_formulary.errors import SearchError
+from meso_formulary.model import Area, IndicationId, IngredientClass, Origin, Technique
+from meso_formulary.types import Slug
 
 if TYPE_CHECKING:
-    from .store import Catalogue
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
 
 
 # ---------------------------------------------------------------- request

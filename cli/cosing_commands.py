@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from meso_formulary.cli.common import db_option, safe_text
-from meso_formulary.cli.publish import writable_catalogue
+from meso_formulary.cli.publish_commands import writable_catalogue
 
 
 @click.command("import-cosing")

@@ -21,6 +21,16 @@ from typing import IO
 from rapidfuzz import process
 from sqlite_utils import Database
 
+from meso_formulary.catalogue.store import sql_schema as schema
+from meso_formulary.catalogue.store.compare import CocktailComparison, compare
+from meso_formulary.catalogue.store.connect import check_readable
+from meso_formulary.catalogue.store.dictionary import ReferenceData
+from meso_formulary.catalogue.store.export import ExportFormat, write_export
+from meso_formulary.catalogue.store.import_checks import CocktailInput, check_document
+from meso_formulary.catalogue.store.importer import ImportReport, ImportSession, import_session
+from meso_formulary.catalogue.store.records import utc_now
+from meso_formulary.catalogue.store.reference_sync import sync_reference
+from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem
 from meso_formulary.identifiers import name_key
 from meso_formulary.model import (
@@ -33,17 +43,6 @@ from meso_formulary.model import (
     Supplier,
 )
 from meso_formulary.units import Strength, Unit
-
-from . import schema
-from .checks import CocktailInput, check_document
-from .compare import CocktailComparison, compare
-from .connect import check_readable
-from .dictionary import ReferenceData
-from .export import ExportFormat, write_export
-from .importer import ImportReport, ImportSession, import_session
-from .records import utc_now
-from .reference_sync import sync_reference
-from .transaction import write_transaction
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT = schema.BUSY_TIMEOUT_MS / 1000
@@ -250,7 +249,7 @@ class Catalogue:
     @classmethod
     def default(cls) -> Catalogue:
         """The shipped reference catalogue, opened read-only (built on first use)."""
-        from .default import open_default
+        from meso_formulary.catalogue.store.embedded import open_default
 
         return open_default()
 

@@ -1,7 +1,7 @@
 """Which of Datasette's databases are catalogues, and running catalogue code against one.
 
 At start-up the plugin asks every file database for its catalogue schema version
-(:func:`~meso_formulary.catalogue.schema.stored_version`); the files that answer with this
+(:func:`~meso_formulary.catalogue.store.sql_schema.stored_version`); the files that answer with this
 release's version are the catalogues the pages search. Catalogue code then runs on
 Datasette's own read connection for that file, in Datasette's thread pool, so the pages
 share the connection mode Datasette chose (``immutable=1`` under ``-i``, else ``mode=ro``):
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from meso_formulary.catalogue import Catalogue
-from meso_formulary.catalogue.schema import SCHEMA_VERSION, stored_version
+from meso_formulary.catalogue.store.sql_schema import SCHEMA_VERSION, stored_version
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import Supplier
 from meso_formulary.web.metadata import SupplierNote

@@ -20,8 +20,8 @@ catalogue):
 :func:`import_path` imports one file, whichever kind it is: a bundle is verified and
 imported as its signer's, a plain catalogue file only with ``unsigned=True`` (a local draft,
 stored as unverified, and refused for a supplier that signs; see
-:func:`~meso_formulary.catalogue.trust.check_plain_file` and
-:meth:`TrustStore.check_unsigned <meso_formulary.catalogue.trust.TrustStore.check_unsigned>`).
+:func:`~meso_formulary.catalogue.publishing.trust.check_plain_file` and
+:meth:`~meso_formulary.catalogue.publishing.trust.TrustStore.check_unsigned`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from meso_formulary.catalogue.bundle import (
+from meso_formulary.catalogue.publishing.bundle import (
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
     SIGNATURE_BYTES,
@@ -46,15 +46,15 @@ from meso_formulary.catalogue.bundle import (
     peek_supplier,
     sha256_hex,
 )
-from meso_formulary.catalogue.keys import PublicKey
-from meso_formulary.catalogue.trust import TrustStore, check_plain_file
+from meso_formulary.catalogue.publishing.keys import PublicKey
+from meso_formulary.catalogue.publishing.trust import TrustStore, check_plain_file
 from meso_formulary.errors import InvalidInput, TrustError
 from meso_formulary.files import read_document, require_catalogue
 from meso_formulary.model import CatalogueFile
 
 if TYPE_CHECKING:
-    from meso_formulary.catalogue.importer import ImportReport
-    from meso_formulary.catalogue.store import Catalogue
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
+    from meso_formulary.catalogue.store.importer import ImportReport
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a manifest's ``created`` may be (the signer's clock may run fast)."""

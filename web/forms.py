@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
 
-from meso_formulary.catalogue.search import SearchRequest
+from meso_formulary.catalogue.search.api import SearchRequest
 from meso_formulary.model import IngredientClass, Origin
 
 EXCLUDABLE_CLASSES: Mapping[str, str] = {

@@ -7,9 +7,10 @@ A bundle holds exactly three members::
     catalogue.yaml   the supplier's catalogue file, byte for byte (or .json / .csv)
 
 This module knows the format and how to read a zip that may be hostile; it trusts nothing
-it reads. Deciding whether a bundle is genuine is :mod:`meso_formulary.catalogue.verify`'s
-job. Writes are deterministic (fixed timestamps and permissions, fixed member order), so the
-same inputs always give the same bytes.
+it reads. Deciding whether a bundle is genuine is the job of
+:mod:`meso_formulary.catalogue.publishing.verify`. Writes are deterministic (fixed
+timestamps and permissions, fixed member order), so the same inputs always give the same
+bytes.
 """
 
 from __future__ import annotations

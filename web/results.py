@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from meso_formulary.catalogue.search import SearchRequest, SearchResults
+from meso_formulary.catalogue.search.api import SearchRequest, SearchResults
 from meso_formulary.model import Area
 from meso_formulary.web.forms import (
     EXCLUDABLE_CLASSES,

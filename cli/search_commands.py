@@ -1,7 +1,7 @@
 """``meso search``: cocktails by concern in everyday words, minus what a client cannot have.
 
-It calls the search engine directly (:func:`meso_formulary.catalogue.engine.run`, the one the
-library's typed :func:`~meso_formulary.catalogue.search.search` wraps) on a plain read-only
+It calls the search engine directly (:func:`meso_formulary.catalogue.search.runner.run`, the one the
+library's typed :func:`~meso_formulary.catalogue.search.api.search` wraps) on a plain read-only
 connection, and prints JSON with the standard library: its start-up is measured against a
 bare ``python -c`` running one FTS query (``bench/bench_cli.py``), so this path imports no
 pydantic, sqlite-utils or rich (rapidfuzz only for a typo). rich draws the table, which is
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from meso_formulary.catalogue import engine
-from meso_formulary.catalogue.engine import (
+from meso_formulary.catalogue.search import runner as engine
+from meso_formulary.catalogue.search.runner import (
     FIELDS,
     MAX_ACTIVES,
     MAX_LIMIT,

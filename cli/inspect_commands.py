@@ -97,7 +97,7 @@ def composition_records(entries: Iterable[CompositionEntry]) -> list[dict[str, A
 def provenance_text(supplier: SupplierRecord) -> str:
     """How a supplier's catalogue came: "signed, verified" with the key, or unsigned."""
     if supplier.verified and supplier.signed_by:
-        from meso_formulary.catalogue.keys import group_fingerprint
+        from meso_formulary.catalogue.publishing.keys import group_fingerprint
 
         return f"signed, verified (key {group_fingerprint(supplier.signed_by)[:19]} ...)"
     return "unsigned draft"

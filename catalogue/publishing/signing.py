@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from meso_formulary.catalogue.bundle import (
+from meso_formulary.catalogue.publishing.bundle import (
     MAX_MEMBER_BYTES,
     FileEntry,
     Manifest,
@@ -21,7 +21,7 @@ from meso_formulary.catalogue.bundle import (
     sha256_hex,
     write_bundle,
 )
-from meso_formulary.catalogue.keys import PublicKey, load_private_key, public_key_of
+from meso_formulary.catalogue.publishing.keys import PublicKey, load_private_key, public_key_of
 from meso_formulary.errors import InvalidInput
 from meso_formulary.files import read_bytes
 

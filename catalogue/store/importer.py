@@ -29,11 +29,10 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Final, Literal
 
-from meso_formulary.errors import CatalogueError
-from meso_formulary.model import CatalogueFile, Indication, Ingredient
-
-from . import schema
-from .checks import (
+from meso_formulary.catalogue.store import sql_schema as schema
+from meso_formulary.catalogue.store.derive import CompositionRow, Deriver
+from meso_formulary.catalogue.store.dictionary import Dictionary, ReferenceData, name_index
+from meso_formulary.catalogue.store.import_checks import (
     Checker,
     CocktailInput,
     Prepared,
@@ -43,16 +42,16 @@ from .checks import (
     own_ingredients,
     owners_of,
 )
-from .derive import CompositionRow, Deriver
-from .dictionary import Dictionary, ReferenceData, name_index
-from .records import canonical_json, header_json, utc_now
-from .reference_sync import (
+from meso_formulary.catalogue.store.records import canonical_json, header_json, utc_now
+from meso_formulary.catalogue.store.reference_sync import (
     reference_ingredients,
     refresh_derived,
     sync_reference,
     upsert_ingredient,
 )
-from .transaction import write_transaction
+from meso_formulary.catalogue.store.transaction import write_transaction
+from meso_formulary.errors import CatalogueError
+from meso_formulary.model import CatalogueFile, Indication, Ingredient
 
 BATCH: Final = 500
 """Cocktails per ``executemany`` batch."""
@@ -466,7 +465,7 @@ def import_session(
     Any exception in the block rolls back everything the session wrote. SQLite errors
     (disk full, read-only file) surface as :class:`CatalogueError`. ``check_rules=False``
     skips the rules engine (see :meth:`Catalogue.importing
-    <meso_formulary.catalogue.store.Catalogue.importing>`).
+    <meso_formulary.catalogue.store.catalogue_store.Catalogue.importing>`).
     """
     previous_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     try:

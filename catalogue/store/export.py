@@ -17,12 +17,11 @@ from typing import IO, Final, Literal
 
 from rapidfuzz import process
 
+from meso_formulary.catalogue.store.derive import Deriver
+from meso_formulary.catalogue.store.dictionary import Dictionary
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem
 from meso_formulary.files import catalogue_data, dump_catalogue, write_csv
 from meso_formulary.model import CatalogueFile, Indication, Ingredient
-
-from .derive import Deriver
-from .dictionary import Dictionary
 
 ExportFormat = Literal["json", "yaml", "csv"]
 FORMATS: Final[tuple[ExportFormat, ...]] = ("json", "yaml", "csv")

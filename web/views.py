@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from datasette.utils.asgi import Response
 
-from meso_formulary.catalogue.search import SearchRequest, search
+from meso_formulary.catalogue.search.api import SearchRequest, search
 from meso_formulary.errors import InvalidInput, NotFound, SearchError
 from meso_formulary.identifiers import SLUG_RE
 from meso_formulary.web import attached

@@ -24,7 +24,7 @@ from meso_formulary.cli.common import (
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue import Catalogue, ImportReport
-    from meso_formulary.catalogue.trust import TrustStore
+    from meso_formulary.catalogue.publishing.trust import TrustStore
     from meso_formulary.errors import Problem
     from meso_formulary.files import Document
     from meso_formulary.model import CatalogueFile
@@ -84,7 +84,7 @@ def _check_file(source: str, fmt: str | None) -> tuple[list[Problem], bool]:
     another supplier owns).
     """
     from meso_formulary.catalogue import ReferenceData
-    from meso_formulary.catalogue.checks import check_document
+    from meso_formulary.catalogue.store.import_checks import check_document
     from meso_formulary.errors import UnreadableInput
     from meso_formulary.files import read_document, validate_document
 
@@ -178,7 +178,7 @@ def _import_into(
     store: Catalogue, files: Sequence[str], fmt: str | None, *, unsigned: bool
 ) -> list[tuple[_Prepared, ImportReport]]:
     """Check every file, then import them all in one transaction (or none of them)."""
-    from meso_formulary.catalogue.verify import catalogue_trust
+    from meso_formulary.catalogue.publishing.verify import catalogue_trust
     from meso_formulary.errors import InvalidInput
 
     trust = catalogue_trust(store)
@@ -223,9 +223,9 @@ def _prepare(source: str, fmt: str | None, trust: TrustStore, *, unsigned: bool)
     A plain file is read before it is refused for want of --unsigned, so that a file that
     cannot be read at all says so (exit 2) as it does for ``meso validate``.
     """
-    from meso_formulary.catalogue.bundle import is_bundle
-    from meso_formulary.catalogue.trust import check_plain_file
-    from meso_formulary.catalogue.verify import verify_bundle
+    from meso_formulary.catalogue.publishing.bundle import is_bundle
+    from meso_formulary.catalogue.publishing.trust import check_plain_file
+    from meso_formulary.catalogue.publishing.verify import verify_bundle
     from meso_formulary.files import read_document, validate_document
 
     if source != "-" and is_bundle(Path(source)):
@@ -339,7 +339,7 @@ def export(
     ids), ready to validate or import elsewhere. Every supplier: a JSON array of catalogue
     files, or a YAML stream of documents.
     """
-    from meso_formulary.catalogue.export import ExportFormat
+    from meso_formulary.catalogue.store.export import ExportFormat
 
     if catalogue_version is not None and supplier is None:
         raise click.UsageError("--catalogue-version needs --supplier")

@@ -12,7 +12,7 @@ supplier says on an invoice, a website or the phone. There is no trust on first 
 A plain (unsigned) catalogue file imports only when asked for explicitly, as a local draft
 (:func:`check_plain_file`), and never for a supplier that signs its catalogues
 (:meth:`TrustStore.check_unsigned`). ``meso import`` and
-:func:`~meso_formulary.catalogue.verify.import_path` both apply these two checks.
+:func:`~meso_formulary.catalogue.publishing.verify.import_path` both apply these two checks.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from meso_formulary.catalogue.keys import (
+from meso_formulary.catalogue.publishing.keys import (
     PublicKey,
     check_supplier_id,
     group_fingerprint,
     normalise_fingerprint,
 )
-from meso_formulary.catalogue.records import utc_now
-from meso_formulary.catalogue.transaction import write_transaction
+from meso_formulary.catalogue.store.records import utc_now
+from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, NotFound, TrustError
 
 

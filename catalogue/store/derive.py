@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from meso_formulary.catalogue.store.dictionary import Dictionary, indication_terms, ingredient_terms
 from meso_formulary.errors import UnitConversionError
 from meso_formulary.identifiers import clean_text
 from meso_formulary.model import Cocktail, Indication
 from meso_formulary.units import Unit, convert
-
-from .dictionary import Dictionary, indication_terms, ingredient_terms
 
 _PER_VIAL: Final = Unit.MG_PER_VIAL  # a module constant: enum class attributes are slow
 

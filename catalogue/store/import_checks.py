@@ -23,13 +23,12 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from meso_formulary.catalogue.store.dictionary import Ambiguous, Dictionary, ReferenceData
+from meso_formulary.catalogue.store.records import canonical_json, sha256_hex
+from meso_formulary.catalogue.store.reference_sync import reference_ingredients
 from meso_formulary.errors import InvalidInput, Problem
 from meso_formulary.model import CatalogueFile, Cocktail, Indication, Ingredient
 from meso_formulary.rules import Finding, Severity, build_context, default_registry
-
-from .dictionary import Ambiguous, Dictionary, ReferenceData
-from .records import canonical_json, sha256_hex
-from .reference_sync import reference_ingredients
 
 CocktailInput = Cocktail | Mapping[str, Any]
 """A cocktail to import: a validated model, or plain data (validated on the way in)."""

@@ -11,12 +11,16 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
+from meso_formulary.catalogue.store.derive import Deriver
+from meso_formulary.catalogue.store.dictionary import (
+    Dictionary,
+    ReferenceData,
+    name_rows,
+    synonym_rows,
+)
+from meso_formulary.catalogue.store.records import canonical_json
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import Cocktail, Ingredient
-
-from .derive import Deriver
-from .dictionary import Dictionary, ReferenceData, name_rows, synonym_rows
-from .records import canonical_json
 
 
 def upsert_ingredient(

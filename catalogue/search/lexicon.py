@@ -37,11 +37,10 @@ from enum import StrEnum
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Literal, NamedTuple, Self, TypeVar
 
+from meso_formulary.catalogue.search.fts import words as fts_words
 from meso_formulary.errors import SearchError
 from meso_formulary.identifiers import name_key
 from meso_formulary.vocabulary import IndicationId, IngredientClass, Origin
-
-from .fts import words as fts_words
 
 if TYPE_CHECKING:
     from meso_formulary.model import Indication, Ingredient

@@ -29,18 +29,17 @@ from typing import Final
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from meso_formulary.catalogue.store.connect import APPLICATION_ID as APPLICATION_ID
+from meso_formulary.catalogue.store.connect import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
+from meso_formulary.catalogue.store.connect import CATALOGUE_TABLES as CATALOGUE_TABLES
+from meso_formulary.catalogue.store.connect import MIGRATION_NAMES as MIGRATION_NAMES
+from meso_formulary.catalogue.store.connect import SCHEMA_VERSION as SCHEMA_VERSION
+from meso_formulary.catalogue.store.connect import configure as configure
+from meso_formulary.catalogue.store.connect import stored_version as stored_version
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import RegulatoryStatus
 from meso_formulary.units import MAX_VALUE, MIN_VALUE, Unit
 from meso_formulary.vocabulary import Area, IngredientClass, Origin, Technique
-
-from .connect import APPLICATION_ID as APPLICATION_ID
-from .connect import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
-from .connect import CATALOGUE_TABLES as CATALOGUE_TABLES
-from .connect import MIGRATION_NAMES as MIGRATION_NAMES
-from .connect import SCHEMA_VERSION as SCHEMA_VERSION
-from .connect import configure as configure
-from .connect import stored_version as stored_version
 
 MIGRATION_SET: Final = "meso-formulary"
 """The name of this schema's migration set in sqlite-utils' ``_sqlite_migrations`` table."""
