@@ -7,7 +7,6 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar, cast
 
@@ -23,11 +22,8 @@ from meso_formulary.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from meso_formulary.catalogue import Catalogue, ImportReport
-    from meso_formulary.catalogue.publishing.trust import TrustStore
+    from meso_formulary.catalogue import ImportReport
     from meso_formulary.errors import Problem
-    from meso_formulary.files import Document
-    from meso_formulary.model import CatalogueFile
 
 FILE_FORMATS = ("yaml", "json", "csv")
 
@@ -160,95 +156,20 @@ def import_(files: tuple[str, ...], fmt: str | None, unsigned: bool, db: Path | 
             "the reference catalogue is read-only; say which catalogue to import into",
             hint="meso import FILE --db my-catalogue.db (or set MESO_DB)",
         )
+    from meso_formulary.catalogue.publishing.importing import import_files
+
     created = not db.exists()
     try:
-        with open_catalogue(db, readonly=False) as store:
-            imported = _import_into(store, files, fmt, unsigned=unsigned)
+        with open_catalogue(db, readonly=False) as store, _progress() as track:
+            imported = import_files(store, files, fmt=fmt, unsigned=unsigned, track=track)
     except BaseException:
         if created:  # a failed import into a new file leaves no empty catalogue behind
             for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
                 leftover.unlink(missing_ok=True)
         raise
-    for item, report in imported:
+    for item in imported:
         signed = " (signed, verified)" if item.signed_by else " (unsigned draft)"
-        click.echo(f"{item.name}{signed}: {_report_line(report)}")
-
-
-def _import_into(
-    store: Catalogue, files: Sequence[str], fmt: str | None, *, unsigned: bool
-) -> list[tuple[_Prepared, ImportReport]]:
-    """Check every file, then import them all in one transaction (or none of them)."""
-    from meso_formulary.catalogue.publishing.verify import catalogue_trust
-    from meso_formulary.errors import InvalidInput
-
-    trust = catalogue_trust(store)
-    prepared = [_prepare(source, fmt, trust, unsigned=unsigned) for source in files]
-    problems = [problem for item in prepared for problem in item.problems]
-    if problems:
-        raise InvalidInput(_not_imported(len(problems)), problems)
-    reports = []
-    try:
-        with store.importing() as session, _progress() as progress:
-            for item in prepared:
-                assert item.catalogue is not None  # no problems, so every file is valid
-                reports.append(
-                    session.add(
-                        item.catalogue.model_copy(update={"cocktails": ()}),
-                        progress(item.name, item.catalogue.cocktails),
-                        signed_by=item.signed_by,
-                        verified=item.signed_by is not None,
-                        source=item.name,
-                    )
-                )
-    except InvalidInput as error:
-        located = [_locate(problem, prepared) for problem in error.problems]
-        raise InvalidInput(_not_imported(len(located)), located) from error
-    return list(zip(prepared, reports, strict=True))
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """One file, read and checked: its catalogue, or the problems that keep it out."""
-
-    name: str
-    catalogue: CatalogueFile | None
-    problems: list[Problem]
-    document: Document | None = None
-    signed_by: str | None = None
-
-
-def _prepare(source: str, fmt: str | None, trust: TrustStore, *, unsigned: bool) -> _Prepared:
-    """Read ``source``: verify it if it is a bundle, else validate it with line numbers.
-
-    A plain file is read before it is refused for want of --unsigned, so that a file that
-    cannot be read at all says so (exit 2) as it does for ``meso validate``.
-    """
-    from meso_formulary.catalogue.publishing.bundle import is_bundle
-    from meso_formulary.catalogue.publishing.trust import check_plain_file
-    from meso_formulary.catalogue.publishing.verify import verify_bundle
-    from meso_formulary.files import read_document, validate_document
-
-    if source != "-" and is_bundle(Path(source)):
-        verified = verify_bundle(source, trust)
-        return _Prepared(source, verified.catalogue, [], signed_by=verified.key.fingerprint)
-    document = read_document(source, fmt=fmt)
-    check_plain_file(document.filename, unsigned=unsigned)
-    catalogue, problems = validate_document(document)
-    if catalogue is not None:
-        trust.check_unsigned(catalogue.supplier.id, document.filename)
-    return _Prepared(document.filename, catalogue, problems, document)
-
-
-def _not_imported(count: int) -> str:
-    return f"nothing was imported ({_plural(count, 'problem')}); the catalogue is unchanged"
-
-
-def _locate(problem: Problem, prepared: Sequence[_Prepared]) -> Problem:
-    """``problem`` with the source line of its field path, from the file it names."""
-    for item in prepared:
-        if item.document is not None and item.name == problem.file:
-            return item.document.locate(problem)
-    return problem
+        click.echo(f"{item.name}{signed}: {_report_line(item.report)}")
 
 
 def _report_line(report: ImportReport) -> str:

@@ -35,7 +35,7 @@ def writable_catalogue(db: Path | None) -> Catalogue:
 
 
 def _trust(catalogue: Catalogue) -> TrustStore:
-    from meso_formulary.catalogue.publishing.verify import catalogue_trust
+    from meso_formulary.catalogue.publishing.trust import catalogue_trust
 
     return catalogue_trust(catalogue)
 

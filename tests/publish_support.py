@@ -28,8 +28,7 @@ from meso_formulary.catalogue.publishing.keys import (
     generate_keypair,
     load_private_key,
 )
-from meso_formulary.catalogue.publishing.trust import TrustStore
-from meso_formulary.catalogue.publishing.verify import catalogue_trust
+from meso_formulary.catalogue.publishing.trust import TrustStore, catalogue_trust
 from meso_formulary.catalogue.store.catalogue_store import Catalogue
 from meso_formulary.files import dump_catalogue
 from meso_formulary.model import CatalogueFile

@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 from publish_support import NOW, make_catalogue, make_signer, write_catalogue
 
+from meso_formulary.catalogue.publishing.importing import import_path
 from meso_formulary.catalogue.publishing.signing import publish_catalogue
-from meso_formulary.catalogue.publishing.verify import catalogue_trust, import_path
+from meso_formulary.catalogue.publishing.trust import catalogue_trust
 from meso_formulary.catalogue.store.catalogue_store import Catalogue
 from meso_formulary.cli import cli as meso
 

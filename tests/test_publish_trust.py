@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from publish_support import make_catalogue, make_signer
 
-from meso_formulary.catalogue.publishing.verify import catalogue_trust
+from meso_formulary.catalogue.publishing.trust import catalogue_trust
 from meso_formulary.catalogue.store.catalogue_store import Catalogue
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound
 

@@ -30,8 +30,10 @@ from publish_support import (
 from strategies import catalogue_files
 
 from meso_formulary.catalogue.publishing.bundle import MANIFEST_NAME, SIGNATURE_NAME
+from meso_formulary.catalogue.publishing.importing import import_path
 from meso_formulary.catalogue.publishing.signing import publish_catalogue
-from meso_formulary.catalogue.publishing.verify import catalogue_trust, import_path, verify_bundle
+from meso_formulary.catalogue.publishing.trust import catalogue_trust
+from meso_formulary.catalogue.publishing.verify import verify_bundle
 from meso_formulary.catalogue.store.catalogue_store import Catalogue
 from meso_formulary.catalogue.store.export import document
 from meso_formulary.errors import (

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from meso_formulary import reference
 from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.publishing.importing import import_files
 from meso_formulary.catalogue.store.import_checks import Problems, RuleCheck
 from meso_formulary.errors import InvalidInput, NotFound, UnitConversionError, UnreadableInput
 from meso_formulary.files import dump_catalogue
@@ -1180,7 +1181,7 @@ def test_an_import_runs_the_rules_once_per_cocktail(
     assert checked == ["acme/a", "acme/b"]
     path = tmp_path / "bravo.json"
     path.write_text(dump_catalogue(document("bravo")))
-    catalogue.import_files([path])
+    import_files(catalogue, [path], unsigned=True)
     assert checked == ["acme/a", "acme/b", "bravo/a", "bravo/b"]
     catalogue.import_stream(document("acme", version=2), [])
     assert checked[4:] == ["acme/a", "acme/b"]

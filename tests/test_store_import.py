@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from meso_formulary.catalogue import Catalogue, ReferenceData
+from meso_formulary.catalogue.publishing.importing import import_files
 from meso_formulary.catalogue.store import importer
 from meso_formulary.catalogue.store.derive import Derived, Deriver
 from meso_formulary.catalogue.store.reference_sync import upsert_ingredient
@@ -652,7 +653,7 @@ def test_a_failure_in_a_later_file_rolls_back_the_earlier_ones(
 
     monkeypatch.setattr(importer.ImportSession, "add", fail_on_charlie)
     with pytest.raises(CatalogueError, match="nothing was changed: database or disk is full"):
-        cat.import_files([first, second])
+        import_files(cat, [first, second], unsigned=True)
     assert content_digest(cat.conn) == before
 
 
@@ -673,12 +674,12 @@ def test_import_files_checks_every_file_first(
     broken.write_text('{"format": "meso-formulary/1", "supplier": ')
     before = content_digest(cat.conn)
     with pytest.raises(InvalidInput) as error:
-        cat.import_files([good, bad, broken])
+        import_files(cat, [good, bad, broken], unsigned=True)
     files = {p.file for p in error.value.problems}
     assert files == {str(bad), str(broken)}
     assert content_digest(cat.conn) == before
-    reports = cat.import_files([good])
-    assert [r.added for r in reports] == [("charlie/x",)]
+    reports = import_files(cat, [good], unsigned=True)
+    assert [r.report.added for r in reports] == [("charlie/x",)]
 
 
 def test_a_read_only_catalogue_refuses_imports(

@@ -21,6 +21,7 @@ from datasette.app import Datasette
 from datasette.cli import cli as datasette_cli
 
 from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.publishing.importing import import_files
 from meso_formulary.cli import cli
 from meso_formulary.reference import reference_catalogue
 from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE
@@ -36,7 +37,7 @@ def build_catalogue(path: Path) -> Path:
     """A published-style catalogue file: reference + acme, rollback journal, then closed."""
     with Catalogue.open(path) as catalogue:
         catalogue.import_catalogue(reference_catalogue())
-        catalogue.import_files([ACME])
+        import_files(catalogue, [ACME], unsigned=True)
         catalogue.conn.execute("PRAGMA journal_mode = DELETE")
     return path
 

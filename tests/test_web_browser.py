@@ -30,6 +30,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.publishing.importing import import_files
 from meso_formulary.reference import reference_catalogue
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,7 +70,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     database = tmp_path / "catalogue.db"
     with Catalogue.open(database) as catalogue:
         catalogue.import_catalogue(reference_catalogue())
-        catalogue.import_files([ACME])
+        import_files(catalogue, [ACME], unsigned=True)
         catalogue.conn.execute("PRAGMA journal_mode = DELETE")  # published: one file
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "meso_formulary", "serve", "--db", str(database)]

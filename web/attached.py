@@ -1,11 +1,11 @@
 """Which of Datasette's databases are catalogues, and running catalogue code against one.
 
-At start-up the plugin asks every file database for its catalogue schema version
-(:func:`~meso_formulary.catalogue.store.sql_schema.stored_version`); the files that answer with this
-release's version are the catalogues the pages search. Catalogue code then runs on
-Datasette's own read connection for that file, in Datasette's thread pool, so the pages
-share the connection mode Datasette chose (``immutable=1`` under ``-i``, else ``mode=ro``):
-nothing the pages do can write.
+At start-up the plugin puts every file database through the one schema-version check
+(:func:`~meso_formulary.catalogue.store.connect.check_version`); the files it accepts are the
+catalogues the pages search, and a catalogue it refuses keeps the reason to show. Catalogue
+code then runs on Datasette's own read connection for that file, in Datasette's thread pool,
+so the pages share the connection mode Datasette chose (``immutable=1`` under ``-i``, else
+``mode=ro``): nothing the pages do can write.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from meso_formulary.catalogue import Catalogue
-from meso_formulary.catalogue.store.sql_schema import SCHEMA_VERSION, stored_version
+from meso_formulary.catalogue.store.connect import check_version, stored_version
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import Supplier
 from meso_formulary.web.metadata import SupplierNote
@@ -35,13 +35,14 @@ class AttachedCatalogue:
     name: str
     """Datasette's name for the database (the file name without its extension)."""
     path: Path
-    schema_version: int
+    refusal: str | None
+    """Why this release cannot read the file (:func:`check_version`'s words), or None."""
     suppliers: tuple[SupplierNote, ...]
 
     @property
     def usable(self) -> bool:
-        """True when this release can read the file (same schema version)."""
-        return self.schema_version == SCHEMA_VERSION
+        """True when this release can read the file (the schema-version check passed)."""
+        return self.refusal is None
 
 
 _FOUND: weakref.WeakKeyDictionary[Any, tuple[AttachedCatalogue, ...]] = weakref.WeakKeyDictionary()
@@ -61,19 +62,25 @@ async def find_catalogues(datasette: Any) -> None:
             continue
         facts = await database.execute_fn(_catalogue_facts)
         if facts is not None:
-            version, suppliers = facts
-            found.append(AttachedCatalogue(name, Path(database.path), version, suppliers))
+            refusal, suppliers = facts
+            found.append(AttachedCatalogue(name, Path(database.path), refusal, suppliers))
     _FOUND[datasette] = tuple(found)
 
 
-def _catalogue_facts(conn: sqlite3.Connection) -> tuple[int, tuple[SupplierNote, ...]] | None:
-    """The schema version and suppliers of the catalogue on ``conn``; None if not one."""
+def _catalogue_facts(
+    conn: sqlite3.Connection,
+) -> tuple[str | None, tuple[SupplierNote, ...]] | None:
+    """Why this release cannot read the catalogue on ``conn`` (None when it can), and its
+    suppliers; None when the file is not a catalogue at all."""
     try:
-        version = stored_version(conn)
+        if stored_version(conn) is None:
+            return None
     except (CatalogueError, sqlite3.Error):
         return None
-    if version is None:
-        return None
+    try:
+        check_version(conn, upgradable=False)
+    except CatalogueError as error:
+        return error.message, ()  # another release's tables: nothing more is read
     notes: list[SupplierNote] = []
     for supplier_id, record in conn.execute("SELECT id, record FROM suppliers ORDER BY id"):
         try:
@@ -82,7 +89,7 @@ def _catalogue_facts(conn: sqlite3.Connection) -> tuple[int, tuple[SupplierNote,
             notes.append(SupplierNote(supplier_id, supplier_id, None, None))
             continue
         notes.append(SupplierNote(supplier.id, supplier.name, supplier.licence, supplier.url))
-    return version, tuple(notes)
+    return None, tuple(notes)
 
 
 async def run(datasette: Any, attached: AttachedCatalogue, work: Callable[[Catalogue], T]) -> T:

@@ -144,8 +144,8 @@ def _catalogue(datasette: Any) -> attached.AttachedCatalogue:
         raise Problem(
             404,
             "Catalogue from another release",
-            f"The catalogue {first.name} has schema version {first.schema_version}, which this "
-            "release of meso-formulary cannot read.",
+            f"The catalogue {first.name} cannot be read by this release of meso-formulary: "
+            f"{first.refusal}.",
             "Upgrade meso-formulary, or rebuild the catalogue with this release.",
         )
     return first

@@ -11,8 +11,9 @@ supplier says on an invoice, a website or the phone. There is no trust on first 
 
 A plain (unsigned) catalogue file imports only when asked for explicitly, as a local draft
 (:func:`check_plain_file`), and never for a supplier that signs its catalogues
-(:meth:`TrustStore.check_unsigned`). ``meso import`` and
-:func:`~meso_formulary.catalogue.publishing.verify.import_path` both apply these two checks.
+(:meth:`TrustStore.check_unsigned`).
+:func:`~meso_formulary.catalogue.publishing.importing.import_files`, the one import path,
+applies both.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from meso_formulary.catalogue.publishing.keys import (
     PublicKey,
@@ -31,6 +33,9 @@ from meso_formulary.catalogue.publishing.keys import (
 from meso_formulary.catalogue.store.records import utc_now
 from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, NotFound, TrustError
+
+if TYPE_CHECKING:
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
 
 
 def check_plain_file(source: str, *, unsigned: bool) -> None:
@@ -146,3 +151,8 @@ class TrustStore:
                 "file cannot replace its catalogue",
                 hint="import the supplier's signed bundle instead",
             )
+
+
+def catalogue_trust(catalogue: Catalogue) -> TrustStore:
+    """The trust store kept inside ``catalogue``."""
+    return TrustStore(catalogue.conn, str(catalogue.path or ":memory:"))

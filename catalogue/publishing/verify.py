@@ -17,11 +17,8 @@ catalogue):
 8. only then the catalogue is parsed and validated, and its supplier and version must be
    the manifest's.
 
-:func:`import_path` imports one file, whichever kind it is: a bundle is verified and
-imported as its signer's, a plain catalogue file only with ``unsigned=True`` (a local draft,
-stored as unverified, and refused for a supplier that signs; see
-:func:`~meso_formulary.catalogue.publishing.trust.check_plain_file` and
-:meth:`~meso_formulary.catalogue.publishing.trust.TrustStore.check_unsigned`).
+Importing is :func:`meso_formulary.catalogue.publishing.importing.import_files`'s job: it
+verifies bundles here and admits plain files as drafts.
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ from meso_formulary.catalogue.publishing.bundle import (
     SIGNATURE_NAME,
     BundleReader,
     Manifest,
-    is_bundle,
     now_utc,
     open_bundle,
     parse_catalogue,
@@ -47,14 +43,12 @@ from meso_formulary.catalogue.publishing.bundle import (
     sha256_hex,
 )
 from meso_formulary.catalogue.publishing.keys import PublicKey
-from meso_formulary.catalogue.publishing.trust import TrustStore, check_plain_file
-from meso_formulary.errors import InvalidInput, TrustError
-from meso_formulary.files import read_document, require_catalogue
+from meso_formulary.catalogue.publishing.trust import TrustStore
+from meso_formulary.errors import TrustError
 from meso_formulary.model import CatalogueFile
 
 if TYPE_CHECKING:
-    from meso_formulary.catalogue.store.catalogue_store import Catalogue
-    from meso_formulary.catalogue.store.importer import ImportReport
+    pass
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a manifest's ``created`` may be (the signer's clock may run fast)."""
@@ -194,39 +188,3 @@ def _check_replay(path: Path, manifest: Manifest, trust: TrustStore) -> None:
             f"supplier {manifest.supplier!r} is not newer than the version already imported "
             f"({state.catalogue_version})"
         )
-
-
-def import_path(
-    catalogue: Catalogue,
-    path: str | os.PathLike[str],
-    *,
-    unsigned: bool = False,
-    now: datetime | None = None,
-) -> ImportReport:
-    """Import a signed bundle, or (with ``unsigned``) a plain catalogue file as a draft.
-
-    A bundle is always verified, ``unsigned`` or not; its rows belong to the verified signer.
-    A plain file is refused without ``unsigned``, and refused for a supplier whose keys are
-    pinned or whose stored catalogue came from a verified bundle.
-    """
-    path = Path(path)
-    trust = catalogue_trust(catalogue)
-    if is_bundle(path):
-        verified = verify_bundle(path, trust, now=now)
-        return catalogue.import_catalogue(
-            verified.catalogue, signed_by=verified.key.fingerprint, verified=True
-        )
-    document = read_document(path)  # a file that cannot be read says so first
-    check_plain_file(document.filename, unsigned=unsigned)
-    plain = require_catalogue(document)
-    trust.check_unsigned(plain.supplier.id, document.filename)
-    try:
-        return catalogue.import_catalogue(plain)
-    except InvalidInput as error:
-        located = [document.locate(problem) for problem in error.problems]
-        raise InvalidInput(error.message, located, hint=error.hint) from error
-
-
-def catalogue_trust(catalogue: Catalogue) -> TrustStore:
-    """The trust store kept inside ``catalogue``."""
-    return TrustStore(catalogue.conn, str(catalogue.path or ":memory:"))

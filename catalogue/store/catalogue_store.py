@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from meso_formulary.catalogue.store import sql_schema as schema
 from meso_formulary.catalogue.store.compare import CocktailComparison, compare
-from meso_formulary.catalogue.store.connect import check_readable
+from meso_formulary.catalogue.store.connect import check_version, connect_file
 from meso_formulary.catalogue.store.dictionary import ReferenceData
 from meso_formulary.catalogue.store.export import ExportFormat, write_export
 from meso_formulary.catalogue.store.import_checks import CocktailInput, check_document
@@ -44,7 +44,6 @@ from meso_formulary.model import (
 )
 from meso_formulary.units import Strength, Unit
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT = schema.BUSY_TIMEOUT_MS / 1000
 
 
@@ -135,12 +134,6 @@ def _suggest(text: str, choices: Iterable[str]) -> str | None:
     return f"did you mean {', '.join(close)}?" if close else None
 
 
-def _looks_like_sqlite(path: Path) -> bool:
-    with path.open("rb") as handle:
-        head = handle.read(len(SQLITE_MAGIC))
-    return not head or head == SQLITE_MAGIC
-
-
 class Catalogue:
     """A catalogue file (see the module doc); use the class methods to open one."""
 
@@ -178,25 +171,9 @@ class Catalogue:
         newer release, or cannot be opened.
         """
         file = Path(path)
-        where = str(file)
-        if file.is_dir():
-            raise CatalogueError(f"{where} is a directory, not a catalogue file")
-        exists = file.exists()
-        if not exists and (readonly or not create):
-            raise CatalogueError(f"no catalogue at {where}")
-        try:
-            if exists and not _looks_like_sqlite(file):
-                raise CatalogueError(f"{where} is not a catalogue: it is not an SQLite database")
-            if readonly:
-                conn = sqlite3.connect(
-                    file.resolve().as_uri() + "?mode=ro", uri=True, timeout=busy_timeout
-                )
-            else:
-                conn = sqlite3.connect(where, timeout=busy_timeout)
-        except OSError as error:
-            raise CatalogueError(f"cannot open {where}: {error.strerror or error}") from error
-        except sqlite3.Error as error:
-            raise CatalogueError(f"cannot open {where}: {error}") from error
+        conn = connect_file(
+            file, readonly=readonly, create=create, busy_timeout_ms=int(busy_timeout * 1000)
+        )
         catalogue = cls(conn, file, readonly=readonly, reference=reference)
         try:
             catalogue._prepare(busy_timeout)
@@ -232,18 +209,13 @@ class Catalogue:
         file = None if path is None else Path(path)
         where = str(file) if file is not None else ":memory:"
         try:
-            version = schema.stored_version(conn)
+            check_version(conn, upgradable=False)
             if not readonly:
                 schema.configure(conn, readonly=False)
         except CatalogueError as error:
             raise CatalogueError(f"{where}: {error.message}", hint=error.hint) from error
         except sqlite3.Error as error:
             raise CatalogueError(f"{where}: cannot read the catalogue: {error}") from error
-        if version != schema.SCHEMA_VERSION:
-            found = "no catalogue" if version is None else f"schema version {version}"
-            raise CatalogueError(
-                f"{where}: holds {found}; this release reads schema version {schema.SCHEMA_VERSION}"
-            )
         return cls(conn, file, readonly=readonly, reference=reference)
 
     @classmethod
@@ -259,9 +231,8 @@ class Catalogue:
             schema.configure(
                 self.conn, readonly=self.readonly, busy_timeout_ms=int(busy_timeout * 1000)
             )
-            version = schema.stored_version(self.conn)
-            if self.readonly or (version is not None and version > schema.SCHEMA_VERSION):
-                check_readable(version)  # a writable file may be new or older: it is upgraded
+            # A writable file may be new or older: it is created or upgraded below.
+            version = check_version(self.conn, upgradable=not self.readonly)
             if self.readonly:
                 return
             if self.path is not None:
@@ -373,29 +344,6 @@ class Catalogue:
         """
         with self.importing(check_rules=check_rules) as session:
             return session.add(header, cocktails, signed_by=signed_by, verified=verified)
-
-    def import_files(self, paths: Iterable[str | os.PathLike[str]]) -> list[ImportReport]:
-        """Read and check every file, then import them all in one transaction.
-
-        The check runs the rules engine, so the import does not run it again.
-        """
-        from meso_formulary.files import read_catalogue
-
-        self._writable()
-        documents: list[tuple[CatalogueFile, str]] = []
-        problems: list[Problem] = []
-        for path in paths:
-            try:
-                document = read_catalogue(path)
-            except InvalidInput as error:
-                problems.extend(error.problems or [Problem(error.message, file=str(path))])
-                continue
-            documents.append((document, str(path)))
-            problems.extend(check_document(document, self.reference, str(path), conn=self.conn))
-        if problems:
-            raise _invalid("the files", problems)
-        with self.importing(check_rules=False) as session:
-            return [session.add(doc, source=source) for doc, source in documents]
 
     # ------------------------------------------------------------ exporting
 

@@ -82,21 +82,76 @@ def stored_version(conn: sqlite3.Connection) -> int | None:
     return int(row[0])
 
 
-def check_readable(version: int | None) -> None:
-    """Refuse, with the reason, a file whose stored ``version`` this release cannot read."""
+def check_version(conn: sqlite3.Connection, *, upgradable: bool) -> int | None:
+    """The one schema-version check: the version stored in ``conn``'s catalogue, if this
+    release may use it.
+
+    Every way of opening a catalogue goes through here (:func:`open_readonly`,
+    :class:`~meso_formulary.catalogue.store.catalogue_store.Catalogue`, the schema upgrade,
+    the web pages), so each refuses the same files with the same words. ``upgradable`` is
+    true for a connection that may write: an empty file (``None`` is returned) or an older
+    schema is then accepted, to be created or upgraded; a newer schema never is. Raises
+    :class:`CatalogueError` with the reason (and a hint when there is something to do).
+    """
+    version = stored_version(conn)
     if version is None:
-        raise CatalogueError("the file is empty")
+        if upgradable:
+            return None
+        raise CatalogueError(
+            f"holds no catalogue; this release reads schema version {SCHEMA_VERSION}",
+            hint="import a catalogue into it first (meso import FILE --db ...)",
+        )
     if version > SCHEMA_VERSION:
         raise CatalogueError(
             f"the catalogue has schema version {version}, newer than this release "
             f"reads ({SCHEMA_VERSION})",
             hint="upgrade meso-formulary to open this file",
         )
-    if version < SCHEMA_VERSION:
+    if version < SCHEMA_VERSION and not upgradable:
         raise CatalogueError(
             f"the catalogue has the older schema version {version}; "
-            "open it once for writing to upgrade it"
+            "open it once for writing to upgrade it",
+            hint="meso import --db FILE upgrades it, or rebuild it with this release",
         )
+    return version
+
+
+def connect_file(
+    path: Path,
+    *,
+    readonly: bool,
+    create: bool = True,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> sqlite3.Connection:
+    """A raw connection to the catalogue file at ``path``: the one place a file is opened.
+
+    Refuses, naming the file, a directory, a missing file (unless ``create`` and not
+    ``readonly``) and a file that is not an SQLite database, before SQLite touches it. The
+    caller applies :func:`configure` and :func:`check_version`.
+    """
+    where = str(path)
+    if path.is_dir():
+        raise CatalogueError(f"{where} is a directory, not a catalogue file")
+    exists = path.exists()
+    if not exists and (readonly or not create):
+        raise CatalogueError(f"no catalogue at {where}")
+    try:
+        if exists:
+            with path.open("rb") as handle:
+                head = handle.read(len(SQLITE_MAGIC))
+            if head and head != SQLITE_MAGIC:
+                raise CatalogueError(f"{where} is not a catalogue: it is not an SQLite database")
+        if readonly:
+            return sqlite3.connect(
+                path.resolve().as_uri() + "?mode=ro", uri=True, timeout=busy_timeout_ms / 1000
+            )
+        return sqlite3.connect(where, timeout=busy_timeout_ms / 1000)
+    except FileNotFoundError:
+        raise CatalogueError(f"no catalogue at {where}") from None
+    except OSError as error:
+        raise CatalogueError(f"cannot open {where}: {error.strerror or error}") from error
+    except sqlite3.Error as error:
+        raise CatalogueError(f"cannot open {where}: {error}") from error
 
 
 def open_readonly(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
@@ -106,32 +161,16 @@ def open_readonly(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
     catalogue, or of a schema version this release does not read. (A file in WAL mode needs
     its folder to be writable or its ``-shm`` file present, as with any SQLite reader.)
     """
-    where = str(path)
-    if path.is_dir():
-        raise CatalogueError(f"{where} is a directory, not a catalogue file")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
-        if head and head != SQLITE_MAGIC:
-            raise CatalogueError(f"{where} is not a catalogue: it is not an SQLite database")
-        conn = sqlite3.connect(
-            path.resolve().as_uri() + "?mode=ro", uri=True, timeout=busy_timeout_ms / 1000
-        )
-    except FileNotFoundError:
-        raise CatalogueError(f"no catalogue at {where}") from None
-    except OSError as error:
-        raise CatalogueError(f"cannot open {where}: {error.strerror or error}") from error
-    except sqlite3.Error as error:
-        raise CatalogueError(f"cannot open {where}: {error}") from error
+    conn = connect_file(path, readonly=True, busy_timeout_ms=busy_timeout_ms)
     try:
         configure(conn, readonly=True, busy_timeout_ms=busy_timeout_ms)
-        check_readable(stored_version(conn))
+        check_version(conn, upgradable=False)
     except CatalogueError as error:
         conn.close()
-        raise CatalogueError(f"{where}: {error.message}", hint=error.hint) from error
+        raise CatalogueError(f"{path}: {error.message}", hint=error.hint) from error
     except sqlite3.Error as error:
         conn.close()
-        raise CatalogueError(f"{where}: cannot open the catalogue: {error}") from error
+        raise CatalogueError(f"{path}: cannot open the catalogue: {error}") from error
     return conn
 
 
@@ -142,8 +181,9 @@ __all__ = [
     "MIGRATION_NAMES",
     "SCHEMA_VERSION",
     "SQLITE_MAGIC",
-    "check_readable",
+    "check_version",
     "configure",
+    "connect_file",
     "open_readonly",
     "stored_version",
 ]

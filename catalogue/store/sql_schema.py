@@ -34,6 +34,7 @@ from meso_formulary.catalogue.store.connect import BUSY_TIMEOUT_MS as BUSY_TIMEO
 from meso_formulary.catalogue.store.connect import CATALOGUE_TABLES as CATALOGUE_TABLES
 from meso_formulary.catalogue.store.connect import MIGRATION_NAMES as MIGRATION_NAMES
 from meso_formulary.catalogue.store.connect import SCHEMA_VERSION as SCHEMA_VERSION
+from meso_formulary.catalogue.store.connect import check_version as check_version
 from meso_formulary.catalogue.store.connect import configure as configure
 from meso_formulary.catalogue.store.connect import stored_version as stored_version
 from meso_formulary.errors import CatalogueError
@@ -414,13 +415,7 @@ def upgrade(db: Database) -> int:
     conn = db.conn
     if not conn.in_transaction:
         raise CatalogueError("schema upgrade must run inside a write transaction")
-    before = stored_version(conn) or 0
-    if before > SCHEMA_VERSION:
-        raise CatalogueError(
-            f"the catalogue has schema version {before}, newer than this release reads "
-            f"({SCHEMA_VERSION})",
-            hint="upgrade meso-formulary to open this file",
-        )
+    before = check_version(conn, upgradable=True) or 0
     if before < SCHEMA_VERSION:
         MIGRATIONS.apply(db)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")

@@ -1,0 +1,1 @@
+"""Publishing catalogues: key pairs, signed bundles, trusted keys, verification and diffs."""

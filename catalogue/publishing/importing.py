@@ -1,0 +1,181 @@
+"""The one way files get into a catalogue: every caller (``meso import``, the Python API,
+the tests) imports through :func:`import_files`.
+
+Each file is read and judged before the write lock is taken:
+
+1. a signed bundle is verified completely (:func:`~.verify.verify_bundle`) and its rows
+   belong to the verified signer;
+2. a plain catalogue file is read with its line map; without ``unsigned`` it is refused
+   (:func:`~.trust.check_plain_file`), and with it, it is still refused for a supplier that
+   publishes signed bundles here (:meth:`~.trust.TrustStore.check_unsigned`);
+3. every catalogue is checked against the catalogue it goes into (the checks of
+   ``meso validate``, rules engine included, plus what only a catalogue can answer: a stale
+   version, an ingredient id another supplier owns).
+
+Every problem of every file is collected, each located in its file (line and field path);
+if there is any, nothing is written. Otherwise all files are imported in one transaction:
+all or nothing, and a refused import leaves the file byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from meso_formulary.catalogue.publishing.bundle import is_bundle
+from meso_formulary.catalogue.publishing.trust import (
+    TrustStore,
+    catalogue_trust,
+    check_plain_file,
+)
+from meso_formulary.catalogue.publishing.verify import verify_bundle
+from meso_formulary.catalogue.store.import_checks import check_document
+from meso_formulary.errors import InvalidInput, Problem, UnreadableInput
+from meso_formulary.files import Document, read_document, validate_document
+
+if TYPE_CHECKING:
+    from meso_formulary.catalogue.store.catalogue_store import Catalogue
+    from meso_formulary.catalogue.store.importer import ImportReport
+    from meso_formulary.model import CatalogueFile, Cocktail
+
+Track = Callable[[str, Sequence["Cocktail"]], Iterable["Cocktail"]]
+"""Wraps one file's cocktails as they are written (``meso import`` shows a progress bar)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFile:
+    """One file of an import: its name, what the import did, and who signed it."""
+
+    name: str
+    report: ImportReport
+    signed_by: str | None
+    """The fingerprint of the key that signed the bundle; ``None`` for an unsigned draft."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """One file, read and judged: its catalogue, or the problems that keep it out."""
+
+    name: str
+    catalogue: CatalogueFile | None
+    problems: list[Problem]
+    document: Document | None
+    signed_by: str | None
+
+
+def import_files(
+    catalogue: Catalogue,
+    sources: Iterable[str | os.PathLike[str]],
+    *,
+    fmt: str | None = None,
+    unsigned: bool = False,
+    now: datetime | None = None,
+    track: Track | None = None,
+) -> list[ImportedFile]:
+    """Import signed bundles (and, with ``unsigned``, plain catalogue files as drafts) into
+    ``catalogue``, all in one transaction or none at all (see the module doc).
+
+    ``fmt`` forces the format of plain files ("yaml", "json" or "csv"; default: from the
+    extension, ``-`` reads stdin). ``now`` is the time bundles are checked at (their
+    creation and expiry dates). Raises :class:`~meso_formulary.errors.TrustError` for a
+    bundle that does not verify or a plain file that may not be imported,
+    and :class:`~meso_formulary.errors.InvalidInput` listing every located problem of every
+    file (:class:`~meso_formulary.errors.UnreadableInput`, its subclass, when a file cannot
+    be read at all); in each case the catalogue is unchanged.
+    """
+    trust = catalogue_trust(catalogue)
+    judged: list[_Judged] = []
+    unreadable: list[Problem] = []
+    hints: dict[str, None] = {}  # each reading problem's hint, once, in order
+    for source in sources:
+        try:
+            judged.append(
+                _judge(catalogue, str(source), trust, fmt=fmt, unsigned=unsigned, now=now)
+            )
+        except UnreadableInput as error:
+            unreadable.extend(error.problems or [Problem(error.message, file=str(source))])
+            if error.hint:
+                hints[error.hint] = None
+    problems = [*unreadable, *(problem for item in judged for problem in item.problems)]
+    if unreadable:  # a file that cannot be read at all outranks problems in the others
+        hint = "; ".join(hints) or None
+        raise UnreadableInput(_not_imported(len(problems)), problems, hint=hint)
+    if problems:
+        raise InvalidInput(_not_imported(len(problems)), problems)
+    reports: list[ImportedFile] = []
+    try:
+        with catalogue.importing(check_rules=False) as session:  # checked above
+            for item in judged:
+                assert item.catalogue is not None  # no problems, so every file is valid
+                cocktails = item.catalogue.cocktails
+                report = session.add(
+                    item.catalogue.model_copy(update={"cocktails": ()}),
+                    cocktails if track is None else track(item.name, cocktails),
+                    signed_by=item.signed_by,
+                    verified=item.signed_by is not None,
+                    source=item.name,
+                )
+                reports.append(ImportedFile(item.name, report, item.signed_by))
+    except InvalidInput as error:
+        located = [_locate(problem, judged) for problem in error.problems]
+        raise InvalidInput(_not_imported(len(located)), located) from error
+    return reports
+
+
+def import_path(
+    catalogue: Catalogue,
+    path: str | os.PathLike[str],
+    *,
+    unsigned: bool = False,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Import one file through :func:`import_files`; the report of what it did."""
+    (imported,) = import_files(catalogue, [path], unsigned=unsigned, now=now)
+    return imported.report
+
+
+def _judge(
+    catalogue: Catalogue,
+    source: str,
+    trust: TrustStore,
+    *,
+    fmt: str | None,
+    unsigned: bool,
+    now: datetime | None,
+) -> _Judged:
+    """Read ``source``, verify or admit it, and find every problem its import would meet.
+
+    A plain file is read before it is refused for want of ``unsigned``, so that a file that
+    cannot be read at all says so first, as ``meso validate`` does.
+    """
+    if source != "-" and is_bundle(Path(source)):
+        verified = verify_bundle(source, trust, now=now)
+        problems = check_document(
+            verified.catalogue, catalogue.reference, source, conn=catalogue.conn
+        )
+        return _Judged(source, verified.catalogue, problems, None, verified.key.fingerprint)
+    document = read_document(source, fmt=fmt)
+    check_plain_file(document.filename, unsigned=unsigned)
+    plain, problems = validate_document(document)
+    if plain is not None:
+        trust.check_unsigned(plain.supplier.id, document.filename)
+        found = check_document(plain, catalogue.reference, document.filename, conn=catalogue.conn)
+        problems = [document.locate(problem) for problem in found]
+    return _Judged(document.filename, plain, problems, document, None)
+
+
+def _not_imported(count: int) -> str:
+    problems = f"{count} problem{'' if count == 1 else 's'}"
+    return f"nothing was imported ({problems}); the catalogue is unchanged"
+
+
+def _locate(problem: Problem, judged: Sequence[_Judged]) -> Problem:
+    """``problem`` with the source line of its field path, from the file it names."""
+    for item in judged:
+        if item.document is not None and item.name == problem.file:
+            return item.document.locate(problem)
+    return problem
