@@ -1,14 +1,18 @@
 """The catalogue store: a SQLite file of cocktails, searchable by concern.
 
-``from meso_formulary.catalogue import Catalogue`` is the entry point. Names are imported
-lazily (PEP 562) so that importing a light submodule such as ``.fts`` does not load
-pydantic and sqlite-utils.
+``from meso_formulary.catalogue import Catalogue`` is the entry point; searching is in
+:mod:`meso_formulary.catalogue.search` (``from meso_formulary.catalogue.search import
+SearchRequest, search``: a function here named ``search`` would be shadowed by that package).
+Names are imported lazily (PEP 562) so that importing a light submodule such as
+``.search.fts`` does not load pydantic and sqlite-utils; :mod:`meso_formulary._lazy` says how
+type checkers see them.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from meso_formulary._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "Catalogue": ".store.catalogue_store",
@@ -39,20 +43,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'meso_formulary.catalogue' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+if TYPE_CHECKING:
     from meso_formulary.catalogue.store.catalogue_store import (
         Catalogue,
         CatalogueStats,
@@ -64,3 +55,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from meso_formulary.catalogue.store.dictionary import ReferenceData
     from meso_formulary.catalogue.store.importer import ImportReport, ImportSession
     from meso_formulary.catalogue.store.sql_schema import SCHEMA_VERSION
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

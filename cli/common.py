@@ -84,13 +84,17 @@ def open_catalogue(db: Path | None, *, readonly: bool = True) -> Catalogue:
 
 
 def connect_catalogue(db: Path | None) -> sqlite3.Connection:
-    """A read-only connection to ``db`` or to the reference catalogue, for ``meso search``.
+    """A read-only connection to ``db`` or to the reference catalogue, for ``meso search``
+    and the read commands (``show``, ``compare``, ``indications``, ``ingredients``,
+    ``stats``, ``schedule``).
 
-    Unlike :func:`open_catalogue` it does not load the store (sqlite-utils, pydantic):
-    the search engine (:mod:`meso_formulary.catalogue.search.runner`) needs only the connection.
+    Unlike :func:`open_catalogue` it does not load the store (sqlite-utils, pydantic): the
+    search engine (:mod:`meso_formulary.catalogue.search.runner`) and the stored-row views
+    (:mod:`meso_formulary.catalogue.store.cocktail_view`, :mod:`.listings
+    <meso_formulary.catalogue.store.listings>`) need only the connection.
     """
     from meso_formulary.catalogue.store.connect import open_readonly
-    from meso_formulary.catalogue.store.embedded import connect_default
+    from meso_formulary.catalogue.store.default_connection import connect_default
 
     if db is None:
         return connect_default()

@@ -1,16 +1,26 @@
 """Looking things up: ``meso show``, ``compare``, ``indications``, ``ingredients``, ``stats``
-and ``history``."""
+and ``history``.
+
+All but ``history`` render stored rows without the models: the cocktail view
+(:mod:`meso_formulary.catalogue.store.cocktail_view`, which the web page renders too) and
+the listings (:mod:`meso_formulary.catalogue.store.listings`). Start-up time is measured
+against a bare ``python -c`` by ``bench/bench_cli.py``; ``tests/test_cli_main.py`` checks
+which heavy modules each command loads.
+"""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from meso_formulary.cli.common import db_option, open_catalogue
+from meso_formulary.cli.common import connect_catalogue, db_option, open_catalogue
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
 
 if TYPE_CHECKING:
@@ -18,9 +28,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from meso_formulary.catalogue import CocktailComparison, CompositionEntry, SupplierRecord
-    from meso_formulary.model import Cocktail, Indication, Ingredient
-    from meso_formulary.rules import Finding
+    from meso_formulary.catalogue.store.cocktail_view import CocktailView, CompositionLine
 
 _id_argument = click.argument("cocktail_id", metavar="ID")
 
@@ -37,38 +45,25 @@ def show(cocktail_id: str, fmt: Format, db: Path | None) -> None:
 
     The composition lists each ingredient's strength as the supplier gives it, its class,
     and the strength in mg/mL where it can be converted. Findings are what the rules engine
-    finds questionable (strengths above limits, areas not suited ...), each with its rule.
-    The heading says whether the supplier's catalogue came from a signed bundle that
-    verified, or is an unsigned draft (imported with meso import --unsigned).
+    found questionable when the cocktail was imported (strengths above limits, areas not
+    suited ...), each with its rule. The heading says where the supplier's catalogue came
+    from: the shipped reference data, a signed bundle that verified, or an unsigned draft
+    (imported with meso import --unsigned). The web page of a cocktail shows the same.
 
-    With --json or --nl: the cocktail as stored, its composition lines with name, class
-    and mg_per_ml added, a "findings" list and a "provenance" object (catalogue_version,
-    verified, signed_by). With --csv: the composition lines.
+    With --json or --nl: the cocktail as stored (fields at their default left out), its
+    composition lines with name, class and mg_per_ml added, a "findings" list and a
+    "provenance" object (catalogue_version, verified, signed_by, status). With --csv: the
+    composition lines.
     """
-    from meso_formulary.rules import validate
+    from meso_formulary.catalogue.store.cocktail_view import load_cocktail
 
-    with open_catalogue(db) as catalogue:
-        cocktail = catalogue.get(cocktail_id)
-        lines = composition_records(catalogue.composition(cocktail.id))
-        supplier = catalogue.supplier(cocktail.supplier)
-        dictionary = {ingredient.id: ingredient for ingredient in catalogue.ingredients()}
-        indications = catalogue.indications()
-    findings = validate(cocktail, ingredients=dictionary, indications=indications)
-    record = {
-        **cocktail.model_dump(mode="json", by_alias=True, exclude_none=True),
-        "composition": lines,
-        "findings": [finding.as_dict() for finding in findings],
-        "provenance": {
-            "catalogue_version": supplier.catalogue_version,
-            "verified": supplier.verified,
-            "signed_by": supplier.signed_by,
-        },
-    }
-    provenance = "shipped reference data" if db is None else provenance_text(supplier)
+    with closing(connect_catalogue(db)) as conn:
+        view = load_cocktail(conn, cocktail_id)
+    lines = [line.as_dict() for line in view.composition]
     emit(
-        [record],
+        [view.as_dict()],
         fmt,
-        lambda: _show_view(cocktail, provenance, lines, findings),
+        lambda: _show_view(view),
         flat=lines,
         columns=COMPOSITION_FIELDS,
     )
@@ -77,135 +72,49 @@ def show(cocktail_id: str, fmt: Format, db: Path | None) -> None:
 COMPOSITION_FIELDS = ("position", "ingredient", "name", "class", "value", "unit", "mg_per_ml")
 
 
-def composition_records(entries: Iterable[CompositionEntry]) -> list[dict[str, Any]]:
-    """One record per composition line: the strength as written and in mg/mL when it
-    converts (as the store computed it on import)."""
-    return [
-        {
-            "position": entry.position,
-            "ingredient": entry.ingredient_id,
-            "name": entry.name,
-            "class": entry.ingredient_class.value,
-            "value": entry.strength.value if entry.strength else None,
-            "unit": entry.strength.unit.value if entry.strength else None,
-            "mg_per_ml": entry.mg_per_ml,
-        }
-        for entry in entries
-    ]
-
-
-def provenance_text(supplier: SupplierRecord) -> str:
-    """How a supplier's catalogue came: "signed, verified" with the key, or unsigned."""
-    if supplier.verified and supplier.signed_by:
-        from meso_formulary.catalogue.publishing.keys import group_fingerprint
-
-        return f"signed, verified (key {group_fingerprint(supplier.signed_by)[:19]} ...)"
-    return "unsigned draft"
-
-
-def _show_view(
-    cocktail: Cocktail,
-    provenance: str,
-    lines: Sequence[Mapping[str, Any]],
-    findings: Sequence[Finding],
-) -> Group:
+def _show_view(view: CocktailView) -> Group:
     from rich.console import Group
 
-    parts: list[RenderableType] = [_heading(cocktail, provenance), cell(cocktail.description)]
+    from meso_formulary.catalogue.store.cocktail_view import (
+        NO_CONTRAINDICATIONS,
+        NO_SOURCES,
+        words,
+    )
+
+    heading = cell(view.name, style="bold")
+    heading.append("\n")
+    heading.append_text(cell(" | ".join(view.summary), style="dim"))
+    parts: list[RenderableType] = [heading, cell(view.description)]
     composition = new_table("#", "Ingredient", "Strength", "Class", "mg/mL", title="Composition")
-    for line in lines:
-        strength = "not disclosed" if line["value"] is None else f"{line['value']:g} {line['unit']}"
-        mg = "-" if line["mg_per_ml"] is None else f"{line['mg_per_ml']:.4g}"
+    for line in view.composition:
         composition.add_row(
-            cell(line["position"]),
-            cell(line["name"]),
-            cell(strength),
-            cell(line["class"]),
-            cell(mg),
+            cell(line.position),
+            cell(line.name),
+            cell(line.strength),
+            cell(words(line.ingredient_class)),
+            cell(line.mg_per_ml_text),
         )
     parts.append(composition)
-    parts.append(_facts("Use", _use_facts(cocktail)))
-    if cocktail.protocol is not None:
-        parts.append(_facts("Protocol", _protocol_facts(cocktail)))
-    if cocktail.aftercare:
+    parts.append(_facts("Use", view.use))
+    if view.protocol is not None:
+        parts.append(_facts("Protocol", view.protocol.facts))
+    if view.aftercare:
         aftercare = new_table("After each session", "For", "Source", title="Aftercare")
-        for item in cocktail.aftercare:
-            hours = "" if item.hours is None else f"{item.hours:g} h"
-            aftercare.add_row(cell(item.advice), cell(hours), cell(item.source))
+        for item in view.aftercare:
+            aftercare.add_row(cell(item.advice), cell(item.duration), cell(item.source))
         parts.append(aftercare)
-    if cocktail.expected_effects:
-        effects = new_table("Effect", "Settles within", "Note", title="Expected effects")
-        for effect in cocktail.expected_effects:
-            span = effect.settles_within_hours
-            within = "" if span is None else f"{_span(span.min, span.max)} h"
-            effects.add_row(
-                cell(effect.effect.value.replace("_", " ")), cell(within), cell(effect.note)
-            )
+    if view.effects:
+        effects = new_table("Effect", "Usually settles within", "Note", title="Expected effects")
+        for effect in view.effects:
+            effects.add_row(cell(effect.effect), cell(effect.within), cell(effect.note))
         parts.append(effects)
-    parts.append(_bullets("Contraindications", cocktail.contraindications, "none listed"))
-    parts.append(_findings_table(findings))
-    parts.append(_bullets("Sources", cocktail.sources, "none given"))
+    parts.append(_bullets("Contraindications", view.contraindications, NO_CONTRAINDICATIONS))
+    parts.append(_findings_table(view))
+    parts.append(_bullets("Sources", view.sources, NO_SOURCES))
     spaced: list[RenderableType] = []
     for part in parts:
         spaced += [part, cell("")]
     return Group(*spaced[:-1])
-
-
-def _heading(cocktail: Cocktail, provenance: str) -> Text:
-    text = cell(cocktail.name, style="bold")
-    status = cocktail.regulatory_status.value.replace("_", " ")
-    details = (
-        f"{cocktail.id} | supplier {cocktail.supplier} ({provenance}) | version {cocktail.version}"
-    )
-    text.append("\n")
-    text.append_text(cell(f"{details} | {status}", style="dim"))
-    return text
-
-
-def _use_facts(cocktail: Cocktail) -> list[tuple[str, str]]:
-    facts = [
-        ("Indications", ", ".join(cocktail.indications) or "none listed"),
-        ("Areas", ", ".join(cocktail.areas) or "none listed"),
-    ]
-    if cocktail.vial_volume_ml is not None:
-        facts.append(("Vial", f"{cocktail.vial_volume_ml:g} mL"))
-    if cocktail.ph is not None:
-        facts.append(("pH", f"{cocktail.ph:g}"))
-    if cocktail.osmolality_mosm_kg is not None:
-        facts.append(("Osmolality", f"{cocktail.osmolality_mosm_kg:g} mOsm/kg"))
-    given = cocktail.administration
-    if given is not None:
-        facts.append(("Techniques", ", ".join(t.replace("_", " ") for t in given.techniques)))
-        if given.devices:
-            facts.append(("Devices", ", ".join(d.replace("_", " ") for d in given.devices)))
-        if given.depth_mm is not None:
-            facts.append(("Depth", f"{_span(given.depth_mm.min, given.depth_mm.max)} mm"))
-        if given.needle_gauge is not None:
-            facts.append(("Needle", f"{given.needle_gauge} G"))
-        if given.volume_per_session_ml is not None:
-            facts.append(("Volume per session", f"{given.volume_per_session_ml:g} mL"))
-    return facts
-
-
-def _protocol_facts(cocktail: Cocktail) -> list[tuple[str, str]]:
-    protocol = cocktail.protocol
-    assert protocol is not None  # checked by the caller
-    facts = [("Course", f"{protocol.sessions} sessions, every {protocol.interval_days} days")]
-    if protocol.session_minutes is not None:
-        facts.append(("Session", f"{protocol.session_minutes} minutes"))
-    if protocol.topical_numbing:
-        facts.append(("Numbing", "topical numbing cream before the session"))
-    if protocol.results_last_months is not None:
-        span = protocol.results_last_months
-        facts.append(("Results last", f"{_span(span.min, span.max)} months"))
-    if protocol.top_up_interval_months is not None:
-        facts.append(("Top-up", f"every {protocol.top_up_interval_months} months"))
-    facts.append(("Source", protocol.source))
-    return facts
-
-
-def _span(low: float, high: float) -> str:
-    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
 
 
 def _facts(title: str, facts: Iterable[tuple[str, str]]) -> Table:
@@ -224,17 +133,21 @@ def _bullets(title: str, items: Sequence[str], empty: str) -> Text:
     return text
 
 
-def _findings_table(findings: Sequence[Finding]) -> RenderableType:
-    if not findings:
-        return cell("Findings: none (the rules engine finds nothing questionable)")
+def _findings_table(view: CocktailView) -> RenderableType:
+    from meso_formulary.catalogue.store.cocktail_view import FINDINGS_NOT_COMPUTED, NO_FINDINGS
+
+    if not view.findings:
+        return cell(
+            f"Findings: {NO_FINDINGS if view.findings is not None else FINDINGS_NOT_COMPUTED}"
+        )
     table = new_table("Severity", "Rule", "Where", "Finding", title="Findings")
     table.expand = True
     for column, ratio in zip(table.columns, (None, None, 1, 3), strict=True):
         column.ratio = ratio
-    for finding in findings:
+    for finding in view.findings:
         style = "red" if finding.severity == "error" else "yellow"
         table.add_row(
-            cell(finding.severity.value, style=style),
+            cell(finding.severity, style=style),
             cell(finding.code),
             cell(finding.path),
             cell(finding.message),
@@ -262,36 +175,51 @@ def compare(a: str, b: str, fmt: Format, db: Path | None) -> None:
     a and b (the strength or the item as each cocktail has it, or null), a_mg_per_ml,
     b_mg_per_ml and status (same, differs, only_a or only_b).
     """
-    with open_catalogue(db) as catalogue:
-        comparison = catalogue.compare(a, b)
-    rows = comparison_records(comparison)
-    emit(rows, fmt, lambda: _compare_table(comparison, rows), columns=COMPARE_FIELDS)
+    from meso_formulary.catalogue.store.cocktail_view import load_cocktail
+
+    with closing(connect_catalogue(db)) as conn:
+        first, second = load_cocktail(conn, a), load_cocktail(conn, b)
+    rows = comparison_records(first, second)
+    emit(rows, fmt, lambda: _compare_table(first, second, rows), columns=COMPARE_FIELDS)
 
 
-def comparison_records(comparison: CocktailComparison) -> list[dict[str, Any]]:
+def comparison_records(a: CocktailView, b: CocktailView) -> list[dict[str, Any]]:
     """The comparison as one row per ingredient, indication and area (see ``compare``)."""
+    from meso_formulary.catalogue.store.cocktail_view import words
+    from meso_formulary.catalogue.store.compare import SetDiff, strengths_differ
+
+    in_a = {line.ingredient_id: line for line in a.composition}
+    in_b = {line.ingredient_id: line for line in b.composition}
+    ingredients = SetDiff.of(tuple(in_a), tuple(in_b))
     rows: list[dict[str, Any]] = []
-    lines = (*comparison.both, *comparison.only_a, *comparison.only_b)
-    for line in lines:
-        if line.a is None:
+    for ingredient_id in (*ingredients.both, *ingredients.only_a, *ingredients.only_b):
+        line_a, line_b = in_a.get(ingredient_id), in_b.get(ingredient_id)
+        if line_a is None:
             status = "only_b"
-        elif line.b is None:
+        elif line_b is None:
             status = "only_a"
         else:
-            status = "differs" if line.differs else "same"
+            differs = strengths_differ(_written(line_a), _written(line_b))
+            status = "differs" if differs else "same"
+        named = line_a or line_b
         rows.append(
             {
                 "field": "composition",
-                "item": line.ingredient_id,
-                "name": line.ingredient_name,
-                "a": _strength(line.a),
-                "b": _strength(line.b),
-                "a_mg_per_ml": line.a.mg_per_ml if line.a else None,
-                "b_mg_per_ml": line.b.mg_per_ml if line.b else None,
+                "item": ingredient_id,
+                "name": named.name if named else ingredient_id,
+                "a": line_a.strength if line_a else None,
+                "b": line_b.strength if line_b else None,
+                "a_mg_per_ml": line_a.mg_per_ml if line_a else None,
+                "b_mg_per_ml": line_b.mg_per_ml if line_b else None,
                 "status": status,
             }
         )
-    for field, diff in (("indication", comparison.indications), ("area", comparison.areas)):
+    sides = (
+        ("indication", tuple(i.id for i in a.indications), tuple(i.id for i in b.indications)),
+        ("area", a.areas, b.areas),
+    )
+    for field, items_a, items_b in sides:
+        diff = SetDiff.of(items_a, items_b)
         for items, status in (
             (diff.both, "same"),
             (diff.only_a, "only_a"),
@@ -301,10 +229,10 @@ def comparison_records(comparison: CocktailComparison) -> list[dict[str, Any]]:
                 rows.append(
                     {
                         "field": field,
-                        "item": item.value,
-                        "name": item.value.replace("_", " "),
-                        "a": None if status == "only_b" else item.value,
-                        "b": None if status == "only_a" else item.value,
+                        "item": item,
+                        "name": words(item),
+                        "a": None if status == "only_b" else item,
+                        "b": None if status == "only_a" else item,
                         "a_mg_per_ml": None,
                         "b_mg_per_ml": None,
                         "status": status,
@@ -313,14 +241,11 @@ def comparison_records(comparison: CocktailComparison) -> list[dict[str, Any]]:
     return rows
 
 
-def _strength(side: Any) -> str | None:
-    if side is None:
-        return None
-    return "not disclosed" if side.strength is None else str(side.strength)
+def _written(line: CompositionLine) -> tuple[float | None, object]:
+    return line.mg_per_ml, (line.value, line.unit)
 
 
-def _compare_table(comparison: CocktailComparison, rows: Sequence[Mapping[str, Any]]) -> Table:
-    a, b = comparison.a, comparison.b
+def _compare_table(a: CocktailView, b: CocktailView, rows: Sequence[Mapping[str, Any]]) -> Table:
     table = new_table("", f"A: {a.name}\n{a.id}", f"B: {b.name}\n{b.id}", "")
     for field in ("composition", "indication", "area"):
         section = [row for row in rows if row["field"] == field]
@@ -364,28 +289,25 @@ def indications(fmt: Format, db: Path | None) -> None:
     """The concerns the catalogue is organised by, their lay words and their codes.
 
     Search understands any of the lay words ("panda eyes" for dark circles). Codes are
-    ICD-10 and SNOMED CT, each with its source in --json output.
+    ICD-10 and SNOMED CT, each with its source in --json output (the entries as stored:
+    fields at their default left out).
     """
-    with open_catalogue(db) as catalogue:
-        found = catalogue.indications()
+    from meso_formulary.catalogue.store.listings import indication_records
+
+    with closing(connect_catalogue(db)) as conn:
+        found = [json.loads(record) for record in indication_records(conn)]
     records = [_indication_record(indication) for indication in found]
-    emit(
-        [indication.model_dump(mode="json", exclude_none=True) for indication in found],
-        fmt,
-        lambda: _indications_table(records),
-        flat=records,
-        columns=INDICATION_FIELDS,
-    )
+    emit(found, fmt, lambda: _indications_table(records), flat=records, columns=INDICATION_FIELDS)
 
 
-def _indication_record(indication: Indication) -> dict[str, Any]:
+def _indication_record(indication: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "id": indication.id.value,
-        "name": indication.name,
-        "synonyms": list(indication.synonyms),
-        "codes": [f"{code.system} {code.code}" for code in indication.codes],
-        "typical_areas": [area.value for area in indication.typical_areas],
-        "description": indication.description,
+        "id": indication["id"],
+        "name": indication["name"],
+        "synonyms": list(indication.get("synonyms", ())),
+        "codes": [f"{code['system']} {code['code']}" for code in indication.get("codes", ())],
+        "typical_areas": list(indication.get("typical_areas", ())),
+        "description": indication["description"],
     }
 
 
@@ -418,44 +340,43 @@ def ingredients(
     """The ingredient dictionary, or the entries whose names contain TEXT.
 
     TEXT is matched against every name, INCI name and synonym, ignoring case and accents.
+    With --json or --nl: the entries as stored (fields at their default left out).
     """
-    with open_catalogue(db) as catalogue:
-        found = catalogue.ingredients(ingredient_class, text)
+    from meso_formulary.catalogue.store.listings import ingredient_records
+
+    with closing(connect_catalogue(db)) as conn:
+        found = [json.loads(r) for r in ingredient_records(conn, ingredient_class, text)]
     if not found:
         click.echo("No ingredients found.", err=True)
         raise SystemExit(1)
     records = [_ingredient_record(ingredient) for ingredient in found]
-    emit(
-        [
-            ingredient.model_dump(mode="json", by_alias=True, exclude_none=True)
-            for ingredient in found
-        ],
-        fmt,
-        lambda: _ingredients_table(records),
-        flat=records,
-        columns=INGREDIENT_FIELDS,
-    )
+    emit(found, fmt, lambda: _ingredients_table(records), flat=records, columns=INGREDIENT_FIELDS)
 
 
-def _ingredient_record(ingredient: Ingredient) -> dict[str, Any]:
-    span = ingredient.typical_range
+def _ingredient_record(ingredient: Mapping[str, Any]) -> dict[str, Any]:
+    span = ingredient.get("typical_range")
     typical = None
     if span is not None:
-        if span.min is None or span.max is None:
-            bound = "from" if span.max is None else "up to"
-            typical = f"{bound} {span.min or span.max:g} {span.unit}"
+        low, high, unit = span.get("min"), span.get("max"), span["unit"]
+        if low is None or high is None:
+            bound = "from" if high is None else "up to"
+            typical = f"{bound} {low if high is None else high:g} {unit}"
         else:
-            typical = f"{_span(span.min, span.max)} {span.unit}"
+            typical = f"{_span(low, high)} {unit}"
     return {
-        "id": ingredient.id,
-        "name": ingredient.name,
-        "inci": ingredient.inci,
-        "class": ingredient.ingredient_class.value,
-        "origin": ingredient.origin.value if ingredient.origin else None,
-        "cas": ingredient.cas,
-        "synonyms": list(ingredient.synonyms),
+        "id": ingredient["id"],
+        "name": ingredient["name"],
+        "inci": ingredient.get("inci"),
+        "class": ingredient["class"],
+        "origin": ingredient.get("origin"),
+        "cas": ingredient.get("cas"),
+        "synonyms": list(ingredient.get("synonyms", ())),
         "typical_range": typical,
     }
+
+
+def _span(low: float, high: float) -> str:
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
 
 
 def _ingredients_table(records: Sequence[Mapping[str, Any]]) -> Table:
@@ -485,8 +406,10 @@ def stats(fmt: Format, db: Path | None) -> None:
     """Counts of suppliers, cocktails and ingredients, cocktails per indication, when and
     from what the catalogue file was built, and which suppliers' catalogues are unsigned
     drafts rather than verified bundles."""
-    with open_catalogue(db) as catalogue:
-        found = asdict(catalogue.stats())
+    from meso_formulary.catalogue.store.listings import catalogue_stats
+
+    with closing(connect_catalogue(db)) as conn:
+        found = asdict(catalogue_stats(conn, _database_file(conn)))
     unsigned = ", ".join(found["unsigned_suppliers"]) or "none"
     pairs = [
         (key, unsigned if key == "unsigned_suppliers" else value)
@@ -496,6 +419,12 @@ def stats(fmt: Format, db: Path | None) -> None:
     pairs += [(f"cocktails for {key}", n) for key, n in found["per_indication"].items()]
     flat = [{"metric": key.replace("_", " "), "value": value} for key, value in pairs]
     emit([found], fmt, lambda: _pairs_table(flat), flat=flat, columns=("metric", "value"))
+
+
+def _database_file(conn: sqlite3.Connection) -> Path | None:
+    """The file of ``conn``'s main database (``None`` in memory)."""
+    name = conn.execute("PRAGMA database_list").fetchone()[2]
+    return Path(name) if name else None
 
 
 def _pairs_table(rows: Sequence[Mapping[str, Any]]) -> Table:

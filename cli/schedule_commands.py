@@ -12,6 +12,7 @@ duplicating it.
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,8 @@ import click
 from meso_formulary._version import __version__
 from meso_formulary.cli.common import (
     CliError,
+    connect_catalogue,
     db_option,
-    open_catalogue,
     refuse_overwrite,
     write_file,
 )
@@ -31,7 +32,7 @@ from meso_formulary.cli.output import Format, cell, emit, new_table, output_opti
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from meso_formulary.model import Cocktail
+    from meso_formulary.catalogue.store.cocktail_view import CocktailView
     from meso_formulary.schedule import CourseSchedule
 
 PRODID = f"-//meso-formulary//meso {__version__}//EN"
@@ -85,18 +86,19 @@ def schedule(
     Only figures the protocol states are used: an unknown session length, results span or
     top-up interval is reported as a note on stderr, never guessed.
     """
-    from meso_formulary.schedule import plan_course
+    from meso_formulary.catalogue.store.cocktail_view import load_cocktail
+    from meso_formulary.schedule import lay_out
 
     if ics is not None and str(ics) != "-":
         refuse_overwrite(ics, force=force)
-    with open_catalogue(db) as catalogue:
-        cocktail = catalogue.get(cocktail_id)
+    with closing(connect_catalogue(db)) as conn:
+        cocktail = load_cocktail(conn, cocktail_id)
     if cocktail.protocol is None:
         raise CliError(
             f"{cocktail.id} has no protocol, so there is no course to plan",
             hint="its supplier's catalogue gives no sessions or interval",
         )
-    plan = plan_course(
+    plan = lay_out(
         cocktail.protocol, start.date(), aftercare=cocktail.aftercare, session_time=at.time()
     )
     if ics is not None:
@@ -159,7 +161,7 @@ def entries(plan: CourseSchedule) -> list[dict[str, Any]]:
     return rows
 
 
-def _table(cocktail: Cocktail, plan: CourseSchedule) -> Table:
+def _table(cocktail: CocktailView, plan: CourseSchedule) -> Table:
     table = new_table("When", "Session", "What", "Details", title=f"Course: {cocktail.name}")
     for row in entries(plan):
         table.add_row(
@@ -183,7 +185,7 @@ def _when(starts: str, ends: str | None) -> str:
     return text
 
 
-def ics_calendar(cocktail: Cocktail, plan: CourseSchedule) -> bytes:
+def ics_calendar(cocktail: CocktailView, plan: CourseSchedule) -> bytes:
     """The plan as an RFC 5545 calendar (see the module docstring for its shape)."""
     import icalendar
 
@@ -202,7 +204,7 @@ def ics_calendar(cocktail: Cocktail, plan: CourseSchedule) -> bytes:
     ]
     events += [
         icalendar.Event.new(
-            uid=f"{uid_base}.session-{m.session}.{m.kind.value}@{UID_DOMAIN}",
+            uid=f"{uid_base}.session-{m.session}.{m.kind}@{UID_DOMAIN}",
             summary=f"{m.label.capitalize()} (session {m.session})",
             start=m.at,
             description=f"{m.advice}\nSource: {m.source}",
@@ -233,7 +235,7 @@ def ics_calendar(cocktail: Cocktail, plan: CourseSchedule) -> bytes:
     return data
 
 
-def _session_description(cocktail: Cocktail) -> str:
+def _session_description(cocktail: CocktailView) -> str:
     lines = [f"{cocktail.name} ({cocktail.id})"]
     lines += [f"Aftercare: {item.advice}" for item in cocktail.aftercare]
     return "\n".join(lines)

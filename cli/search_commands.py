@@ -19,13 +19,13 @@ import click
 
 from meso_formulary.catalogue.search import runner as engine
 from meso_formulary.catalogue.search.runner import (
+    DEFAULT_LIMIT,
     FIELDS,
-    MAX_ACTIVES,
     MAX_LIMIT,
-    MAX_OFFSET,
     Answer,
     Query,
     run,
+    unknown_field,
 )
 from meso_formulary.cli.common import connect_catalogue, db_option, safe_text
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
@@ -36,7 +36,29 @@ if TYPE_CHECKING:
 __all__ = ["FIELDS", "search"]
 
 
-@click.command()
+class _SearchCommand(click.Command):
+    """``meso search``: an unknown option is refused as the search's other front ends refuse
+    an unknown field (:func:`~meso_formulary.catalogue.search.runner.unknown_field`).
+
+    The options are passed to :meth:`Query.parse` as typed, with no click ranges or choices:
+    the CLI, the Python API and the web refuse a search with the same words.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            options = [
+                name
+                for param in self.params
+                if param.name in Query._fields
+                for name in param.opts
+                if name.startswith("--")
+            ]
+            raise unknown_field(error.option_name.lstrip("-"), options) from None
+
+
+@click.command(cls=_SearchCommand)
 @click.argument("text", required=False)
 @click.option(
     "-i",
@@ -71,28 +93,13 @@ __all__ = ["FIELDS", "search"]
 @click.option("--area", metavar="A", help="Only cocktails for treatment area A (scalp, face ...).")
 @click.option("--supplier", metavar="S", help="Only cocktails of supplier S (its id).")
 @click.option("--technique", metavar="T", help="Only cocktails given by technique T (nappage ...).")
-@click.option(
-    "--max-actives",
-    type=click.IntRange(0, MAX_ACTIVES),
-    metavar="N",
-    help="At most N active ingredients.",
-)
+@click.option("--max-actives", metavar="N", help="At most N active ingredients.")
 @click.option(
     "--limit",
-    type=click.IntRange(1, MAX_LIMIT),
     metavar="N",
-    default=20,
-    show_default=True,
-    help=f"Show at most N results (1 to {MAX_LIMIT}).",
+    help=f"Show at most N results (1 to {MAX_LIMIT}).  [default: {DEFAULT_LIMIT}]",
 )
-@click.option(
-    "--offset",
-    type=click.IntRange(0, MAX_OFFSET),
-    default=0,
-    show_default=True,
-    metavar="N",
-    help="Skip the first N results.",
-)
+@click.option("--offset", metavar="N", help="Skip the first N results.  [default: 0]")
 @output_options
 @db_option
 def search(fmt: Format, db: Path | None, **criteria: Any) -> None:
@@ -112,11 +119,9 @@ def search(fmt: Format, db: Path | None, **criteria: Any) -> None:
     score, why (the reasons it matched), key_actives and n_actives. When nothing matches,
     a message (with "did you mean" suggestions) goes to stderr and the exit status is 1.
     """
-    text = criteria["text"]
-    if text is not None and not text.strip():
-        raise click.BadParameter("the text is empty; leave it out to list every cocktail")
-    # Facets are for the table's footer; the records do not carry them.
-    query = Query.parse(**criteria, facets=fmt is Format.TABLE)
+    # Options left out keep the query's defaults; facets are for the table's footer.
+    given = {name: value for name, value in criteria.items() if value is not None}
+    query = Query.from_values({**given, "facets": fmt is Format.TABLE})
     with closing(connect_catalogue(db)) as conn:
         answer = run(conn, query)
     if not answer.hits:

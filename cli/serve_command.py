@@ -67,7 +67,8 @@ def _catalogue_path(db: Path | None) -> Path:
                 hint="check the path, or create one with: meso import FILE --db PATH",
             )
         return db
-    from meso_formulary.catalogue.store.embedded import connect_default, default_file
+    from meso_formulary.catalogue.store.default_connection import connect_default
+    from meso_formulary.catalogue.store.embedded import default_file
 
     connect_default().close()  # builds the reference catalogue's file on first use
     return default_file()

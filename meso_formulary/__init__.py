@@ -5,14 +5,70 @@ from, and none of it replaces a practitioner's judgement or a product's labellin
 
 The public API is re-exported here but imported lazily (PEP 562), so that ``import
 meso_formulary`` stays cheap for the command line: pydantic loads only when a model is used.
+The literal ``__all__`` and the ``TYPE_CHECKING`` imports are what type checkers see
+(:mod:`meso_formulary._lazy` says why both are needed).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from meso_formulary._lazy import lazy_exports
 from meso_formulary._version import __version__
+
+__all__ = [
+    "Administration",
+    "AftercareItem",
+    "AftercareKind",
+    "Area",
+    "CatalogueBusy",
+    "CatalogueError",
+    "CatalogueFile",
+    "Cocktail",
+    "Coding",
+    "CompositionLine",
+    "CourseSchedule",
+    "Device",
+    "EffectKind",
+    "ExpectedEffect",
+    "Finding",
+    "Indication",
+    "IndicationId",
+    "Ingredient",
+    "IngredientClass",
+    "InvalidInput",
+    "MesoError",
+    "NotFound",
+    "Origin",
+    "Problem",
+    "Protocol",
+    "Range",
+    "RegulatoryStatus",
+    "RuleRegistry",
+    "SearchError",
+    "Severity",
+    "Strength",
+    "StrengthLimit",
+    "StrengthRange",
+    "Supplier",
+    "Technique",
+    "TrustError",
+    "Unit",
+    "UnitConversionError",
+    "UnreadableInput",
+    "__version__",
+    "catalogue_json_schema",
+    "check_catalogue",
+    "convert",
+    "default_registry",
+    "dump_catalogue",
+    "is_valid_cas",
+    "name_key",
+    "plan_course",
+    "read_catalogue",
+    "to_mg_per_ml",
+    "validate",
+]
 
 _EXPORTS: dict[str, str] = {
     # errors
@@ -74,23 +130,7 @@ _EXPORTS: dict[str, str] = {
     "catalogue_json_schema": "meso_formulary.files",
 }
 
-__all__ = ["__version__", *_EXPORTS]
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'meso_formulary' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+if TYPE_CHECKING:
     from meso_formulary.errors import (
         CatalogueBusy,
         CatalogueError,
@@ -138,3 +178,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from meso_formulary.rules import Finding, RuleRegistry, Severity, default_registry, validate
     from meso_formulary.schedule import CourseSchedule, plan_course
     from meso_formulary.units import Strength, Unit, convert, to_mg_per_ml
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,9 +1,13 @@
 """The library's error types.
 
-Every error raised on purpose derives from :class:`MesoError`. Like pint's errors, each
-specific error also inherits the built-in it resembles, so callers may catch either
+Every error a user can cause (a file, a value typed on the command line or in a search, a
+catalogue file that cannot be used) derives from :class:`MesoError`. Like pint's errors,
+each specific error also inherits the built-in it resembles, so callers may catch either
 ``MesoError`` or, say, ``ValueError``. The CLI turns any ``MesoError`` into ``Error: ...``
-plus the error's ``hint``; anything else is a bug.
+plus the error's ``hint``; anything else is a bug. A caller's programming mistake (an
+argument of the wrong type, a dictionary filed under the wrong key, a transaction opened
+twice) is therefore a plain ``TypeError``, ``ValueError`` or ``RuntimeError``, never one of
+these.
 """
 
 from __future__ import annotations

@@ -3,23 +3,85 @@
 :func:`plan_course` is pure: the same protocol, aftercare and start give the same schedule.
 Nothing here is invented: a duration, a results window or a top-up date appears only when
 the protocol states the figure it rests on; otherwise the schedule says it is unknown.
+
+Standard library only at import (the models load when :func:`plan_course` checks its
+arguments): :func:`lay_out` plans from anything shaped like a protocol and its aftercare,
+such as the stored cocktail view that ``meso schedule`` and the web page read, so planning
+a stored cocktail's course needs no pydantic. The schedule is plain frozen dataclasses;
+:meth:`CourseSchedule.as_dict` is its JSON-ready form.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from meso_formulary.errors import InvalidInput
-from meso_formulary.model import AftercareItem, AftercareKind, Protocol, Range, Record
+
+if TYPE_CHECKING:
+    from meso_formulary.model import AftercareItem
+    from meso_formulary.model import Protocol as CourseProtocol
 
 AVERAGE_MONTH_DAYS = 365.2425 / 12
 """Days in an average Gregorian month, for the fractional part of a month count."""
 
 
-class PlannedSession(Record):
+class SpanLike(Protocol):
+    """A closed range of numbers (:class:`~meso_formulary.model.Range` or a stored one)."""
+
+    @property
+    def min(self) -> float: ...
+
+    @property
+    def max(self) -> float: ...
+
+
+class ProtocolLike(Protocol):
+    """What :func:`lay_out` reads of a protocol (:class:`~meso_formulary.model.Protocol`)."""
+
+    @property
+    def sessions(self) -> int: ...
+
+    @property
+    def interval_days(self) -> int: ...
+
+    @property
+    def session_minutes(self) -> int | None: ...
+
+    @property
+    def results_last_months(self) -> SpanLike | None: ...
+
+    @property
+    def top_up_interval_months(self) -> int | None: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+class AftercareLike(Protocol):
+    """What :func:`lay_out` reads of an aftercare item
+    (:class:`~meso_formulary.model.AftercareItem`)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def advice(self) -> str: ...
+
+    @property
+    def hours(self) -> float | None: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PlannedSession:
     """One session: its number (from 1), start, and end when the protocol gives a duration."""
 
     number: int
@@ -27,7 +89,8 @@ class PlannedSession(Record):
     ends: datetime | None = None
 
 
-class Milestone(Record):
+@dataclass(frozen=True)
+class Milestone:
     """A moment after a session when an aftercare restriction ends.
 
     ``label`` reads before the moment: "makeup allowed from" 21:00, "no hair wash until"
@@ -35,14 +98,16 @@ class Milestone(Record):
     """
 
     session: int
-    kind: AftercareKind
+    kind: str
+    """The aftercare kind (an :class:`~meso_formulary.model.AftercareKind` value)."""
     label: str
     at: datetime
     advice: str
     source: str
 
 
-class DateWindow(Record):
+@dataclass(frozen=True)
+class DateWindow:
     """A span of dates and the protocol figure it is based on."""
 
     earliest: date
@@ -50,7 +115,8 @@ class DateWindow(Record):
     basis: str
 
 
-class CourseSchedule(Record):
+@dataclass(frozen=True)
+class CourseSchedule:
     """A planned course: sessions, aftercare milestones, results and top-up windows, notes."""
 
     sessions: tuple[PlannedSession, ...]
@@ -58,6 +124,21 @@ class CourseSchedule(Record):
     results_expected: DateWindow | None = None
     top_up_window: DateWindow | None = None
     notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The schedule as JSON-ready data: dates and times in ISO 8601, tuples as lists."""
+        data: dict[str, Any] = _json_ready(dataclasses.asdict(self))
+        return data
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    return value
 
 
 def add_months(day: date, months: int) -> date:
@@ -84,25 +165,26 @@ def _after(moment: datetime, hours: float) -> datetime:
     return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(moment.tzinfo)
 
 
-def milestone_label(kind: AftercareKind) -> str:
-    """What a milestone of ``kind`` says, put before its moment.
+def milestone_label(kind: str) -> str:
+    """What a milestone of ``kind`` (an :class:`~meso_formulary.model.AftercareKind`) says,
+    put before its moment.
 
     Built from the kind, never from the advice: the advice is the supplier's sentence
     ("Do not wash the hair on the day."), which reads badly with "until" after it.
     """
-    if kind is AftercareKind.NO_MAKEUP:
+    if kind == "no_makeup":
         return "makeup allowed from"
-    if kind is AftercareKind.OTHER:
+    if kind == "other":
         return "aftercare advice ends"
-    return f"{kind.value.replace('_', ' ')} until"  # "no hair wash until"
+    return f"{kind.replace('_', ' ')} until"  # "no hair wash until"
 
 
-def _months(span: Range) -> str:
+def _months(span: SpanLike) -> str:
     return f"{span.min:g} to {span.max:g}" if span.min != span.max else f"{span.min:g}"
 
 
 def plan_course(
-    protocol: Protocol,
+    protocol: CourseProtocol,
     start: date,
     *,
     aftercare: Sequence[AftercareItem] = (),
@@ -115,26 +197,41 @@ def plan_course(
     ``hours`` gives one milestone per session, counted from the session's start. The results
     and top-up windows count months from the last session, clamped to the month's end.
     """
-    if not isinstance(protocol, Protocol):
-        raise InvalidInput(f"plan_course() needs a Protocol, not {type(protocol).__name__}")
-    if isinstance(start, datetime) or not isinstance(start, date):
-        raise InvalidInput(
-            f"start must be a date (the time goes in session_time), not {type(start).__name__}"
-        )
-    if not isinstance(session_time, time):
-        raise InvalidInput(f"session_time must be a time, not {type(session_time).__name__}")
+    from meso_formulary.model import AftercareItem
+    from meso_formulary.model import Protocol as CourseProtocol
+
+    if not isinstance(protocol, CourseProtocol):
+        raise TypeError(f"plan_course() needs a Protocol, not {type(protocol).__name__}")
     items = tuple(aftercare)
     for item in items:
         if not isinstance(item, AftercareItem):
-            raise InvalidInput(f"aftercare holds a {type(item).__name__}, not an AftercareItem")
+            raise TypeError(f"aftercare holds a {type(item).__name__}, not an AftercareItem")
+    return lay_out(protocol, start, aftercare=items, session_time=session_time)
+
+
+def lay_out(
+    protocol: ProtocolLike,
+    start: date,
+    *,
+    aftercare: Sequence[AftercareLike] = (),
+    session_time: time = time(9, 0),
+) -> CourseSchedule:
+    """:func:`plan_course` for a protocol and aftercare already validated (a stored
+    cocktail's): the same schedule, without loading the models."""
+    if isinstance(start, datetime) or not isinstance(start, date):
+        raise TypeError(
+            f"start must be a date (the time goes in session_time), not {type(start).__name__}"
+        )
+    if not isinstance(session_time, time):
+        raise TypeError(f"session_time must be a time, not {type(session_time).__name__}")
     try:
-        return _plan(protocol, start, items, session_time)
+        return _plan(protocol, start, tuple(aftercare), session_time)
     except OverflowError as exc:
         raise InvalidInput(f"the course does not fit the calendar: {exc}") from None
 
 
 def _plan(
-    protocol: Protocol, start: date, aftercare: tuple[AftercareItem, ...], session_time: time
+    protocol: ProtocolLike, start: date, aftercare: tuple[AftercareLike, ...], session_time: time
 ) -> CourseSchedule:
     notes: list[str] = []
     duration = None
@@ -152,7 +249,7 @@ def _plan(
     milestones = [
         Milestone(
             session=session.number,
-            kind=item.kind,
+            kind=str(item.kind),
             label=milestone_label(item.kind),
             at=_after(session.starts, item.hours),
             advice=item.advice,
@@ -189,12 +286,11 @@ def _plan(
             f"(protocol.top_up_interval_months; source: {protocol.source})",
         )
     elif results is not None and span is not None:
-        top_up = results.model_copy(
-            update={
-                "basis": f"when results wear off, {_months(span)} months after the last session "
-                "(protocol.results_last_months: the protocol gives no top_up_interval_months; "
-                f"source: {protocol.source})"
-            }
+        top_up = dataclasses.replace(
+            results,
+            basis=f"when results wear off, {_months(span)} months after the last session "
+            "(protocol.results_last_months: the protocol gives no top_up_interval_months; "
+            f"source: {protocol.source})",
         )
     else:
         notes.append(
@@ -218,6 +314,7 @@ __all__ = [
     "PlannedSession",
     "add_month_span",
     "add_months",
+    "lay_out",
     "milestone_label",
     "plan_course",
 ]

@@ -39,8 +39,7 @@ _ALIASES: dict[str, Unit] = {
     "%w/v": Unit.PERCENT_WV,
     "%": Unit.PERCENT_WV,
     "iu/ml": Unit.IU_PER_ML,
-    "mmol/l": Unit.MMOL_PER_L,
-    "mm": Unit.MMOL_PER_L,
+    "mmol/l": Unit.MMOL_PER_L,  # but not "mM": case-folded, it reads "mm" (millimetres)
     "mg/vial": Unit.MG_PER_VIAL,
     "mg per vial": Unit.MG_PER_VIAL,
 }

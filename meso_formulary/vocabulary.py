@@ -1,10 +1,12 @@
-"""The vocabularies a search filters and counts by: ingredient classes, origins,
-indications, areas and techniques.
+"""The vocabularies a search filters and counts by (ingredient classes, origins,
+indications, areas and techniques) and the severity of a rule finding.
 
 They are plain :class:`~enum.StrEnum` types with no other dependency, so that the search
 engine behind ``meso search`` does not load pydantic (start-up time). The model's other
 vocabularies (devices, regulatory status, aftercare, effects) live in
-:mod:`meso_formulary.model`, which re-exports these; import them from either.
+:mod:`meso_formulary.model`, which re-exports the search's; import them from either.
+:class:`Severity` is shared by the rule engine and the rule tables, which both import it
+from here (``meso_formulary.rules`` re-exports it).
 """
 
 from __future__ import annotations
@@ -104,10 +106,27 @@ class Technique(StrEnum):
     SUBCUTANEOUS = "subcutaneous"
 
 
+class Severity(StrEnum):
+    """How much a finding matters: an error blocks publication, a warning asks for a look."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for errors, 1 for warnings, 2 for information (the order findings are listed in)."""
+        return _RANK[self]
+
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
 __all__ = [
     "Area",
     "IndicationId",
     "IngredientClass",
     "Origin",
+    "Severity",
     "Technique",
 ]

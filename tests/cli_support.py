@@ -2,7 +2,9 @@
 
 Every test runs the real command through click's :class:`CliRunner` with a private
 ``MESO_DATA_DIR`` (so the reference catalogue is built in a temporary folder, never in the
-user's data directory), no ``MESO_DB``, no ``NO_COLOR`` and a fixed terminal width.
+user's data directory), no ``MESO_DB``, no ``NO_COLOR`` and a fixed terminal width. Tests
+take the ``meso`` fixture (a :class:`Meso` over the session's data directory) and the
+``db`` fixture (:data:`TESTCO`, imported once) from ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -12,12 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from helpers_catalogue import REPO
 
 from meso_formulary.cli import cli
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "acme-catalogue.yaml"
-BAD_INPUTS = ROOT / "tests" / "bad_inputs"
+BAD_INPUTS = REPO / "tests" / "bad_inputs"
 WIDTH = 100
 
 RLO = "\u202e"

@@ -1,26 +1,57 @@
-"""Shared fixtures: isolated data directory, catalogues, and small catalogue documents."""
+"""Shared fixtures (isolated data directory, the ``meso`` command, catalogues, small
+catalogue documents) and the Hypothesis profile every property test runs under."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import Meso, environment, import_testco
+from hypothesis import settings
 
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.model import CatalogueFile
 
 DocumentFactory = Callable[..., CatalogueFile]
 
+settings.register_profile(
+    "repeatable",
+    derandomize=True,  # the same examples on every run (test_fuzz draws new ones on request)
+    database=None,  # no replaying of examples saved by earlier runs
+    deadline=None,  # no timing: a loaded machine must not fail a test
+)
+settings.load_profile("repeatable")
+
 
 @pytest.fixture(autouse=True, scope="session")
-def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Keep ``Catalogue.default()`` out of the real user data directory during tests."""
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's ``MESO_DATA_DIR``, for the library and every ``meso`` command.
+
+    It keeps ``Catalogue.default()`` out of the real user data directory, and the reference
+    catalogue is built there once per session (per test worker) instead of once per module.
+    """
     folder = tmp_path_factory.mktemp("meso-data")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MESO_DATA_DIR", str(folder))
         yield folder
+
+
+@pytest.fixture(scope="session")
+def meso(data_dir: Path) -> Meso:
+    """Runs ``meso ARGS...`` in-process (see :class:`cli_support.Meso`)."""
+    return Meso(environment(data_dir))
+
+
+@pytest.fixture(scope="session")
+def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A catalogue file holding ``cli_support.TESTCO``, shared by the whole session: tests
+    only read it (a test that imports more makes its own with ``import_testco``)."""
+    return import_testco(meso, tmp_path_factory.mktemp("testco"))
 
 
 @pytest.fixture
@@ -91,3 +122,24 @@ def make_document() -> DocumentFactory:
 def make_cocktail() -> Callable[..., dict[str, Any]]:
     """:func:`cocktail_data`: ``make_cocktail("acme", "slug", [(ingredient, value, unit)])``."""
     return cocktail_data
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package built as a wheel, from a copy of the checkout: a build writes ``build/``
+    and ``*.egg-info`` into its source tree, which parallel test workers would share, and
+    left-over files there could end up in the wheel."""
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path_factory.mktemp("wheel-source") / root.name
+    ignore = shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
+    )
+    shutil.copytree(root, source, ignore=ignore)
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = out.glob("meso_formulary-*.whl")
+    return built

@@ -6,31 +6,41 @@ over every row of every table, read in primary-key order. The FTS5 shadow tables
 out (their bytes depend on segment merges, not on content); :func:`integrity_problems`
 checks them against the ``cocktails`` table instead.
 
-Run as a script, this module is the child process that the crash and concurrency tests kill
-or run side by side (``python tests/helpers_catalogue.py import-stream DB JSONL``): it needs
-no pytest, only the installed package and ``bench/gen.py``.
+Run as a script, this module is the child process that holds a write lock for the crash
+tests (``python tests/helpers_catalogue.py hold-lock DB``); :func:`stepped_import` is the
+child that they kill. Neither needs pytest, only the installed package and ``bench/gen.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import itertools
+import json
 import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.publishing.importing import import_files
+from meso_formulary.catalogue.store import importer
+from meso_formulary.catalogue.store.importer import ImportProgress, ProgressCallback
 from meso_formulary.files import read_catalogue
 from meso_formulary.model import CatalogueFile
+from meso_formulary.reference import reference_catalogue
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "acme-catalogue.yaml"
 """The valid supplier catalogue every test catalogue is seeded with (supplier ``acme``)."""
+WEB_ACME = REPO / "tests" / "fixtures" / "web-acme.yaml"
+"""Reference data plus a supplier with a lidocaine hair cocktail and hostile text."""
 
 VOLATILE_COLUMNS = frozenset({"imported_at", "updated_at", "applied_at"})
 """Columns holding the time of a write: left out when comparing two separate imports."""
@@ -132,6 +142,16 @@ def seed_catalogue(path: Path) -> Path:
     return path
 
 
+def published_catalogue(path: Path) -> Path:
+    """Create at ``path`` a catalogue as published for the web pages: the reference catalogue
+    and :data:`WEB_ACME`, in rollback-journal mode (one file), closed."""
+    with Catalogue.open(path) as catalogue:
+        catalogue.import_catalogue(reference_catalogue())
+        import_files(catalogue, [WEB_ACME], unsigned=True)
+        catalogue.conn.execute("PRAGMA journal_mode = DELETE")
+    return path
+
+
 def copy_catalogue(source: Path, target: Path) -> Path:
     """Copy the catalogue at ``source`` to ``target`` with SQLite's backup API (WAL included)."""
     with closing(connect_readonly(source)) as src, closing(sqlite3.connect(target)) as dst:
@@ -150,16 +170,26 @@ def load_gen() -> ModuleType:
     return module
 
 
-def write_generated(n: int, path: Path, *, seed: int = 7) -> Path:
-    """Write ``n`` generated cocktails (40 suppliers) to ``path`` as JSON Lines."""
-    load_gen().write_jsonl(n, seed, path)
+def write_generated(n: int, path: Path, *, seed: int = 7, suppliers: int | None = None) -> Path:
+    """Write generated cocktails to ``path`` as JSON Lines, in ``bench/gen.py``'s format.
+
+    ``n`` cocktails are shared out over 40 suppliers, as the benchmarks do; ``suppliers``
+    keeps only the first (largest) ones, for a smaller file with the same shape.
+    """
+    documents = load_gen().documents(n, seed)
+    with path.open("w", encoding="utf-8") as out:
+        for header, cocktails in itertools.islice(documents, suppliers):
+            for record in itertools.chain((header,), cocktails):
+                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
     return path
 
 
-def import_jsonl(catalogue: Catalogue, path: Path) -> None:
+def import_jsonl(
+    catalogue: Catalogue, path: Path, *, progress: ProgressCallback | None = None
+) -> None:
     """Import every document of a generated JSON Lines file in one transaction."""
     gen = load_gen()
-    with catalogue.importing() as session:
+    with catalogue.importing(progress=progress) as session:
         for header, cocktails in gen.read_jsonl(path):
             session.add(CatalogueFile.model_validate(header), cocktails)
 
@@ -192,12 +222,22 @@ def versioned_catalogue(supplier: str, version: int, count: int) -> dict[str, An
     }
 
 
-def _child_import_stream(db: str, jsonl: str) -> None:
-    """Child job: announce, import a generated file in one transaction, announce the commit."""
-    with Catalogue.open(Path(db)) as catalogue:
-        print("importing", flush=True)
-        import_jsonl(catalogue, Path(jsonl))
-        print("committed", flush=True)
+def stepped_import(db: str, jsonl: str, batch: int, channel: Connection) -> None:
+    """Child process: import a generated file into ``db`` in one transaction, step by step.
+
+    At every progress stage the child sends ``"stage cocktails supplier"`` over ``channel``
+    and waits for an answer before it goes on, so a parent that kills it instead knows
+    exactly where the import stood. ``batch`` replaces the importer's batch size, so that
+    one document is written in several batches. ``"done"`` follows the commit.
+    """
+
+    def pause(progress: ImportProgress) -> None:
+        channel.send(f"{progress.stage} {progress.cocktails} {progress.supplier or '-'}")
+        channel.recv()  # EOFError, and so a rollback, if the parent has gone
+
+    with mock.patch.object(importer, "BATCH", batch), Catalogue.open(Path(db)) as catalogue:
+        import_jsonl(catalogue, Path(jsonl), progress=pause)
+    channel.send("done")
 
 
 def _child_hold_lock(db: str) -> None:
@@ -211,7 +251,6 @@ def _child_hold_lock(db: str) -> None:
 
 
 JOBS: dict[str, Callable[..., None]] = {
-    "import-stream": _child_import_stream,
     "hold-lock": _child_hold_lock,
 }
 

@@ -5,6 +5,11 @@ as "dump then read gives an equal model" or "import then export is the identity"
 filtering. Sizes are kept small (a few cocktails of a few lines) so examples stay fast;
 pass larger ``max_*`` arguments where a test needs bulk.
 
+The strategy functions are cached (``functools.cache``): the composite strategies call them
+on every draw, and building the strategies anew each time took about nine tenths of the
+time of a test drawing catalogues. So they take only hashable arguments, and fields that
+vary per call (an ingredient's id) are drawn beside a cached strategy of the other fields.
+
 Text strategies deliberately mix in strings that trip naive readers and writers
 (:data:`TRICKY_TEXT`: ``NO``, ``1:30``, ``012345``, ``=SUM(1+1)``, ``null`` ...), and free
 text covers the whole of Unicode except surrogates and control characters, which the
@@ -23,6 +28,9 @@ Usage::
 """
 
 from __future__ import annotations
+
+from functools import cache
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -105,6 +113,7 @@ _FREE_ALPHABET = st.characters(
 )
 
 
+@cache
 def free_text(min_size: int = 1, max_size: int = 40) -> st.SearchStrategy[str]:
     """Text the text types accept *as stored*: stripped, no control characters."""
     return (
@@ -114,16 +123,19 @@ def free_text(min_size: int = 1, max_size: int = 40) -> st.SearchStrategy[str]:
     )
 
 
+@cache
 def short_texts(max_size: int = 40) -> st.SearchStrategy[str]:
     """Values for ``ShortText`` fields, with tricky strings mixed in."""
     return st.one_of(st.sampled_from(TRICKY_TEXT).map(str.strip), free_text(1, max_size))
 
 
+@cache
 def long_texts(max_size: int = 200) -> st.SearchStrategy[str]:
     """Values for ``LongText`` fields."""
     return short_texts(max_size)
 
 
+@cache
 def source_texts() -> st.SearchStrategy[str]:
     """Values for ``SourceText`` fields (at least 3 characters)."""
     return st.one_of(
@@ -132,22 +144,26 @@ def source_texts() -> st.SearchStrategy[str]:
     )
 
 
+@cache
 def slugs() -> st.SearchStrategy[str]:
     """Lowercase ASCII identifiers (``Slug``)."""
     return st.from_regex(SLUG_RE, fullmatch=True).filter(lambda s: len(s) <= 24)
 
 
+@cache
 def versions() -> st.SearchStrategy[str]:
     """Dotted version texts (``VersionText``)."""
     part = st.integers(0, 999_999).map(str)
     return st.lists(part, min_size=1, max_size=4).map(".".join)
 
 
+@cache
 def positive(max_value: float) -> st.SearchStrategy[float]:
     """Finite floats in ``(0, max_value]``."""
     return st.floats(min_value=0, max_value=max_value, exclude_min=True, allow_nan=False)
 
 
+@cache
 def cas_numbers() -> st.SearchStrategy[str]:
     """Valid CAS Registry Numbers (right check digit, not a placeholder)."""
 
@@ -161,6 +177,7 @@ def cas_numbers() -> st.SearchStrategy[str]:
     ).filter(is_valid_cas)
 
 
+@cache
 def snomed_concept_ids() -> st.SearchStrategy[str]:
     """SNOMED CT concept ids: digits, a concept partition, a Verhoeff check digit."""
 
@@ -172,11 +189,13 @@ def snomed_concept_ids() -> st.SearchStrategy[str]:
     return st.builds(build, item, st.sampled_from(("00", "10")))
 
 
+@cache
 def icd10_codes() -> st.SearchStrategy[str]:
     """Codes shaped like WHO ICD-10 codes."""
     return st.from_regex(r"[A-Z][0-9]{2}(\.[0-9]{1,2})?", fullmatch=True)
 
 
+@cache
 def strengths(unit: Unit | None = None) -> st.SearchStrategy[Strength]:
     """Plausible strengths (within the unit's accepted magnitude)."""
     units = st.just(unit) if unit is not None else st.sampled_from(Unit)
@@ -189,6 +208,7 @@ def strengths(unit: Unit | None = None) -> st.SearchStrategy[Strength]:
     )
 
 
+@cache
 def ranges(max_value: float = 1e6) -> st.SearchStrategy[Range]:
     """Ordered, non-negative ranges with ``max <= max_value``."""
     bound = st.floats(min_value=0, max_value=max_value, allow_nan=False)
@@ -207,34 +227,43 @@ def strength_ranges(draw: st.DrawFn) -> StrengthRange:
 
 def ingredients(ids: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Ingredient]:
     """Valid dictionary ingredients (every optional field sometimes present)."""
-    return st.builds(
-        Ingredient,
-        id=ids if ids is not None else slugs(),
-        name=short_texts(),
-        inci=st.none() | short_texts(),
-        ingredient_class=st.sampled_from(IngredientClass),
-        cas=st.none() | cas_numbers(),
-        synonyms=st.lists(short_texts(), max_size=3).map(tuple),
-        origin=st.none() | st.sampled_from(Origin),
-        molecular_weight=st.none() | positive(1e6),
-        mg_per_iu=st.none() | positive(1e3),
-        allowed_units=st.lists(st.sampled_from(Unit), max_size=3, unique=True).map(tuple),
-        typical_range=st.none() | strength_ranges(),
-        hard_limit=st.none()
-        | st.builds(
-            StrengthLimit, max=positive(1e4), unit=st.sampled_from(Unit), source=source_texts()
-        ),
-        eu_cosmetics=st.none()
-        | st.builds(
-            CosmeticsListing,
-            annex=st.sampled_from(("II", "III", "IV", "V", "VI")),
-            reference=st.from_regex(r"[0-9]{1,4}[a-z]?", fullmatch=True),
-            source=source_texts(),
-        ),
-        source=source_texts(),
+    return st.tuples(ids if ids is not None else slugs(), _ingredient_fields()).map(
+        lambda drawn: Ingredient(id=drawn[0], **drawn[1])
     )
 
 
+@cache
+def _ingredient_fields() -> st.SearchStrategy[dict[str, Any]]:
+    """Every field of an :class:`Ingredient` but its id (built once: see the module doc)."""
+    return st.fixed_dictionaries(
+        {
+            "name": short_texts(),
+            "inci": st.none() | short_texts(),
+            "ingredient_class": st.sampled_from(IngredientClass),
+            "cas": st.none() | cas_numbers(),
+            "synonyms": st.lists(short_texts(), max_size=3).map(tuple),
+            "origin": st.none() | st.sampled_from(Origin),
+            "molecular_weight": st.none() | positive(1e6),
+            "mg_per_iu": st.none() | positive(1e3),
+            "allowed_units": st.lists(st.sampled_from(Unit), max_size=3, unique=True).map(tuple),
+            "typical_range": st.none() | strength_ranges(),
+            "hard_limit": st.none()
+            | st.builds(
+                StrengthLimit, max=positive(1e4), unit=st.sampled_from(Unit), source=source_texts()
+            ),
+            "eu_cosmetics": st.none()
+            | st.builds(
+                CosmeticsListing,
+                annex=st.sampled_from(("II", "III", "IV", "V", "VI")),
+                reference=st.from_regex(r"[0-9]{1,4}[a-z]?", fullmatch=True),
+                source=source_texts(),
+            ),
+            "source": source_texts(),
+        }
+    )
+
+
+@cache
 def codings() -> st.SearchStrategy[Coding]:
     """ICD-10 or SNOMED CT codings with valid codes."""
     icd = st.builds(
@@ -254,6 +283,7 @@ def codings() -> st.SearchStrategy[Coding]:
     return icd | snomed
 
 
+@cache
 def indications() -> st.SearchStrategy[Indication]:
     """Valid indications."""
     return st.builds(
@@ -268,6 +298,7 @@ def indications() -> st.SearchStrategy[Indication]:
     )
 
 
+@cache
 def administrations() -> st.SearchStrategy[Administration]:
     """Valid administration blocks (depth at most 20 mm)."""
     return st.builds(
@@ -281,6 +312,7 @@ def administrations() -> st.SearchStrategy[Administration]:
     )
 
 
+@cache
 def protocols() -> st.SearchStrategy[Protocol]:
     """Valid courses of sessions."""
     return st.builds(
@@ -295,6 +327,7 @@ def protocols() -> st.SearchStrategy[Protocol]:
     )
 
 
+@cache
 def aftercare_items() -> st.SearchStrategy[AftercareItem]:
     """Valid aftercare advice."""
     return st.builds(
@@ -306,6 +339,7 @@ def aftercare_items() -> st.SearchStrategy[AftercareItem]:
     )
 
 
+@cache
 def expected_effects() -> st.SearchStrategy[ExpectedEffect]:
     """Valid expected effects."""
     return st.builds(
@@ -317,6 +351,7 @@ def expected_effects() -> st.SearchStrategy[ExpectedEffect]:
     )
 
 
+@cache
 def composition_lines(
     ingredient_names: st.SearchStrategy[str] | None = None,
 ) -> st.SearchStrategy[CompositionLine]:
@@ -359,14 +394,22 @@ def cocktails(
 
 def suppliers(ids: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Supplier]:
     """Valid supplier blocks."""
-    return st.builds(
-        Supplier,
-        id=ids if ids is not None else slugs(),
-        name=short_texts(),
-        contact=st.none() | short_texts(),
-        jurisdiction=st.none() | st.from_regex(r"[A-Z]{2}", fullmatch=True),
-        url=st.none() | short_texts(),
-        licence=st.none() | short_texts(),
+    return st.tuples(ids if ids is not None else slugs(), _supplier_fields()).map(
+        lambda drawn: Supplier(id=drawn[0], **drawn[1])
+    )
+
+
+@cache
+def _supplier_fields() -> st.SearchStrategy[dict[str, Any]]:
+    """Every field of a :class:`Supplier` but its id (built once: see the module doc)."""
+    return st.fixed_dictionaries(
+        {
+            "name": short_texts(),
+            "contact": st.none() | short_texts(),
+            "jurisdiction": st.none() | st.from_regex(r"[A-Z]{2}", fullmatch=True),
+            "url": st.none() | short_texts(),
+            "licence": st.none() | short_texts(),
+        }
     )
 
 

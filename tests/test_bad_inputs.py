@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import BAD_INPUTS, EXAMPLE, Meso, environment
+from cli_support import BAD_INPUTS, Meso
 from click.testing import Result
 from helpers_catalogue import (
+    EXAMPLE,
     connect_readonly,
     content_digest,
     copy_catalogue,
@@ -119,16 +120,6 @@ def as_params(cases: list[Case]) -> list[Any]:
         )
         for case in cases
     ]
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("meso-data")
-
-
-@pytest.fixture(scope="module")
-def meso(data_dir: Path) -> Meso:
-    return Meso(environment(data_dir))
 
 
 @pytest.fixture(scope="module")

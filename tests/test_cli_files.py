@@ -11,26 +11,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_support import (
-    BAD_INPUTS,
-    EXAMPLE,
-    TESTCO,
-    Meso,
-    assert_fails,
-    environment,
-    import_testco,
-)
+from cli_support import BAD_INPUTS, TESTCO, Meso, assert_fails, import_testco
+from helpers_catalogue import EXAMPLE
 
 from meso_formulary.cli.file_commands import PROGRESS_MIN_COCKTAILS
 
 LOCATED = re.compile(
     r"^(?P<file>[^:]+):(?P<line>\d+): (?P<path>[\w.]+): (?P<severity>error|warning|info): "
 )
-
-
-@pytest.fixture(scope="module")
-def meso(tmp_path_factory: pytest.TempPathFactory) -> Meso:
-    return Meso(environment(tmp_path_factory.mktemp("data")))
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -254,11 +242,6 @@ def test_import_hostile_files_never_crash(meso: Meso, tmp_path: Path, bad: Path)
 
 
 # ---------------------------------------------------------------- export
-
-
-@pytest.fixture(scope="module")
-def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return import_testco(meso, tmp_path_factory.mktemp("testco"))
 
 
 def test_export_json_round_trips_through_validate_and_import(

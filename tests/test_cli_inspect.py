@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import TESTCO, Meso, assert_fails, environment, import_testco
+from cli_support import TESTCO, Meso, assert_fails, import_testco
 
 from meso_formulary.cli.inspect_commands import (
     COMPARE_FIELDS,
@@ -18,16 +18,6 @@ from meso_formulary.cli.inspect_commands import (
     INDICATION_FIELDS,
     INGREDIENT_FIELDS,
 )
-
-
-@pytest.fixture(scope="module")
-def meso(tmp_path_factory: pytest.TempPathFactory) -> Meso:
-    return Meso(environment(tmp_path_factory.mktemp("data")))
-
-
-@pytest.fixture(scope="module")
-def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return import_testco(meso, tmp_path_factory.mktemp("testco"))
 
 
 def as_json(meso: Meso, *args: object) -> Any:
@@ -111,7 +101,12 @@ def test_show_table_has_every_section(meso: Meso, db: Path) -> None:
 
 def test_show_says_how_the_catalogue_came(meso: Meso, db: Path, tmp_path: Path) -> None:
     (record,) = as_json(meso, "show", "testco/scalp-boost", "--db", db)
-    assert record["provenance"] == {"catalogue_version": 1, "verified": False, "signed_by": None}
+    assert record["provenance"] == {
+        "catalogue_version": 1,
+        "verified": False,
+        "signed_by": None,
+        "status": "unsigned draft",
+    }
     shipped = meso("show", "reference/dutasteride-hair")
     assert "| supplier reference (shipped reference data) |" in shipped.stdout
     source = tmp_path / "testco.yaml"

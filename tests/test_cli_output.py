@@ -7,22 +7,12 @@ from pathlib import Path
 
 import click
 import pytest
-from cli_support import Meso, environment, import_testco
+from cli_support import Meso
 
 from meso_formulary.cli.common import BadInput, CliError, safe_text, write_file
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-9]")
 """An SGR sequence that sets a foreground colour."""
-
-
-@pytest.fixture(scope="module")
-def meso(tmp_path_factory: pytest.TempPathFactory) -> Meso:
-    return Meso(environment(tmp_path_factory.mktemp("data")))
-
-
-@pytest.fixture(scope="module")
-def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return import_testco(meso, tmp_path_factory.mktemp("testco"))
 
 
 @pytest.mark.parametrize(

@@ -9,19 +9,9 @@ from typing import Any
 
 import icalendar
 import pytest
-from cli_support import Meso, assert_fails, environment, import_testco
+from cli_support import Meso, assert_fails
 
 START = "2026-03-02"
-
-
-@pytest.fixture(scope="module")
-def meso(tmp_path_factory: pytest.TempPathFactory) -> Meso:
-    return Meso(environment(tmp_path_factory.mktemp("data")))
-
-
-@pytest.fixture(scope="module")
-def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return import_testco(meso, tmp_path_factory.mktemp("testco"))
 
 
 def entries(meso: Meso, db: Path, *args: str) -> list[dict[str, Any]]:

@@ -4,12 +4,17 @@ After every fault the catalogue must pass SQLite's integrity checks and hold exa
 old content or exactly the new content (content digests, see ``helpers_catalogue``), and
 the library must have said what happened with one of its own error types.
 
-- **SIGKILL** at :data:`KILL_POINTS` moments spread over an import of a generated
-  2000-cocktail catalogue (40 suppliers) running in a child process.
-  ``MESO_KILL_POINTS=N`` runs more.
+- **SIGKILL** at every progress stage (``ImportStage`` of the importer) of an import of a
+  generated catalogue (3 suppliers, 165 cocktails, written in batches of :data:`KILL_BATCH`)
+  running in a child process, into a catalogue holding a supplier and into an empty one
+  (the bulk path). The child reports each stage over a pipe
+  and waits there, so every kill lands at a known stage, the same ones on every run: before
+  ``committed`` the file must hold the old content exactly, from it on the new content.
 - **Failure at record N**, for every N of a small document: a fault injected into the
   per-record derivation step, and invalid data at position N of a streamed import; the
   batch size is lowered so that earlier records have already been written when it fails.
+- **An error at each progress stage**, raised by the ``progress`` callback itself: rolled
+  back before ``committed``, already stored at it.
 - **Disk full** (``PRAGMA max_page_count``), a **read-only file** (``chattr +i``, which
   stops root too, and the read-only API), and a **write lock held** by another process.
 """
@@ -17,26 +22,29 @@ the library must have said what happened with one of its own error types.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
-import random
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, get_args
 
 import pytest
-from cli_support import BAD_INPUTS, Meso, environment
+from cli_support import BAD_INPUTS, Meso
 from helpers_catalogue import (
     child_command,
     cocktail_count,
+    connect_readonly,
     content_digest,
     copy_catalogue,
     import_jsonl,
     integrity_problems,
     report_line,
     seed_catalogue,
+    stepped_import,
     versioned_catalogue,
     write_generated,
 )
@@ -46,13 +54,27 @@ from meso_formulary.catalogue.search.api import SearchRequest, search
 from meso_formulary.catalogue.store import importer
 from meso_formulary.catalogue.store import sql_schema as schema
 from meso_formulary.catalogue.store.derive import Deriver
+from meso_formulary.catalogue.store.importer import ImportProgress, ImportStage
 from meso_formulary.errors import CatalogueBusy, CatalogueError, InvalidInput
 from meso_formulary.model import CatalogueFile
 
-KILL_POINTS = int(os.environ.get("MESO_KILL_POINTS", "20"))
-"""How many SIGKILL moments the crash test tries."""
+GENERATED_COCKTAILS = 500
+"""Cocktails shared out over the generator's 40 suppliers, of which the first
+:data:`GENERATED_SUPPLIERS` are imported (83 + 48 + 34 cocktails, 300 own ingredients each)."""
+GENERATED_SUPPLIERS = 3
+KILL_BATCH = 25
+"""The importer's batch size in the killed child: every document is written in 2 to 4 batches."""
+CHILD_DEADLINE = 300.0
+"""Seconds the parent waits for the child's next word or its end before it fails the test
+(a safety net against a hang, not a measurement)."""
 
-GENERATED_COCKTAILS = 2000
+CHILDREN = multiprocessing.get_context("forkserver")
+"""Children are forked from a server that has imported the library once (a new interpreter
+per kill would spend more time importing than importing the catalogue)."""
+CHILDREN.set_forkserver_preload(
+    ["meso_formulary.catalogue.store.catalogue_store", "meso_formulary.files"]
+)
+
 RECORDS = 8
 """Cocktails in the document of the fail-at-record-N loop."""
 
@@ -77,65 +99,146 @@ def catalogue(base: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_generated(GENERATED_COCKTAILS, tmp_path_factory.mktemp("gen") / "gen.jsonl")
-
-
-def start_import(db: Path, source: Path) -> subprocess.Popen[str]:
-    """The child importer, once it has opened the catalogue and is about to import."""
-    child = subprocess.Popen(
-        child_command("import-stream", db, source),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    return write_generated(
+        GENERATED_COCKTAILS,
+        tmp_path_factory.mktemp("gen") / "gen.jsonl",
+        suppliers=GENERATED_SUPPLIERS,
     )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "importing"
-    return child
+
+
+class SteppedImport:
+    """A child process running :func:`~helpers_catalogue.stepped_import`: it stops at every
+    progress stage, reports it and goes on only when told to, so the parent can kill it at a
+    stage of its choosing."""
+
+    def __init__(self, db: Path, source: Path) -> None:
+        self.channel, child_end = CHILDREN.Pipe()
+        self.process = CHILDREN.Process(
+            target=stepped_import, args=(str(db), str(source), KILL_BATCH, child_end)
+        )
+        self.process.start()
+        child_end.close()  # the child's end: once it dies, reading here ends
+
+    def __enter__(self) -> SteppedImport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.process.kill()
+        self.process.join(CHILD_DEADLINE)
+        self.process.close()
+        self.channel.close()
+
+    def next_word(self) -> str:
+        """The next stage reported (``stage cocktails supplier``) or ``done``."""
+        assert self.channel.poll(CHILD_DEADLINE), f"the child said nothing in {CHILD_DEADLINE} s"
+        try:
+            word = self.channel.recv()
+        except EOFError:
+            self.process.join(CHILD_DEADLINE)
+            pytest.fail(f"the child ended without a word (exit code {self.process.exitcode})")
+        assert isinstance(word, str)
+        return word
+
+    def go_on(self) -> None:
+        self.channel.send("go")
+
+    def kill(self) -> None:
+        """SIGKILL the child where it waits, and reap it."""
+        self.process.kill()
+        self.process.join(CHILD_DEADLINE)
+        assert self.process.exitcode == -signal.SIGKILL
+
+
+def run_through(db: Path, source: Path) -> list[str]:
+    """Import ``source`` into ``db`` in a stepped child, never stopping; the stages reported."""
+    stages: list[str] = []
+    with SteppedImport(db, source) as child:
+        while (word := child.next_word()) != "done":
+            stages.append(word)
+            child.go_on()
+        child.process.join(CHILD_DEADLINE)
+        assert child.process.exitcode == 0
+    return stages
+
+
+def kill_at(db: Path, source: Path, stages: list[str], k: int) -> None:
+    """Import ``source`` into ``db`` in a stepped child and SIGKILL it at ``stages[k]``.
+
+    The child must report the same stages as the run through did, up to the kill.
+    """
+    with SteppedImport(db, source) as child:
+        for expected in stages[:k]:
+            assert child.next_word() == expected
+            child.go_on()
+        assert child.next_word() == stages[k]
+        child.kill()
+
+
+def generated_history(path: Path) -> tuple[int, int]:
+    """Rows of history of the generated suppliers: cocktail versions, catalogue versions."""
+    with closing(connect_readonly(path)) as conn:
+        cocktails = conn.execute(
+            "SELECT count(*) FROM cocktail_versions WHERE supplier_id LIKE 'supplier-%'"
+        ).fetchone()[0]
+        documents = conn.execute(
+            "SELECT count(*) FROM catalogue_versions WHERE supplier_id LIKE 'supplier-%'"
+        ).fetchone()[0]
+    return int(cocktails), int(documents)
+
+
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A catalogue holding only the reference dictionary (an import into it is a bulk load)."""
+    path = tmp_path_factory.mktemp("empty") / "empty.db"
+    Catalogue.open(path).close()
+    return path
 
 
 @pytest.mark.slow
-def test_sigkill_at_any_moment_leaves_old_or_new_content(
-    base: Path, generated: Path, tmp_path: Path, pytestconfig: pytest.Config
+@pytest.mark.parametrize("start", ["seeded", "empty"])
+def test_sigkill_at_every_stage_leaves_old_or_new_content(
+    start: str,
+    base: Path,
+    empty: Path,
+    generated: Path,
+    tmp_path: Path,
+    pytestconfig: pytest.Config,
 ) -> None:
-    old = content_digest(base)
+    initial = base if start == "seeded" else empty
+    old = content_digest(initial)
 
-    # One complete run gives the new content and how long an import takes here.
-    reference = copy_catalogue(base, tmp_path / "reference.db")
-    child = start_import(reference, generated)
-    assert child.stdout is not None
-    started = time.monotonic()
-    assert child.stdout.readline().strip() == "committed"
-    duration = time.monotonic() - started
-    _, err = child.communicate(timeout=600)
-    assert child.returncode == 0, err
+    # One run through gives the stages, in order, and the new content.
+    reference = copy_catalogue(initial, tmp_path / "reference.db")
+    stages = run_through(reference, generated)
     new = content_digest(reference, ignore_times=True)
-    assert cocktail_count(reference, "supplier-00") > 0
+    kinds = [line.split()[0] for line in stages]
+    assert set(kinds) == set(get_args(ImportStage))
+    assert kinds.count("written") > kinds.count("checked") == GENERATED_SUPPLIERS
+    assert kinds[-2:] == ["committing", "committed"]
+    cocktails = int(stages[-1].split()[1])
+    assert generated_history(reference) == (cocktails, GENERATED_SUPPLIERS)
 
-    rng = random.Random(20261124)
-    outcomes = {"old": 0, "new": 0}
-    for point in range(KILL_POINTS):
-        db = copy_catalogue(base, tmp_path / f"killed-{point}.db")
-        # Stratified over the import and a little after it, so the whole run is covered.
-        delay = duration * 1.05 * (point + rng.random()) / KILL_POINTS
-        child = start_import(db, generated)
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate(timeout=60)
-        assert integrity_problems(db) == [], f"kill point {point} ({delay:.2f} s)"
-        if content_digest(db) == old:
-            assert "committed" not in out, f"kill point {point}: committed but old content"
-            outcomes["old"] += 1
+    for k, stage in enumerate(stages):
+        db = copy_catalogue(initial, tmp_path / f"killed-{k}.db")
+        kill_at(db, generated, stages, k)
+        assert integrity_problems(db) == [], f"killed at {stage}"
+        if kinds[k] == "committed":
+            assert content_digest(db, ignore_times=True) == new, f"killed at {stage}: not new"
+            assert generated_history(db) == (cocktails, GENERATED_SUPPLIERS)
         else:
-            assert content_digest(db, ignore_times=True) == new, f"kill point {point}: mixed"
-            outcomes["new"] += 1
-        db.unlink()
+            assert content_digest(db) == old, f"killed at {stage}: not old"
+            assert generated_history(db) == (0, 0)
     report_line(
         pytestconfig,
-        f"SIGKILL during the import of {GENERATED_COCKTAILS} cocktails: {KILL_POINTS} kill "
-        f"points, {outcomes['old']} left the old content, {outcomes['new']} the new, "
-        "none anything else",
+        f"SIGKILL during an import of {cocktails} cocktails into the {start} catalogue: at "
+        f"each of its {len(stages)} stages; {len(stages) - 1} left the old content, 1 (after "
+        "the commit) the new, none anything else",
     )
-    assert outcomes["old"] > 0  # kills did land inside the import
 
 
 # ---------------------------------------------------------------- failure at record N
@@ -213,6 +316,32 @@ def test_unarmed_fault_lets_the_import_through(target: Catalogue, fail_at: Fault
     assert content_digest(target.path) != before
 
 
+@pytest.mark.parametrize("stage", get_args(ImportStage))
+def test_an_error_at_a_stage_rolls_back_until_the_commit(
+    target: Catalogue, stage: ImportStage
+) -> None:
+    """A ``progress`` callback that raises stops the import: before ``committed`` nothing
+    is left of it; at ``committed`` it is already stored, and the error still reaches the
+    caller."""
+    assert target.path is not None
+    before = content_digest(target.path)
+    seen: list[ImportStage] = []
+
+    def fail_at_stage(progress: ImportProgress) -> None:
+        seen.append(progress.stage)
+        if progress.stage == stage:
+            raise InjectedFault(f"injected at {stage}")
+
+    with pytest.raises(InjectedFault), target.importing(progress=fail_at_stage) as session:
+        session.add(small_document())
+    assert seen[-1] == stage
+    assert integrity_problems(target.path) == []
+    if stage == "committed":
+        assert cocktail_count(target.path, "faulty") == RECORDS
+    else:
+        assert content_digest(target.path) == before
+
+
 @pytest.mark.parametrize("n", range(RECORDS))
 def test_invalid_record_n_of_a_stream_leaves_content_unchanged(
     catalogue: Path, monkeypatch: pytest.MonkeyPatch, n: int
@@ -245,11 +374,6 @@ def test_disk_full_is_a_catalogue_error_and_loses_nothing(catalogue: Path, gener
     assert integrity_problems(catalogue) == []
     assert cocktail_count(catalogue, "faulty") == RECORDS
     assert cocktail_count(catalogue, "supplier-00") == 0
-
-
-@pytest.fixture
-def meso(tmp_path: Path) -> Meso:
-    return Meso(environment(tmp_path / "data"))
 
 
 def test_disk_full_through_the_cli(

@@ -7,115 +7,106 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_support import Meso
 from publish_support import NOW, make_catalogue, make_signer, write_catalogue
 
 from meso_formulary.catalogue.publishing.importing import import_path
 from meso_formulary.catalogue.publishing.signing import publish_catalogue
 from meso_formulary.catalogue.publishing.trust import catalogue_trust
 from meso_formulary.catalogue.store.catalogue_store import Catalogue
-from meso_formulary.cli import cli as meso
-
-
-def run(*args: str | Path, input: str | None = None) -> Result:
-    result = CliRunner().invoke(meso, [str(a) for a in args], input=input)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception  # a traceback is a bug
-    return result
 
 
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MESO_DB", raising=False)
 
 
-def test_keygen_prints_the_fingerprint_and_refuses_to_overwrite(tmp_path: Path) -> None:
-    result = run("keygen", "acme", "-o", "keys")
+def test_keygen_prints_the_fingerprint_and_refuses_to_overwrite(meso: Meso, tmp_path: Path) -> None:
+    result = meso("keygen", "acme", "-o", "keys")
     assert result.exit_code == 0
     public = (tmp_path / "keys" / "acme.pub").read_text()
     key_line = public.splitlines()[-1]
     assert key_line in result.stdout
     fingerprint = result.stdout.split("fingerprint: ")[1].splitlines()[0]
     assert fingerprint in public
-    again = run("keygen", "acme", "-o", "keys")
+    again = meso("keygen", "acme", "-o", "keys")
     assert again.exit_code == 1
     assert "Error:" in again.stderr and "already exists" in again.stderr
     assert "Hint: pass --force" in again.stderr
     assert (tmp_path / "keys" / "acme.pub").read_text() == public
-    assert run("keygen", "acme", "-o", "keys", "--force").exit_code == 0
+    assert meso("keygen", "acme", "-o", "keys", "--force").exit_code == 0
 
 
-def test_keygen_refuses_a_bad_supplier_id() -> None:
-    result = run("keygen", "../acme")
+def test_keygen_refuses_a_bad_supplier_id(meso: Meso) -> None:
+    result = meso("keygen", "../acme")
     assert result.exit_code == 1
     assert "not a supplier id" in result.stderr
 
 
-def test_publish_signs_a_valid_catalogue(tmp_path: Path) -> None:
-    run("keygen", "acme", "-o", "keys")
+def test_publish_signs_a_valid_catalogue(meso: Meso, tmp_path: Path) -> None:
+    meso("keygen", "acme", "-o", "keys")
     source = write_catalogue(tmp_path, make_catalogue(version=5))
-    result = run(
+    result = meso(
         "publish", source, "--key", "keys/acme.key", "-o", "acme.zip", "--expires-days", "30"
     )
     assert result.exit_code == 0, result.stderr
     assert "signed catalogue version 5 of supplier acme into acme.zip" in result.stdout
     with zipfile.ZipFile(tmp_path / "acme.zip") as archive:
         assert json.loads(archive.read("MANIFEST.json"))["catalogue_version"] == 5
-    again = run("publish", source, "--key", "keys/acme.key", "-o", "acme.zip")
+    again = meso("publish", source, "--key", "keys/acme.key", "-o", "acme.zip")
     assert again.exit_code == 1 and "already exists" in again.stderr
 
 
-def test_publish_refuses_an_invalid_catalogue_with_its_problems(tmp_path: Path) -> None:
-    run("keygen", "acme", "-o", "keys")
+def test_publish_refuses_an_invalid_catalogue_with_its_problems(meso: Meso, tmp_path: Path) -> None:
+    meso("keygen", "acme", "-o", "keys")
     source = tmp_path / "bad.yaml"
     source.write_text("format: meso-formulary/1\nsupplier: {id: acme, name: Acme}\nversion: 0\n")
-    result = run("publish", source, "--key", "keys/acme.key", "-o", "acme.zip")
+    result = meso("publish", source, "--key", "keys/acme.key", "-o", "acme.zip")
     assert result.exit_code == 1
     assert "not a valid catalogue" in result.stderr
     assert "bad.yaml:3: version" in result.stderr
     assert not (tmp_path / "acme.zip").exists()
 
 
-def test_publish_with_a_missing_key_is_unreadable_input(tmp_path: Path) -> None:
+def test_publish_with_a_missing_key_is_unreadable_input(meso: Meso, tmp_path: Path) -> None:
     source = write_catalogue(tmp_path, make_catalogue())
-    result = run("publish", source, "--key", "nokey.key", "-o", "acme.zip")
+    result = meso("publish", source, "--key", "nokey.key", "-o", "acme.zip")
     assert result.exit_code == 2
     assert "cannot read nokey.key" in result.stderr
 
 
-def test_trust_add_shows_the_fingerprint_and_asks(tmp_path: Path) -> None:
+def test_trust_add_shows_the_fingerprint_and_asks(meso: Meso, tmp_path: Path) -> None:
     signer = make_signer(tmp_path / "keys", "acme")
-    declined = run("trust", "add", "acme", signer.files.public_path, "--db", "c.db", input="n\n")
+    declined = meso("trust", "add", "acme", signer.files.public_path, "--db", "c.db", input="n\n")
     assert declined.exit_code == 1
     assert signer.public.grouped_fingerprint in declined.stdout
     with Catalogue.open(tmp_path / "c.db") as catalogue:
         assert catalogue_trust(catalogue).pinned() == ()
-    accepted = run("trust", "add", "acme", signer.files.public_path, "--db", "c.db", input="y\n")
+    accepted = meso("trust", "add", "acme", signer.files.public_path, "--db", "c.db", input="y\n")
     assert accepted.exit_code == 0 and "key pinned" in accepted.stdout
-    again = run("trust", "add", "acme", signer.public.text(), "--db", "c.db", "--yes")
+    again = meso("trust", "add", "acme", signer.public.text(), "--db", "c.db", "--yes")
     assert again.exit_code == 0 and "already pinned" in again.stdout
     with Catalogue.open(tmp_path / "c.db") as catalogue:
         assert [p.key for p in catalogue_trust(catalogue).pinned()] == [signer.public]
 
 
-def test_trust_add_refuses_a_key_named_for_another_supplier(tmp_path: Path) -> None:
+def test_trust_add_refuses_a_key_named_for_another_supplier(meso: Meso, tmp_path: Path) -> None:
     signer = make_signer(tmp_path / "keys", "acme")
-    result = run("trust", "add", "bravo", signer.files.public_path, "--db", "c.db", "-y")
+    result = meso("trust", "add", "bravo", signer.files.public_path, "--db", "c.db", "-y")
     assert result.exit_code == 1
     assert "this key is for supplier 'acme', not 'bravo'" in result.stderr
     assert not (tmp_path / "c.db").exists()
 
 
-def test_trust_add_refuses_garbage_and_needs_a_catalogue(tmp_path: Path) -> None:
+def test_trust_add_refuses_garbage_and_needs_a_catalogue(meso: Meso, tmp_path: Path) -> None:
     signer = make_signer(tmp_path / "keys", "acme")
-    garbage = run("trust", "add", "acme", "meso-ed25519:acme:AAAA", "--db", "c.db", "-y")
+    garbage = meso("trust", "add", "acme", "meso-ed25519:acme:AAAA", "--db", "c.db", "-y")
     assert garbage.exit_code == 1 and "has 3 bytes" in garbage.stderr
-    no_db = run("trust", "add", "acme", signer.files.public_path, "-y")
+    no_db = meso("trust", "add", "acme", signer.files.public_path, "-y")
     assert no_db.exit_code == 1 and "--db" in no_db.stderr
 
 
-def test_trust_list_and_remove(tmp_path: Path) -> None:
+def test_trust_list_and_remove(meso: Meso, tmp_path: Path) -> None:
     acme = make_signer(tmp_path / "keys", "acme")
     bravo = make_signer(tmp_path / "keys", "bravo")
     with Catalogue.open(tmp_path / "c.db") as catalogue:
@@ -126,7 +117,7 @@ def test_trust_list_and_remove(tmp_path: Path) -> None:
         bundle = tmp_path / "acme.zip"
         publish_catalogue(source, key=acme.files.private_path, output=bundle, now=NOW)
         import_path(catalogue, bundle, now=NOW)
-    listed = run("trust", "list", "--db", "c.db", "--json")
+    listed = meso("trust", "list", "--db", "c.db", "--json")
     assert listed.exit_code == 0
     records = json.loads(listed.stdout)
     assert [
@@ -135,39 +126,39 @@ def test_trust_list_and_remove(tmp_path: Path) -> None:
         ("acme", acme.public.fingerprint, 4, True),
         ("bravo", bravo.public.fingerprint, None, None),
     ]
-    table = run("trust", "list", "--db", "c.db")
+    table = meso("trust", "list", "--db", "c.db")
     assert "acme" in table.stdout and acme.public.grouped_fingerprint[:9] in table.stdout
-    wrong = run("trust", "remove", "acme", bravo.public.fingerprint, "--db", "c.db")
+    wrong = meso("trust", "remove", "acme", bravo.public.fingerprint, "--db", "c.db")
     assert wrong.exit_code == 1 and "no key with fingerprint" in wrong.stderr
-    removed = run("trust", "remove", "acme", acme.public.grouped_fingerprint, "--db", "c.db")
+    removed = meso("trust", "remove", "acme", acme.public.grouped_fingerprint, "--db", "c.db")
     assert removed.exit_code == 0
     assert f"removed acme {acme.public.grouped_fingerprint}" in removed.stdout
-    remaining = json.loads(run("trust", "list", "--db", "c.db", "--json").stdout)
+    remaining = json.loads(meso("trust", "list", "--db", "c.db", "--json").stdout)
     assert [r["supplier"] for r in remaining] == ["bravo"]
 
 
-def test_trust_list_of_a_missing_catalogue_is_an_error() -> None:
-    result = run("trust", "list", "--db", "missing.db")
+def test_trust_list_of_a_missing_catalogue_is_an_error(meso: Meso) -> None:
+    result = meso("trust", "list", "--db", "missing.db")
     assert result.exit_code == 1 and "no catalogue at missing.db" in result.stderr
 
 
-def test_diff_of_two_files_as_text_and_json(tmp_path: Path) -> None:
+def test_diff_of_two_files_as_text_and_json(meso: Meso, tmp_path: Path) -> None:
     old = write_catalogue(tmp_path, make_catalogue(version=1, strength=30.0))
     new = write_catalogue(tmp_path, make_catalogue(version=2, strength=45.0), fmt="json")
-    text = run("diff", old, new)
+    text = meso("diff", old, new)
     assert text.exit_code == 0
     assert text.stdout.splitlines() == [
         "acme: catalogue version 1 -> 2",
         "  ~ cocktail acme/hair-revive (Hair Revive)",
         "      ~ dexpanthenol: 30 mg/mL -> 45 mg/mL",
     ]
-    data = json.loads(run("diff", old, new, "--json").stdout)
+    data = json.loads(meso("diff", old, new, "--json").stdout)
     assert data["cocktails_changed"][0]["strengths"] == [
         {"ingredient": "dexpanthenol", "old": "30 mg/mL", "new": "45 mg/mL"}
     ]
 
 
-def test_diff_of_two_stored_versions(tmp_path: Path) -> None:
+def test_diff_of_two_stored_versions(meso: Meso, tmp_path: Path) -> None:
     signer = make_signer(tmp_path / "keys", "acme")
     with Catalogue.open(tmp_path / "c.db") as catalogue:
         catalogue_trust(catalogue).add(signer.public)
@@ -176,11 +167,11 @@ def test_diff_of_two_stored_versions(tmp_path: Path) -> None:
             bundle = tmp_path / f"v{version}.zip"
             publish_catalogue(source, key=signer.files.private_path, output=bundle, now=NOW)
             import_path(catalogue, bundle, now=NOW)
-    result = run("diff", "acme", "--from", "1", "--to", "2", "--db", "c.db")
+    result = meso("diff", "acme", "--from", "1", "--to", "2", "--db", "c.db")
     assert "      ~ dexpanthenol: 30 mg/mL -> 35 mg/mL" in result.stdout
-    latest = run("diff", "acme", "--from", "2", "--db", "c.db", "--json")
+    latest = meso("diff", "acme", "--from", "2", "--db", "c.db", "--json")
     assert json.loads(latest.stdout)["new_version"] == 3
-    missing = run("diff", "acme", "--from", "9", "--db", "c.db")
+    missing = meso("diff", "acme", "--from", "9", "--db", "c.db")
     assert missing.exit_code == 1 and "no catalogue version 9" in missing.stderr
 
 
@@ -188,28 +179,28 @@ def test_diff_of_two_stored_versions(tmp_path: Path) -> None:
     "args",
     [("diff", "acme"), ("diff", "a", "b", "c"), ("diff", "a", "b", "--from", "1")],
 )
-def test_diff_usage_errors(args: tuple[str, ...]) -> None:
-    result = run(*args)
+def test_diff_usage_errors(meso: Meso, args: tuple[str, ...]) -> None:
+    result = meso(*args)
     assert result.exit_code == 2
     assert "Usage:" in result.stderr
 
 
-def test_a_supplier_and_a_practitioner_end_to_end(tmp_path: Path) -> None:
-    assert run("keygen", "acme", "-o", "keys").exit_code == 0
+def test_a_supplier_and_a_practitioner_end_to_end(meso: Meso, tmp_path: Path) -> None:
+    assert meso("keygen", "acme", "-o", "keys").exit_code == 0
     source = write_catalogue(tmp_path, make_catalogue(version=2))
-    assert run("publish", source, "--key", "keys/acme.key", "-o", "acme.zip").exit_code == 0
-    refused = run("import", "acme.zip", "--db", "c.db")
+    assert meso("publish", source, "--key", "keys/acme.key", "-o", "acme.zip").exit_code == 0
+    refused = meso("import", "acme.zip", "--db", "c.db")
     assert refused.exit_code == 1 and "unknown supplier 'acme'" in refused.stderr
-    assert run("trust", "add", "acme", "keys/acme.pub", "--db", "c.db", "--yes").exit_code == 0
-    imported = run("import", "acme.zip", "--db", "c.db")
+    assert meso("trust", "add", "acme", "keys/acme.pub", "--db", "c.db", "--yes").exit_code == 0
+    imported = meso("import", "acme.zip", "--db", "c.db")
     assert imported.exit_code == 0, imported.stderr
-    replay = run("import", "acme.zip", "--db", "c.db")
+    replay = meso("import", "acme.zip", "--db", "c.db")
     assert replay.exit_code == 1 and "replay refused" in replay.stderr
-    (record,) = json.loads(run("trust", "list", "--db", "c.db", "--json").stdout)
+    (record,) = json.loads(meso("trust", "list", "--db", "c.db", "--json").stdout)
     assert (record["catalogue_version"], record["verified"]) == (2, True)
 
 
-def test_import_cosing_adds_dictionary_entries(tmp_path: Path) -> None:
+def test_import_cosing_adds_dictionary_entries(meso: Meso, tmp_path: Path) -> None:
     inventory = tmp_path / "inventory.csv"
     inventory.write_text(
         "substanceId,inciName,casNo,ecNo,functionName,cosmeticRestriction\r\n"
@@ -217,14 +208,14 @@ def test_import_cosing_adds_dictionary_entries(tmp_path: Path) -> None:
         "70002,ZZTEST BAD CAS,50-00-1,-,SOLVENT,\r\n",
         "utf-8",
     )
-    result = run("import-cosing", inventory, "--db", "c.db")
+    result = meso("import-cosing", inventory, "--db", "c.db")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "2 ingredients added, 0 updated, 1 notes"
     assert "inventory.csv:3: casNo: '50-00-1' is not a valid CAS number" in result.stderr
     with Catalogue.open(tmp_path / "c.db") as catalogue:
         (found,) = catalogue.ingredients(text="zztest glycoside")
     assert found.id == "zztest-glycoside" and found.cas == "50-00-0"
-    quiet = run("import-cosing", inventory, "--db", "c.db", "--quiet")
+    quiet = meso("import-cosing", inventory, "--db", "c.db", "--quiet")
     assert quiet.stdout.strip() == "0 ingredients added, 0 updated, 1 notes"
     assert quiet.stderr == ""
-    assert run("import-cosing", inventory).exit_code == 1
+    assert meso("import-cosing", inventory).exit_code == 1

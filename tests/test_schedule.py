@@ -232,7 +232,7 @@ def test_without_figures_there_are_no_windows_and_notes_say_why() -> None:
 
 def test_the_schedule_is_json_ready() -> None:
     schedule = plan_course(protocol(session_minutes=20), date(2026, 1, 1), aftercare=[NO_MAKEUP])
-    data = schedule.model_dump(mode="json")
+    data = schedule.as_dict()
     assert data["sessions"][0] == {
         "number": 1,
         "starts": "2026-01-01T09:00:00",
@@ -245,21 +245,23 @@ def test_the_schedule_is_json_ready() -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "kwargs", "says"),
+    ("args", "kwargs", "error", "says"),
     [
-        (({"sessions": 3}, date(2026, 1, 1)), {}, "needs a Protocol"),
-        ((None, datetime(2026, 1, 1, 9)), {}, "start must be a date"),
-        ((None, "2026-01-01"), {}, "start must be a date"),
-        ((None, date(2026, 1, 1)), {"session_time": "09:00"}, "session_time must be a time"),
-        ((None, date(2026, 1, 1)), {"aftercare": [{"kind": "no_makeup"}]}, "not an AftercareItem"),
-        ((None, date(9999, 12, 1)), {}, "does not fit the calendar"),
+        # A caller's mistakes (wrong types) are TypeErrors ...
+        (({"sessions": 3}, date(2026, 1, 1)), {}, TypeError, "needs a Protocol"),
+        ((None, datetime(2026, 1, 1, 9)), {}, TypeError, "start must be a date"),
+        ((None, "2026-01-01"), {}, TypeError, "start must be a date"),
+        ((None, date(2026, 1, 1)), {"session_time": "09:00"}, TypeError, "must be a time"),
+        ((None, date(2026, 1, 1)), {"aftercare": [{}]}, TypeError, "not an AftercareItem"),
+        # ... a start date the calendar cannot hold is the user's: the library error.
+        ((None, date(9999, 12, 1)), {}, InvalidInput, "does not fit the calendar"),
     ],
 )
-def test_bad_arguments_raise_the_library_error(
-    args: tuple[Any, Any], kwargs: dict[str, Any], says: str
+def test_bad_arguments_are_refused(
+    args: tuple[Any, Any], kwargs: dict[str, Any], error: type[Exception], says: str
 ) -> None:
     given_protocol = protocol(sessions=52, interval_days=365) if args[0] is None else args[0]
-    with pytest.raises(InvalidInput, match=says):
+    with pytest.raises(error, match=says):
         plan_course(given_protocol, args[1], **kwargs)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.catalogue.search import runner as engine
@@ -373,10 +374,12 @@ def test_unknown_ingredient_is_an_error(cat: Catalogue) -> None:
 
 
 def test_unknown_class_or_origin_is_refused() -> None:
-    with pytest.raises(ValidationError, match="anaesthetic"):
+    with pytest.raises(SearchError, match="exclude_classes: unknown ingredient class") as caught:
         SearchRequest(exclude_classes=("anaestetics",))
-    with pytest.raises(ValidationError):
+    assert caught.value.hint == "did you mean: anaesthetic?"
+    with pytest.raises(SearchError, match="exclude_origins: unknown origin 'alien'") as caught:
         SearchRequest(exclude_origins=("alien",))
+    assert caught.value.hint == "one of: " + ", ".join(o.value for o in Origin)
 
 
 def test_area_supplier_technique_filters(cat: Catalogue) -> None:
@@ -498,10 +501,21 @@ BOUNDS: list[dict[str, Any]] = [
     ],
 )
 def test_request_bounds(values: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(SearchError, match="invalid search") as built:
         SearchRequest(**values)
-    with pytest.raises(SearchError, match="invalid search"):
+    with pytest.raises(SearchError, match="invalid search") as parsed:
         SearchRequest.parse(values)
+    assert str(built.value) == str(parsed.value)
+    assert not NOT_OURS.search(str(parsed.value))
+
+
+NOT_OURS = re.compile(r"Input should|Value error|Invalid value for|is not in the range|pydantic")
+"""pydantic's and click's wording, which a refused search never shows."""
+
+
+def test_a_request_made_without_its_checks_is_checked_when_searched(cat: Catalogue) -> None:
+    with pytest.raises(SearchError, match="invalid search: limit: must be a whole number"):
+        search(cat, SearchRequest.model_construct(limit=501))
 
 
 @pytest.mark.parametrize("values", BOUNDS)
@@ -706,9 +720,20 @@ def test_text_with_nothing_to_search_is_an_error(cat: Catalogue, text: str) -> N
         run(cat, text=text)
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\x00", "\n\u200b", None])
-def test_blank_text_is_no_text(cat: Catalogue, text: str | None) -> None:
-    assert run(cat, text=text).total == len(ALL_IDS)
+@pytest.mark.parametrize("text", ["", "   ", "\x00", "\n\u200b"])
+def test_blank_text_is_no_text_beside_a_filter_and_refused_alone(cat: Catalogue, text: str) -> None:
+    assert run(cat, text=text, exclude_classes=("excipient",)).total == len(
+        ids(run(cat, exclude_classes=("excipient",), limit=500))
+    )
+    with pytest.raises(SearchError, match="invalid search: text: empty") as caught:
+        run(cat, text=text)
+    assert caught.value.hint == (
+        "type a concern or a word, or leave the text out to list every cocktail"
+    )
+
+
+def test_no_text_lists_every_cocktail(cat: Catalogue) -> None:
+    assert run(cat, text=None).total == len(ALL_IDS)
 
 
 FILTER_NAMES = st.sampled_from(["biotin", "lidocaine", "vitamin C", "zinc", "sodium"]) | st.text(
@@ -753,39 +778,51 @@ def test_search_raises_only_library_errors(cat: Catalogue, **values: Any) -> Non
 # ---------------------------------------------------------------- the lexicon cache
 
 
+MOON = CatalogueFile.model_validate(
+    {
+        "supplier": {"id": "luna", "name": "Luna"},
+        "ingredients": [
+            {
+                "id": "moonstone",
+                "name": "Moonstone dust",
+                "class": "other",
+                "source": "supplier label",
+            }
+        ],
+        "cocktails": [
+            cocktail(
+                "m", "Moon", "Moonstone.", ["moonstone"], [], ["face"], ["nappage"], supplier="luna"
+            )
+        ],
+    }
+)
+"""A supplier whose ingredient no lexicon knows before it is imported."""
+
+
 def test_lexicon_follows_the_catalogue() -> None:
     with Catalogue.memory() as catalogue:
         first = lexicon(catalogue)
         assert lexicon(catalogue) is first
         with pytest.raises(SearchError):
             search(catalogue, SearchRequest(include=("moonstone dust",)))
-        catalogue.import_catalogue(
-            CatalogueFile.model_validate(
-                {
-                    "supplier": {"id": "luna", "name": "Luna"},
-                    "ingredients": [
-                        {
-                            "id": "moonstone",
-                            "name": "Moonstone dust",
-                            "class": "other",
-                            "source": "supplier label",
-                        }
-                    ],
-                    "cocktails": [
-                        cocktail(
-                            "m",
-                            "Moon",
-                            "Moonstone.",
-                            ["moonstone"],
-                            [],
-                            ["face"],
-                            ["nappage"],
-                            supplier="luna",
-                        )
-                    ],
-                }
-            )
-        )
+        catalogue.import_catalogue(MOON)
         assert lexicon(catalogue) is not first
         results = search(catalogue, SearchRequest(include=("moonstone dust",)))
         assert ids(results) == ["luna/m"]
+
+
+def test_one_lexicon_per_file_follows_every_writer(tmp_path: Path) -> None:
+    """Catalogue objects on one file share its lexicon (the web wraps each request in a new
+    one); a commit through any connection is seen by the next search through every other."""
+    path = tmp_path / "moon.db"
+    with Catalogue.open(path) as writer, Catalogue.open(path, readonly=True) as reader:
+        first = lexicon(reader)
+        with Catalogue.open(path, readonly=True) as another:
+            assert lexicon(another) is first
+        with pytest.raises(SearchError, match="unknown ingredient 'moonstone dust'"):
+            search(reader, SearchRequest(include=("moonstone dust",)))
+        writer.import_catalogue(MOON)
+        results = search(reader, SearchRequest(include=("moonstone dust",)))
+        assert ids(results) == ["luna/m"]
+        assert lexicon(reader) is not first
+        assert lexicon(writer) is lexicon(reader)

@@ -127,8 +127,8 @@ def test_a_reader_sees_the_old_or_the_new_catalogue_never_a_mix(seeded: Path) ->
     old = {f"acme/v1-{k}" for k in range(8)}
     new_slugs = [f"v2-{k}" for k in range(8)]
     new = {f"acme/{slug}" for slug in new_slugs}
-    holding = SPAWN.Event()
-    child = start(str(seeded), "acme", 2, new_slugs, 0.05, holding, None)
+    holding, release = SPAWN.Event(), SPAWN.Event()
+    child = start(str(seeded), "acme", 2, new_slugs, 0.05, holding, release)
     seen: list[str] = []
     with Catalogue.open(seeded, readonly=True) as reader:
         assert holding.wait(WAIT)
@@ -148,9 +148,11 @@ def test_a_reader_sees_the_old_or_the_new_catalogue_never_a_mix(seeded: Path) ->
             assert {c["id"] for c in exported["cocktails"]} == ids
             assert exported.get("version", 1) == (1 if ids == old else 2)  # 1 is the default
             seen.append("old" if ids == old else "new")
+            release.set()  # the first read ran while the child waited inside its transaction
             if not alive:
                 break
             time.sleep(0.02)
+    release.set()
     child.join(WAIT)
     assert child.exitcode == 0
     assert seen[0] == "old" and seen[-1] == "new"

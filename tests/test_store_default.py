@@ -13,7 +13,8 @@ import pytest
 
 from meso_formulary import reference
 from meso_formulary.catalogue import SCHEMA_VERSION, Catalogue
-from meso_formulary.catalogue.store.embedded import connect_default, default_file
+from meso_formulary.catalogue.store.default_connection import connect_default
+from meso_formulary.catalogue.store.embedded import default_file
 from meso_formulary.errors import CatalogueError
 
 SPAWN = multiprocessing.get_context("spawn")

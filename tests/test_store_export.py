@@ -16,7 +16,7 @@ from strategies import catalogue_files
 
 from meso_formulary.catalogue import Catalogue, ReferenceData
 from meso_formulary.catalogue.store.export import CSV_FIELDS
-from meso_formulary.errors import InvalidInput, NotFound
+from meso_formulary.errors import InvalidInput, MesoError, NotFound
 from meso_formulary.files import parse_json, parse_yaml, validate_document
 from meso_formulary.model import CatalogueFile, CompositionLine
 
@@ -81,8 +81,9 @@ def test_unknown_suppliers_versions_and_formats(two_suppliers: Catalogue) -> Non
     assert version.value.hint == "stored versions: 1"
     with pytest.raises(InvalidInput, match="belongs to one supplier"):
         two_suppliers.export(version=1)
-    with pytest.raises(InvalidInput, match="unknown export format 'xml'"):
+    with pytest.raises(ValueError, match="unknown export format 'xml'") as fmt:
         two_suppliers.export("xml")  # type: ignore[arg-type]
+    assert not isinstance(fmt.value, MesoError)  # a caller's mistake, not a user's
 
 
 def test_csv_has_one_row_per_line_and_no_formulas(

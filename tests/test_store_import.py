@@ -206,7 +206,7 @@ def test_every_unknown_name_is_reported_with_its_path_and_suggestions(
     }
     assert problems["cocktails.0.composition.1.ingredient"].value == "biotinn"
     assert (
-        "did you mean 'Biotin (biotin)'" in problems["cocktails.0.composition.1.ingredient"].message
+        "did you mean 'biotin' (Biotin)" in problems["cocktails.0.composition.1.ingredient"].message
     )
     assert "Dexpanthenol" in problems["cocktails.1.composition.0.ingredient"].message
     assert "did you mean" not in problems["cocktails.1.composition.1.ingredient"].message

@@ -64,6 +64,8 @@ def test_conversion_errors_are_library_errors_and_value_errors() -> None:
         ({"value": "30", "unit": "mg/mL"}, "valid number"),
         ({"value": True, "unit": "mg/mL"}, "valid number"),
         ({"value": 5, "unit": "kg"}, "Input should be"),
+        ({"value": 5, "unit": "mm"}, "Input should be"),  # millimetres, not mmol/L
+        ({"value": 5, "unit": "mM"}, "Input should be"),
         ({"value": 5, "unit": "mg/mL", "extra": 1}, "Extra inputs"),
         ({"value": 1e9, "unit": "mg/mL"}, "not a plausible strength"),
         ({"value": 101, "unit": "%"}, "not a plausible strength"),

@@ -16,30 +16,16 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_support import Meso
 from click.testing import CliRunner
 from datasette.app import Datasette
 from datasette.cli import cli as datasette_cli
+from helpers_catalogue import published_catalogue
 
-from meso_formulary.catalogue import Catalogue
-from meso_formulary.catalogue.publishing.importing import import_files
-from meso_formulary.cli import cli
-from meso_formulary.reference import reference_catalogue
 from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE
 from meso_formulary.web.server import build_datasette
 
-ACME = Path(__file__).parent / "fixtures" / "web-acme.yaml"
-"""Reference data plus a supplier with a lidocaine hair cocktail and hostile text."""
-
 SEARCH = "/-/meso-search"
-
-
-def build_catalogue(path: Path) -> Path:
-    """A published-style catalogue file: reference + acme, rollback journal, then closed."""
-    with Catalogue.open(path) as catalogue:
-        catalogue.import_catalogue(reference_catalogue())
-        import_files(catalogue, [ACME], unsigned=True)
-        catalogue.conn.execute("PRAGMA journal_mode = DELETE")
-    return path
 
 
 def sha256(path: Path) -> str:
@@ -67,7 +53,7 @@ def result_ids(response: httpx.Response) -> list[str]:
 
 @pytest.fixture(scope="module")
 def catalogue_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_catalogue(tmp_path_factory.mktemp("web") / "catalogue.db")
+    return published_catalogue(tmp_path_factory.mktemp("web") / "catalogue.db")
 
 
 @pytest.fixture(scope="module")
@@ -182,15 +168,14 @@ def test_a_typo_in_a_concern_is_forgiven_and_said_so(ds: Datasette) -> None:
 # ---------------------------------------------------------------- the JSON API
 
 
-def test_json_api_answers_like_the_cli(ds: Datasette, catalogue_path: Path) -> None:
+def test_json_api_answers_like_the_cli(ds: Datasette, catalogue_path: Path, meso: Meso) -> None:
     response = get(ds, f"{SEARCH}.json?q=hair+loss&exclude=lidocaine")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert body["ok"] is True
-    cli_result = CliRunner().invoke(
-        cli,
-        ["search", "hair loss", "--exclude", "lidocaine", "--json", "--db", str(catalogue_path)],
+    cli_result = meso(
+        "search", "hair loss", "--exclude", "lidocaine", "--json", "--db", catalogue_path
     )
     assert cli_result.exit_code == 0, cli_result.output
     assert body["hits"] == json.loads(cli_result.stdout)
@@ -243,7 +228,10 @@ HOSTILE_SEARCHES = [
     ("q=name%3Ahair+AND+loss", 200),
     ("q=hair+-loss+NOT+%5E", 200),
     ("q=hair%00loss", 200),
-    ("q=%00", 200),  # NUL is cleaned out: an empty search lists every cocktail
+    ("q=%00", 400),  # NUL is cleaned out: blank text with no filter is refused
+    ("q=%00&area=scalp", 200),  # beside a filter, blank text is no text
+    ("q=hair&exlude=lidocaine", 400),  # a misspelt argument is refused, never dropped
+    ("q=hair&_=1", 200),  # Datasette's own arguments are left alone
     ("q=%27%3B+DROP+TABLE+cocktails%3B+--", 200),
     ("q=hair+loss&q=%22&exclude_class=anaesthetic&exclude_class=anaesthetic", 200),
 ]
@@ -430,10 +418,52 @@ def test_the_home_page_leads_to_the_search(ds: Datasette) -> None:
 
 
 def test_an_address_no_route_matches_is_a_404_not_a_500(ds: Datasette) -> None:
-    """Datasette 0.65 + rich turned these into 500s; the plugin works around it."""
+    """Datasette 0.65 + rich turned these into 500s; the plugin's handle_exception hook
+    answers client errors itself."""
     for method in ("GET", "POST"):
         response = request(ds, method, "/a/b/c/d")
         assert response.status_code == 404
+    assert get(ds, "/a/b/c/d.json").json() == {
+        "ok": False,
+        "error": "404",
+        "status": 404,
+        "title": None,
+    }
+    missing_table = get(ds, "/catalogue/no_such_table")
+    assert missing_table.status_code == 404
+    assert "Table not found" in page_text(missing_table)
+
+
+def test_the_plugin_patches_nothing_of_datasette() -> None:
+    """Hooks only: Datasette's default error handler keeps rich, for errors that are bugs."""
+    import datasette.handle_exception as default_handler
+
+    assert default_handler.rich is not None
+
+
+def test_searches_share_one_lexicon_per_catalogue_file(
+    catalogue_path: Path, tmp_path: Path
+) -> None:
+    """Each request wraps Datasette's connection in a new Catalogue: the lexicon cache is
+    keyed by the file, so only the first search reads the lexicon."""
+    from meso_formulary.catalogue.search import runner
+
+    built: list[sqlite3.Connection] = []
+
+    class Counting(runner.Lexicon):
+        @classmethod
+        def from_connection(cls, conn: sqlite3.Connection) -> Counting:
+            built.append(conn)
+            return super().from_connection(conn)
+
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(catalogue_path.read_bytes())
+    datasette = build_datasette(copy, immutable=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "Lexicon", Counting)
+        for query in ("q=hair+loss", "q=dark+circles&exclude=lidocaine", "q=cellulite"):
+            assert get(datasette, f"{SEARCH}.json?{query}").json()["ok"] is True
+    assert len(built) == 1
 
 
 def test_without_a_catalogue_the_pages_say_so(tmp_path: Path) -> None:
@@ -492,23 +522,23 @@ def test_build_datasette_honours_immutable(catalogue_path: Path) -> None:
 
 
 def test_meso_serve_without_datasette_says_how_to_install_it(
-    monkeypatch: pytest.MonkeyPatch,
+    meso: Meso, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delitem(sys.modules, "meso_formulary.web.server", raising=False)
     monkeypatch.setitem(sys.modules, "datasette.app", None)
-    result = CliRunner().invoke(cli, ["serve"])
+    result = meso("serve")
     assert result.exit_code == 1
     assert "Error: meso serve needs Datasette, which is not installed" in result.stderr
     assert "pip install 'meso-formulary[web]'" in result.stderr
 
 
-def test_meso_serve_refuses_a_missing_or_foreign_file(tmp_path: Path) -> None:
-    missing = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "missing.db")])
+def test_meso_serve_refuses_a_missing_or_foreign_file(meso: Meso, tmp_path: Path) -> None:
+    missing = meso("serve", "--db", tmp_path / "missing.db")
     assert missing.exit_code == 1
     assert "no catalogue at" in missing.stderr
     foreign = tmp_path / "foreign.db"
     foreign.write_text("not a database")
-    result = CliRunner().invoke(cli, ["serve", "--db", str(foreign), "--port", "0"])
+    result = meso("serve", "--db", foreign, "--port", "0")
     assert result.exit_code == 1
     assert "not a catalogue" in result.stderr
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers_catalogue import published_catalogue
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
@@ -28,10 +29,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
-
-from meso_formulary.catalogue import Catalogue
-from meso_formulary.catalogue.publishing.importing import import_files
-from meso_formulary.reference import reference_catalogue
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -46,7 +43,6 @@ CHROMIUM_FLAGS = (
     "--disable-quic",
     "--window-size=1280,1500",
 )
-ACME = Path(__file__).parent / "fixtures" / "web-acme.yaml"
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshot-search.png"
 ALOPECIA = {"reference/dutasteride-hair", "reference/minoxidil-hair-cocktail"}
 WITH_LIDOCAINE = "acme/hair-booster"
@@ -63,15 +59,16 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """``meso serve --immutable`` on a free 127.0.0.1 port; yields its base URL."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``meso serve --immutable`` on a free 127.0.0.1 port; yields its base URL.
+
+    One server for the module: it serves an immutable file, so no test can change what
+    another sees.
+    """
+    tmp_path = tmp_path_factory.mktemp("serve")
     data_dir = tmp_path / "data"  # MESO_DATA_DIR: the reference catalogue is built here
-    database = tmp_path / "catalogue.db"
-    with Catalogue.open(database) as catalogue:
-        catalogue.import_catalogue(reference_catalogue())
-        import_files(catalogue, [ACME], unsigned=True)
-        catalogue.conn.execute("PRAGMA journal_mode = DELETE")  # published: one file
+    database = published_catalogue(tmp_path / "catalogue.db")
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "meso_formulary", "serve", "--db", str(database)]
     command += ["--immutable", "--host", "127.0.0.1", "--port", "0"]

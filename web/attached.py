@@ -95,8 +95,10 @@ def _catalogue_facts(
 async def run(datasette: Any, attached: AttachedCatalogue, work: Callable[[Catalogue], T]) -> T:
     """``work(catalogue)`` on Datasette's read connection to ``attached``, in its thread pool.
 
-    The :class:`Catalogue` wraps the connection for this call only (its lexicon cache is
-    rebuilt each time, which costs about 2 ms for the reference dictionary).
+    The :class:`Catalogue` wraps the connection for this call only; the search's lexicon
+    cache is kept per catalogue file, not per ``Catalogue`` object, so it is read once and
+    shared by every request and thread (see
+    :class:`~meso_formulary.catalogue.search.runner.LexiconCache`).
     """
     database = datasette.get_database(attached.name)
 

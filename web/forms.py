@@ -10,18 +10,23 @@ the same search as JSON::
     area            a treatment area
     limit, offset   paging
 
-Nothing is checked here: :meth:`SearchRequest.parse` checks everything, so the CLI, the page
-and the JSON API refuse the same things with the same messages.
+Nothing is checked here: :meth:`SearchRequest.parse` (the one parser,
+:meth:`~meso_formulary.catalogue.search.runner.Query.from_values`) checks everything, so the
+CLI, the page and the JSON API refuse the same things with the same messages, which name
+the search's fields (``text`` for ``q``, ``exclude_classes`` for ``exclude_class``). An
+argument the form does not know is refused as well, so that a misspelt ``exclude`` is never
+dropped in silence (names starting with ``_`` are Datasette's own and left alone).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
 
 from meso_formulary.catalogue.search.api import SearchRequest
+from meso_formulary.catalogue.search.runner import refuse_unknown
 from meso_formulary.model import IngredientClass, Origin
 
 EXCLUDABLE_CLASSES: Mapping[str, str] = {
@@ -46,6 +51,12 @@ class QueryArgs(Protocol):
 
     def getlist(self, name: str) -> list[str]: ...
 
+    def __iter__(self) -> Iterator[str]: ...
+
+
+ARGUMENTS = ("q", "exclude", "exclude_class", "exclude_origin", "area", "limit", "offset")
+"""The query-string arguments of the search (page and JSON)."""
+
 
 @dataclass(frozen=True)
 class SearchForm:
@@ -58,6 +69,11 @@ class SearchForm:
     area: str = ""
     limit: str = ""
     offset: str = ""
+    q_given: bool = False
+    """Whether ``q`` was in the query string at all: ``q=`` alone is a blank search (refused
+    as the other front ends refuse blank text), no ``q`` is the browse view."""
+    unknown: tuple[str, ...] = ()
+    """Arguments the form does not know (refused when the search is run)."""
 
     @property
     def submitted(self) -> bool:
@@ -71,13 +87,15 @@ class SearchForm:
                 self.area,
                 self.limit,
                 self.offset,
+                self.unknown,
             )
         )
 
     def to_request(self) -> SearchRequest:
         """The search to run; raises :class:`~meso_formulary.errors.SearchError` if invalid."""
+        refuse_unknown(self.unknown, ARGUMENTS)
         values: dict[str, object] = {
-            "text": self.q or None,
+            "text": self.q if self.q_given else None,
             "exclude": tuple(
                 item for item in (part.strip() for part in self.exclude.split(",")) if item
             ),
@@ -94,6 +112,7 @@ class SearchForm:
 
 def read_form(args: QueryArgs) -> SearchForm:
     """The form in ``args`` (repeated ``exclude`` arguments are joined with commas)."""
+    names = list(args)
     return SearchForm(
         q=args.get("q") or "",
         exclude=", ".join(value.strip() for value in args.getlist("exclude") if value.strip()),
@@ -102,12 +121,14 @@ def read_form(args: QueryArgs) -> SearchForm:
         area=args.get("area") or "",
         limit=args.get("limit") or "",
         offset=args.get("offset") or "",
+        q_given="q" in names,
+        unknown=tuple(name for name in names if name not in ARGUMENTS and name[:1] != "_"),
     )
 
 
 def query_string(form: SearchForm, request: SearchRequest, offset: int) -> str:
     """The query string of ``form``'s search at another ``offset`` (for paging links)."""
-    pairs: list[tuple[str, str | int]] = [("q", form.q)]
+    pairs: list[tuple[str, str | int]] = [("q", form.q)] if form.q else []
     if form.exclude:
         pairs.append(("exclude", form.exclude))
     pairs += [("exclude_class", value) for value in form.exclude_classes]

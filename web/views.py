@@ -16,12 +16,19 @@ from urllib.parse import quote
 from datasette.utils.asgi import Response
 
 from meso_formulary.catalogue.search.api import SearchRequest, search
+from meso_formulary.catalogue.store.cocktail_view import (
+    FINDINGS_NOT_COMPUTED,
+    NO_CONTRAINDICATIONS,
+    NO_FINDINGS,
+    NO_SOURCES,
+    load_cocktail,
+)
 from meso_formulary.errors import InvalidInput, NotFound, SearchError
 from meso_formulary.identifiers import SLUG_RE
 from meso_formulary.web import attached
 from meso_formulary.web.forms import SearchForm, read_form
 from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE, safe_url
-from meso_formulary.web.pages import load_page, timeline
+from meso_formulary.web.pages import timeline
 from meso_formulary.web.paths import SEARCH_PATH, STATIC_PATH
 from meso_formulary.web.results import Labels, form_context, results_context, results_json
 
@@ -85,24 +92,27 @@ async def cocktail_view(datasette: Any, request: Any) -> Response:
             raise Problem(404, "No such cocktail", "A cocktail address is /supplier/name.")
         start = _start_date(request.args.get("start"))
         try:
-            page = await attached.run(
-                datasette, catalogue, lambda cat: load_page(cat, f"{supplier}/{slug}")
+            cocktail = await attached.run(
+                datasette, catalogue, lambda cat: load_cocktail(cat.conn, f"{supplier}/{slug}")
             )
         except NotFound as error:
             raise Problem(404, "No such cocktail", error.message, error.hint) from None
         try:
-            course = timeline(page.cocktail, start)
+            course = timeline(cocktail, start)
         except InvalidInput as error:
             raise Problem(400, "Cannot plan this course", error.message) from None
     except Problem as problem:
         return await _problem_page(datasette, request, problem)
     rows = datasette.urls.table(catalogue.name, "cocktails")
     context = {
-        "page": page,
-        "cocktail": page.cocktail,
-        "supplier_url": safe_url(page.supplier.url),
+        "cocktail": cocktail,
+        "supplier_url": safe_url(cocktail.supplier.url),
         "timeline": course,
-        "row_url": f"{rows}?id={quote(page.cocktail.id, safe='')}",
+        "row_url": f"{rows}?id={quote(cocktail.id, safe='')}",
+        "no_contraindications": NO_CONTRAINDICATIONS,
+        "no_findings": NO_FINDINGS,
+        "findings_not_computed": FINDINGS_NOT_COMPUTED,
+        "no_sources": NO_SOURCES,
     }
     return await _render(datasette, request, "meso_cocktail.html", context)
 

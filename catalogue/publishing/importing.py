@@ -89,20 +89,21 @@ def import_files(
     """
     trust = catalogue_trust(catalogue)
     judged: list[_Judged] = []
-    unreadable: list[Problem] = []
-    hints: dict[str, None] = {}  # each reading problem's hint, once, in order
+    unreadable: list[UnreadableInput] = []
     for source in sources:
         try:
             judged.append(
                 _judge(catalogue, str(source), trust, fmt=fmt, unsigned=unsigned, now=now)
             )
         except UnreadableInput as error:
-            unreadable.extend(error.problems or [Problem(error.message, file=str(source))])
-            if error.hint:
-                hints[error.hint] = None
-    problems = [*unreadable, *(problem for item in judged for problem in item.problems)]
+            unreadable.append(error)
+    problems = [problem for item in judged for problem in item.problems]
     if unreadable:  # a file that cannot be read at all outranks problems in the others
-        hint = "; ".join(hints) or None
+        if len(unreadable) == 1 and not problems:
+            raise unreadable[0]
+        unread = [p for e in unreadable for p in e.problems or [Problem(e.message)]]
+        hint = "; ".join(dict.fromkeys(e.hint for e in unreadable if e.hint)) or None
+        problems = [*unread, *problems]
         raise UnreadableInput(_not_imported(len(problems)), problems, hint=hint)
     if problems:
         raise InvalidInput(_not_imported(len(problems)), problems)

@@ -1,56 +1,34 @@
 """The typed search API: a :class:`SearchRequest` in, :class:`SearchResults` out.
 
-:func:`search` validates nothing more than the request already did, runs the one search
-engine (:func:`.engine.run`, which the module documents: how text, concerns and filters
-combine, the order of results, and the bounds on ranking and facets at scale) and returns
-its answer as pydantic models. The web page calls :func:`search`; ``meso search`` calls the
-engine directly (pydantic is most of its start-up time), with the same query checks
-(:meth:`.engine.Query.parse`, which this model's validators share).
+:func:`search` runs the one search engine (:func:`.runner.run`, which the module documents:
+how text, concerns and filters combine, the order of results, and the bounds on ranking and
+facets at scale) and returns its answer as pydantic models. The web page calls
+:func:`search`; ``meso search`` calls the engine directly (pydantic is most of its start-up
+time). Every one of them checks its input with the one parser, :meth:`.runner.Query.parse`
+(:meth:`~.runner.Query.from_values`), so a search is refused with the same words wherever it
+was typed, never with pydantic's.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Hashable, Iterable, Mapping
-from enum import StrEnum
-from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Final, Literal, TypedDict, Unpack
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-)
+from pydantic import BaseModel, ConfigDict
 
-from meso_formulary.catalogue.search.lexicon import (
-    Lexicon,
-    parse_choice,
-    parse_class,
-    parse_origins,
-)
+from meso_formulary.catalogue.search.lexicon import Lexicon
 from meso_formulary.catalogue.search.runner import (
     DEFAULT_LIMIT,
-    MAX_ACTIVES,
-    MAX_EXCLUDE,
-    MAX_INCLUDE,
-    MAX_LIMIT,
-    MAX_NAME,
-    MAX_OFFSET,
-    MAX_TEXT,
     Answer,
     LexiconCache,
     Query,
-    ingredient_name,
+    database_file,
     run,
 )
-from meso_formulary.errors import SearchError
 from meso_formulary.model import Area, IndicationId, IngredientClass, Origin, Technique
-from meso_formulary.types import Slug
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue.store.catalogue_store import Catalogue
@@ -59,124 +37,71 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- request
 
 
-FilterName = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_NAME), AfterValidator(ingredient_name)
-]
-"""An ingredient id, name, INCI name or synonym, as typed."""
+class SearchFields(TypedDict, total=False):
+    """What :class:`SearchRequest` accepts, as type checkers see it: plain strings for the
+    enum-like fields and any iterable (or one string) for the lists, as the parser
+    (:meth:`.runner.Query.from_values`) reads them.
+    The model's own fields say what it holds once checked; the names are the same."""
 
-
-def _as_tuple(value: object) -> object:
-    """Let one string stand for a one-item list (``exclude="lidocaine"``)."""
-    return (value,) if isinstance(value, str) else value
-
-
-def _refusal(error: SearchError) -> ValueError:
-    """A :class:`SearchError` as pydantic reports it, keeping the suggestion."""
-    return ValueError(f"{error.message}; {error.hint}" if error.hint else error.message)
-
-
-def _unique(items: list[object]) -> tuple[object, ...]:
-    """``items`` with repeats dropped; an unhashable item (``{}``, ``[1]``) is left in for
-    pydantic to refuse as not a name."""
-    if all(isinstance(item, Hashable) for item in items):
-        return tuple(dict.fromkeys(items))
-    return tuple(items)
-
-
-def _classes(value: object) -> object:
-    items = _as_tuple(value)
-    if not isinstance(items, Iterable) or isinstance(items, Mapping):
-        return items  # not a list: pydantic says so
-    try:
-        return _unique([parse_class(v) if isinstance(v, str) else v for v in items])
-    except SearchError as error:
-        raise _refusal(error) from None
-
-
-def _origins(value: object) -> object:
-    items = _as_tuple(value)
-    if not isinstance(items, Iterable) or isinstance(items, Mapping):
-        return items
-    found: list[object] = []
-    try:
-        for v in items:
-            found.extend(parse_origins(v) if isinstance(v, str) else (v,))
-    except SearchError as error:
-        raise _refusal(error) from None
-    return _unique(found)
-
-
-def _choice(value: object, choices: type[StrEnum], what: str) -> object:
-    if not isinstance(value, str):
-        return value
-    try:
-        return parse_choice(value, choices, what)
-    except SearchError as error:
-        raise _refusal(error) from None
+    text: str | None
+    include: Iterable[str] | str
+    exclude: Iterable[str] | str
+    exclude_classes: Iterable[IngredientClass | str] | str
+    exclude_origins: Iterable[Origin | str] | str
+    area: Area | str | None
+    supplier: str | None
+    technique: Technique | str | None
+    max_actives: int | None
+    limit: int
+    offset: int
+    facets: bool
 
 
 class SearchRequest(BaseModel):
-    """What to search for. Every field is optional; :mod:`.engine` says how they combine.
+    """What to search for. Every field is optional; :mod:`.runner` says how they combine.
 
-    Class and origin names are forgiving ("anaesthetics", "Anesthetic", "fish-derived",
-    "animal"); ``area`` and ``technique`` ignore case and accents. Anything else invalid
-    raises pydantic's ``ValidationError`` (a ``ValueError``); :meth:`parse` turns it into a
-    :class:`SearchError` for callers that hand over user input as a mapping.
+    Built from keyword arguments or with :meth:`parse` (a mapping of user input), a request
+    goes through :meth:`.runner.Query.from_values`, the parser the CLI and the web use too:
+    class and origin names are forgiving ("anaesthetics", "Anesthetic", "fish-derived",
+    "animal"), ``area`` and ``technique`` ignore case and accents, and anything invalid
+    raises :class:`~meso_formulary.errors.SearchError` (a ``ValueError``) saying which field,
+    the value and what is allowed.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    text: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
-    include: Annotated[
-        tuple[FilterName, ...], BeforeValidator(_as_tuple), Field(max_length=MAX_INCLUDE)
-    ] = ()
-    exclude: Annotated[
-        tuple[FilterName, ...], BeforeValidator(_as_tuple), Field(max_length=MAX_EXCLUDE)
-    ] = ()
-    exclude_classes: Annotated[tuple[IngredientClass, ...], BeforeValidator(_classes)] = ()
-    exclude_origins: Annotated[tuple[Origin, ...], BeforeValidator(_origins)] = ()
-    area: Annotated[Area | None, BeforeValidator(partial(_choice, choices=Area, what="area"))] = (
-        None
-    )
-    supplier: Slug | None = None
-    technique: Annotated[
-        Technique | None, BeforeValidator(partial(_choice, choices=Technique, what="technique"))
-    ] = None
-    max_actives: Annotated[int, Field(ge=0, le=MAX_ACTIVES)] | None = None
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    text: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    exclude_classes: tuple[IngredientClass, ...] = ()
+    exclude_origins: tuple[Origin, ...] = ()
+    area: Area | None = None
+    supplier: str | None = None
+    technique: Technique | None = None
+    max_actives: int | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
     facets: bool = True
     """Count matches per indication, supplier and ingredient class (up to
-    :data:`~.engine.FACET_LIMIT` matches; see :mod:`.engine`)."""
+    :data:`~.runner.FACET_LIMIT` matches; see :mod:`.runner`)."""
+
+    def __init__(self, **fields: Unpack[SearchFields]) -> None:
+        """Typed by :class:`SearchFields`, so that ``SearchRequest(area="scalp")`` passes
+        ``mypy --strict`` (the generated signature would ask for an ``Area``); checked by
+        :meth:`.runner.Query.from_values`."""
+        super().__init__(**Query.from_values(fields)._asdict())
 
     @classmethod
-    def parse(cls, values: Mapping[str, Any]) -> SearchRequest:
-        """Validate user input, raising :class:`SearchError` (not pydantic's error) if invalid."""
-        try:
-            return cls.model_validate(values)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}"
-                for e in error.errors(include_url=False)
-            )
-            raise SearchError(f"invalid search: {problems}") from None
+    def parse(cls, values: Mapping[str, object]) -> SearchRequest:
+        """User input of any shape (a form, JSON) as a request; raises
+        :class:`~meso_formulary.errors.SearchError` if it cannot be searched."""
+        return cls.model_construct(**Query.from_values(values)._asdict())
 
     def query(self) -> Query:
-        """This request as the engine's :class:`~.engine.Query` (already checked)."""
-        return Query(
-            text=self.text,
-            include=self.include,
-            exclude=self.exclude,
-            exclude_classes=self.exclude_classes,
-            exclude_origins=self.exclude_origins,
-            area=self.area,
-            supplier=self.supplier,
-            technique=self.technique,
-            max_actives=self.max_actives,
-            limit=self.limit,
-            offset=self.offset,
-            facets=self.facets,
-        )
+        """This request as the engine's :class:`~.runner.Query`, checked again: a request
+        made without :meth:`parse` or the constructor (``model_validate``,
+        ``model_construct``) is held to the same bounds."""
+        return Query.from_values(self.model_dump())
 
 
 # ---------------------------------------------------------------- results
@@ -222,9 +147,9 @@ class SearchResults(BaseModel):
     """Every match, not just the page."""
     facets: dict[str, dict[str, int]]
     facets_complete: bool
-    """False when ``facets`` count only the best :data:`~.engine.FACET_LIMIT` matches."""
+    """False when ``facets`` count only the best :data:`~.runner.FACET_LIMIT` matches."""
     ranking_complete: bool
-    """False when a free text matched more than :data:`~.engine.RANK_LIMIT` cocktails and a
+    """False when a free text matched more than :data:`~.runner.RANK_LIMIT` cocktails and a
     sample of them was ranked (every match with the words in its name is in it)."""
     concerns: list[ConcernMatch]
     did_you_mean: list[str]
@@ -250,15 +175,25 @@ class SearchResults(BaseModel):
 
 # ---------------------------------------------------------------- search
 
-_lexicons: weakref.WeakKeyDictionary[Catalogue, LexiconCache] = weakref.WeakKeyDictionary()
+MAX_FILES: Final = 8
+"""Catalogue files whose lexicons are kept (the least recently searched is let go)."""
+
+_by_file: OrderedDict[str, LexiconCache] = OrderedDict()
+_in_memory: weakref.WeakKeyDictionary[Catalogue, LexiconCache] = weakref.WeakKeyDictionary()
 _lexicons_lock = threading.Lock()
 
 
 def _cache(catalogue: Catalogue) -> LexiconCache:
+    """The lexicon cache of ``catalogue``'s database: one per file, however many
+    ``Catalogue`` objects and connections read it (see :class:`~.runner.LexiconCache`)."""
+    path = database_file(catalogue.conn)
     with _lexicons_lock:
-        cache = _lexicons.get(catalogue)
-        if cache is None:
-            cache = _lexicons[catalogue] = LexiconCache()
+        if path is None:
+            return _in_memory.setdefault(catalogue, LexiconCache())
+        cache = _by_file.pop(path, None) or LexiconCache()
+        _by_file[path] = cache
+        while len(_by_file) > MAX_FILES:
+            _by_file.popitem(last=False)
         return cache
 
 
@@ -268,7 +203,7 @@ def lexicon(catalogue: Catalogue) -> Lexicon:
 
 
 def search(catalogue: Catalogue, request: SearchRequest) -> SearchResults:
-    """Run ``request`` against ``catalogue`` (:mod:`.engine` gives the rules).
+    """Run ``request`` against ``catalogue`` (:mod:`.runner` gives the rules).
 
     Raises :class:`SearchError` for text with nothing searchable in it and for ingredient
     names the catalogue does not know (suggestions in its ``hint``), and
@@ -277,4 +212,12 @@ def search(catalogue: Catalogue, request: SearchRequest) -> SearchResults:
     return SearchResults.of(run(catalogue.conn, request.query(), _cache(catalogue)))
 
 
-__all__ = ["ConcernMatch", "Hit", "SearchRequest", "SearchResults", "lexicon", "search"]
+__all__ = [
+    "ConcernMatch",
+    "Hit",
+    "SearchFields",
+    "SearchRequest",
+    "SearchResults",
+    "lexicon",
+    "search",
+]

@@ -7,8 +7,10 @@ answers, for the CLI and the web alike (both go through :mod:`.engine`):
 
 - which indications a text names (:meth:`Lexicon.concerns`): whole phrases by their word key
   first, longest first, anywhere in the text; then typos by rapidfuzz;
-- which ingredient ids a filter name means (:meth:`Lexicon.resolve_ingredient`);
-- what the user may have meant when nothing matched (:meth:`Lexicon.did_you_mean`).
+- which ingredient ids a filter name means (:meth:`Lexicon.resolve_ingredient`), by the
+  project's one resolver (:mod:`meso_formulary.names`);
+- what the user may have meant when nothing matched (:meth:`Lexicon.did_you_mean`, by the
+  project's one :func:`~meso_formulary.names.suggest`).
 
 Class and origin names (:func:`parse_class`, :func:`parse_origins`) need no data: they are
 checked against the model's enumerations, forgiving plurals, US spellings and "-derived".
@@ -22,13 +24,12 @@ perturbed lay terms and on such plain words: same recall, no plain word matched 
 ``ratio``, and ``ratio`` about 10x faster.
 
 Standard library only at import: rapidfuzz is imported by the fuzzy pass, which runs only
-when typed words are left over after the exact phrase lookup, and by the suggestions, so
+when typed words are left over after the exact phrase lookup, and by :func:`suggest`, so
 ``meso search "hair loss"`` never loads it (start-up time, see ``bench/bench_cli.py``). For
 the same reason the records are ``NamedTuple`` classes, and there is no ``from __future__
 import annotations`` (see :mod:`.engine`).
 """
 
-import bisect
 import re
 import sqlite3
 import unicodedata
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple, Self, TypeVar
 from meso_formulary.catalogue.search.fts import words as fts_words
 from meso_formulary.errors import SearchError
 from meso_formulary.identifiers import name_key
+from meso_formulary.names import NameResolver, suggest, table_of_rows
 from meso_formulary.vocabulary import IndicationId, IngredientClass, Origin
 
 if TYPE_CHECKING:
@@ -47,9 +49,6 @@ if TYPE_CHECKING:
 
 FUZZY_CUTOFF = 85.0
 """Least ``fuzz.ratio`` for a typo to count as a concern (tuned in bench/bench_search.py)."""
-
-SUGGEST_CUTOFF = 70.0
-"""Least ``WRatio`` for a did-you-mean suggestion (a suggestion is only shown, never applied)."""
 
 MIN_FUZZY_CHARS = 4
 """Windows shorter than this are never fuzzy-matched: one edit in three letters is another word."""
@@ -131,7 +130,8 @@ class ResolvedIngredient(NamedTuple):
 
     term: str
     ids: tuple[str, ...]
-    """The exact name's ingredients, then any whose name extends it ("lidocaine hydrochloride")."""
+    """What the one resolver makes of the name, then every other ingredient it covers (see
+    :meth:`~meso_formulary.names.NameResolver.covering`: "lidocaine hydrochloride" too)."""
 
 
 class IngredientFacts(NamedTuple):
@@ -193,15 +193,11 @@ class Lexicon:
             if facts.origin is not None:
                 self._by_origin.setdefault(facts.origin, []).append(ingredient_id)
 
-        by_key: dict[str, list[str]] = {}
-        self._first_names: dict[str, str] = {}
-        for key, ingredient_id, name in ingredient_names:
-            ids = by_key.setdefault(key, [])
-            if ingredient_id not in ids:
-                ids.append(ingredient_id)
-            self._first_names.setdefault(key, name)
-        self._ingredients = {key: tuple(ids) for key, ids in by_key.items()}
-        self._ingredient_keys = sorted(self._ingredients)
+        # A search has no supplier of its own: every ingredient's names are the dictionary.
+        self._name_rows = list(ingredient_names)
+        self._names = NameResolver(
+            self._facts, table_of_rows((key, i) for key, i, _name in self._name_rows)
+        )
 
     # What only the fuzzy pass and the suggestions need is built on first use: most searches
     # never need it, and ``meso search`` builds a lexicon in every process.
@@ -214,17 +210,14 @@ class Lexicon:
         return [utils.default_process(k) for k in self._phrase_keys]
 
     @cached_property
-    def _ingredient_names(self) -> list[str]:
-        """One name to suggest per name key: the ingredient's own name, else the first seen."""
-        display = {name_key(facts.name): facts.name for facts in self._facts.values()}
-        for key, name in self._first_names.items():
-            display.setdefault(key, name)
-        return list(display.values())
-
-    @cached_property
-    def _suggestions(self) -> list[str]:
-        phrases = (p.text for bucket in self._phrases.values() for p in bucket)
-        return list(dict.fromkeys([*phrases, *self._ingredient_names]))
+    def _suggestions(self) -> dict[str, str]:
+        """What :meth:`did_you_mean` compares -> what it offers: each indication phrase as
+        itself, each ingredient name as its ingredient's name (one suggestion per ingredient)."""
+        choices = {p.text: p.text for bucket in self._phrases.values() for p in bucket}
+        for _key, ingredient_id, name in self._name_rows:
+            facts = self._facts.get(ingredient_id)
+            choices.setdefault(name, name if facts is None else facts.name)
+        return choices
 
     # ------------------------------------------------------------------ building
 
@@ -358,29 +351,18 @@ class Lexicon:
     def resolve_ingredient(self, name: str) -> ResolvedIngredient:
         """The ingredient ids ``name`` (an id, name, INCI or synonym) stands for.
 
-        A name also covers the ingredients named by it plus more words, so that "lidocaine"
-        covers "lidocaine hydrochloride" too: a client who cannot have lidocaine cannot have
-        its salt. A name that matches nothing raises :class:`SearchError` with suggestions;
-        a misspelt filter is never replaced by a look-alike (prilocaine is not procaine).
+        The one resolver's answer (:meth:`~meso_formulary.names.NameResolver.resolve`), then
+        every ingredient the name covers: another the name also means (a search has no
+        supplier to prefer, so a name two suppliers use means both) and those named by it
+        plus more words, so that "lidocaine" covers "lidocaine hydrochloride": a client who
+        cannot have lidocaine cannot have its salt, and an exclusion hides too much rather
+        than too little. A name that matches nothing raises :class:`SearchError` with
+        suggestions; a misspelt filter is never replaced by a look-alike.
         """
-        ids = self._ingredient_ids(name)
+        ids = self._names.covering(name)
         if not ids:
-            raise SearchError(
-                f"unknown ingredient {name!r}",
-                hint=_hint(self._suggest(name, self._ingredient_names)),
-            )
+            raise SearchError(f"unknown ingredient {name!r}", hint=self._names.hint(name))
         return ResolvedIngredient(term=name, ids=ids)
-
-    def _ingredient_ids(self, name: str) -> tuple[str, ...]:
-        """:meth:`resolve_ingredient` without the error (and its costly suggestions)."""
-        key = name_key(name)
-        ids: dict[str, None] = dict.fromkeys(self._ingredients.get(key, ()))
-        if key:
-            start = bisect.bisect_left(self._ingredient_keys, key + " ")
-            end = bisect.bisect_left(self._ingredient_keys, key + "!")
-            for extended in self._ingredient_keys[start:end]:
-                ids.update(dict.fromkeys(self._ingredients[extended]))
-        return tuple(ids)
 
     def ingredients_of(
         self, classes: Iterable[IngredientClass] = (), origins: Iterable[Origin] = ()
@@ -424,7 +406,7 @@ class Lexicon:
 
     def _negation(self, term: str) -> Negation | None:
         """``term`` as an ingredient, else a class, else an origin; ``None`` if none of them."""
-        ids = self._ingredient_ids(term)
+        ids = self._names.covering(term)
         if ids:
             return Negation(term, ids)
         cls = _find_choice(term, IngredientClass)
@@ -441,26 +423,9 @@ class Lexicon:
 
     # ------------------------------------------------------------------ suggestions
 
-    def did_you_mean(self, text: str, n: int = 3) -> list[str]:
-        """Up to ``n`` indication names and synonyms or ingredient names close to ``text``."""
-        return self._suggest(text, self._suggestions, n)
-
-    @staticmethod
-    def _suggest(text: str, choices: Sequence[str], n: int = 3) -> list[str]:
-        query = word_key(text)
-        if len(query) < MIN_FUZZY_CHARS - 1 or not choices:
-            return []
-        from rapidfuzz import fuzz, process, utils
-
-        best = process.extract(
-            query,
-            choices,
-            scorer=fuzz.WRatio,
-            processor=utils.default_process,
-            score_cutoff=SUGGEST_CUTOFF,
-            limit=n * 3,
-        )
-        return list(dict.fromkeys(choice for choice, _, _ in best))[:n]
+    def did_you_mean(self, text: str) -> list[str]:
+        """Indication names and synonyms or ingredient names close to ``text`` (:func:`suggest`)."""
+        return suggest(text, self._suggestions)
 
 
 def _remainder(
@@ -550,7 +515,7 @@ def parse_choice(text: str | _Choice, choices: type[_Choice], what: str) -> _Cho
     if found is None:
         raise SearchError(
             f"unknown {what} {text!r}",
-            hint=_hint(_closest(text, [member.value for member in choices])),
+            hint=_hint(suggest(text, [member.value for member in choices])),
         )
     return found
 
@@ -572,18 +537,9 @@ def parse_origins(text: str | Origin) -> tuple[Origin, ...]:
     if found is None:
         raise SearchError(
             f"unknown ingredient origin {text!r}",
-            hint=_hint(_closest(text, [*(o.value for o in Origin), *_ORIGIN_ALIASES])),
+            hint=_hint(suggest(text, [*(o.value for o in Origin), *_ORIGIN_ALIASES])),
         )
     return found
-
-
-def _closest(text: str, choices: Sequence[str]) -> list[str]:
-    from rapidfuzz import fuzz, process, utils
-
-    best = process.extract(
-        word_key(text), choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=3
-    )
-    return [choice for choice, score, _ in best if score >= SUGGEST_CUTOFF]
 
 
 __all__ = [

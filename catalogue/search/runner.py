@@ -1,11 +1,15 @@
 """The search engine: a plain :class:`Query` in, a plain :class:`Answer` out.
 
-There is one search. :func:`.search.search` (the typed API the web page uses) validates a
-pydantic :class:`~.search.SearchRequest`, calls :func:`run` and wraps the answer in models;
-``meso search`` checks its options with :meth:`Query.parse` and calls :func:`run` directly.
-This module imports only the standard library and the catalogue's light modules
-(:mod:`.terms` loads rapidfuzz for typos only), because pydantic, sqlite-utils and rich are
-most of the command's start-up time.
+There is one search, and one parser of its input. :meth:`Query.parse` (any-shaped input:
+:meth:`Query.from_values`) checks what ``meso search``'s options, the typed API's
+:class:`~.api.SearchRequest` and the web's query string hand over, and refuses a search
+with the same message wherever it was typed (``invalid search: FIELD: what is wrong (got
+VALUE)``, its hint saying what is allowed), never with click's or pydantic's words.
+:func:`.api.search` (the typed API the web page uses) calls :func:`run` and wraps the
+answer in models; ``meso search`` calls :func:`run` directly. This module imports only the
+standard library and the catalogue's light modules (:mod:`.lexicon` loads rapidfuzz for
+typos only), because pydantic, sqlite-utils and rich are most of the command's start-up
+time.
 
 How a query becomes SQL:
 
@@ -59,11 +63,14 @@ would compile each string annotation at import.
 """
 
 import json
+import os
+import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from enum import StrEnum
 from itertools import chain
 from typing import Final, NamedTuple, Self, TypeVar
 
@@ -92,7 +99,7 @@ MAX_ACTIVES: Final = 250
 MAX_LIMIT: Final = 500
 MAX_OFFSET: Final = 100_000
 DEFAULT_LIMIT: Final = 20
-"""Bounds of a query (:meth:`Query.parse`, ``SearchRequest`` and the CLI's options share them)."""
+"""Bounds of a query, checked by :meth:`Query.from_values` (every front end goes through it)."""
 
 KEY_ACTIVES: Final = 3
 """How many actives a hit lists, in the maker's order."""
@@ -138,19 +145,8 @@ _BY_NAME: Final = "cocktails AS c INDEXED BY idx_cocktails_by_name"
 # ---------------------------------------------------------------- the query
 
 
-def ingredient_name(text: str) -> str:
-    """An ingredient name as typed for ``include``/``exclude``, cleaned; ``ValueError`` if
-    it is empty or longer than :data:`MAX_NAME` (shared with :class:`~.search.SearchRequest`)."""
-    if len(text) > MAX_NAME:
-        raise ValueError(f"a name of at most {MAX_NAME} characters")
-    cleaned = clean_text(text)
-    if not cleaned:
-        raise ValueError("an empty ingredient name")
-    return cleaned
-
-
 class Query(NamedTuple):
-    """A checked search: build one with :meth:`parse` (or ``SearchRequest.query()``).
+    """A checked search: build one with :meth:`parse` (or :meth:`from_values`).
 
     Every field is optional; the module doc says how they combine.
     """
@@ -174,62 +170,119 @@ class Query(NamedTuple):
         cls,
         *,
         text: str | None = None,
-        include: Iterable[str] = (),
-        exclude: Iterable[str] = (),
-        exclude_classes: Iterable[str | IngredientClass] = (),
-        exclude_origins: Iterable[str | Origin] = (),
+        include: str | Iterable[str] = (),
+        exclude: str | Iterable[str] = (),
+        exclude_classes: str | Iterable[str | IngredientClass] = (),
+        exclude_origins: str | Iterable[str | Origin] = (),
         area: str | Area | None = None,
         supplier: str | None = None,
         technique: str | Technique | None = None,
-        max_actives: int | None = None,
-        limit: int = DEFAULT_LIMIT,
-        offset: int = 0,
+        max_actives: int | str | None = None,
+        limit: int | str = DEFAULT_LIMIT,
+        offset: int | str = 0,
         facets: bool = True,
     ) -> Self:
-        """Check user input as :class:`~.search.SearchRequest` does, without pydantic.
+        """Check a search typed by a user; numbers may be given as typed ("20").
 
         Names of classes, origins, areas and techniques are forgiving ("anaesthetics",
-        "fish-derived", "Point by point"). Raises :class:`SearchError` ("invalid search:
-        field: reason", with the closest names as its hint).
+        "fish-derived", "Point by point"); one string stands for a one-item list. Raises
+        :class:`SearchError` as :meth:`from_values` does.
+        """
+        return cls.from_values(
+            {
+                "text": text,
+                "include": include,
+                "exclude": exclude,
+                "exclude_classes": exclude_classes,
+                "exclude_origins": exclude_origins,
+                "area": area,
+                "supplier": supplier,
+                "technique": technique,
+                "max_actives": max_actives,
+                "limit": limit,
+                "offset": offset,
+                "facets": facets,
+            }
+        )
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, object]) -> Self:
+        """The one parser of search input, whatever its shape (keyword arguments, the CLI's
+        options, a query string, JSON): every front end refuses the same searches with the
+        same words.
+
+        Raises :class:`SearchError` ``"invalid search: FIELD: what is wrong (got VALUE)"``,
+        its hint saying what is allowed (every valid value, or the closest ones of a long
+        list). A name that is not a field of :class:`Query` is refused too: a misspelt
+        ``exclude`` must never be dropped in silence. Text that is blank (or only characters
+        that are cleaned out) with no filter is refused; with a filter it is no text.
         """
         try:
-            if text is not None:
-                _check_text(text)
-            if supplier is not None and not SLUG_RE.match(supplier):
-                raise _Invalid("supplier", f"{supplier!r} is not a supplier id")
-            for name, value, low, high in (
-                ("max_actives", max_actives, 0, MAX_ACTIVES),
-                ("limit", limit, 1, MAX_LIMIT),
-                ("offset", offset, 0, MAX_OFFSET),
-            ):
-                if value is not None and not low <= value <= high:
-                    raise _Invalid(name, f"must be from {low} to {high} (got {value})")
-            classes = [_parsed("exclude_classes", parse_class, v) for v in exclude_classes]
-            origins = [
-                o for v in exclude_origins for o in _parsed("exclude_origins", parse_origins, v)
-            ]
-            return cls(
+            refuse_unknown(values, cls._fields)
+            text = _text(values.get("text"))
+            query = cls(
                 text=text,
-                include=_names("include", include, MAX_INCLUDE),
-                exclude=_names("exclude", exclude, MAX_EXCLUDE),
-                exclude_classes=tuple(dict.fromkeys(classes)),
-                exclude_origins=tuple(dict.fromkeys(origins)),
-                area=None if area is None else _parsed("area", _area, area),
-                supplier=supplier,
-                technique=None if technique is None else _parsed("technique", _tech, technique),
-                max_actives=max_actives,
-                limit=limit,
-                offset=offset,
-                facets=facets,
+                include=_names("include", values.get("include", ()), MAX_INCLUDE),
+                exclude=_names("exclude", values.get("exclude", ()), MAX_EXCLUDE),
+                exclude_classes=_unique(
+                    _choice("exclude_classes", v, parse_class, IngredientClass, "ingredient class")
+                    for v in _items("exclude_classes", values.get("exclude_classes", ()))
+                ),
+                exclude_origins=_unique(
+                    o
+                    for v in _items("exclude_origins", values.get("exclude_origins", ()))
+                    for o in _choice("exclude_origins", v, parse_origins, Origin, "origin")
+                ),
+                area=_optional("area", values.get("area"), _area, Area),
+                supplier=_supplier(values.get("supplier")),
+                technique=_optional("technique", values.get("technique"), _technique, Technique),
+                max_actives=_optional_number("max_actives", values.get("max_actives"), MAX_ACTIVES),
+                limit=_number("limit", values.get("limit", DEFAULT_LIMIT), 1, MAX_LIMIT),
+                offset=_number("offset", values.get("offset", 0), 0, MAX_OFFSET),
+                facets=_flag(values.get("facets", True)),
             )
+            if text is not None and not clean_text(text) and not query.filtered:
+                raise _Invalid(
+                    "text",
+                    "empty (or only spaces and invisible characters)",
+                    "type a concern or a word, or leave the text out to list every cocktail",
+                )
+            return query
         except _Invalid as error:
-            raise SearchError(
-                f"invalid search: {error.field}: {error.reason}", hint=error.hint
-            ) from None
+            raise error.refusal() from None
+
+    @property
+    def filtered(self) -> bool:
+        """True when a filter (not the text, nor paging) narrows the search."""
+        return bool(
+            self.include
+            or self.exclude
+            or self.exclude_classes
+            or self.exclude_origins
+            or self.area is not None
+            or self.supplier is not None
+            or self.technique is not None
+            or self.max_actives is not None
+        )
+
+
+def refuse_unknown(names: Iterable[object], fields: Sequence[str]) -> None:
+    """Refuse the first of ``names`` that is not one of ``fields`` (the search's fields, a
+    CLI's options, a query string's arguments) with :func:`unknown_field`'s error."""
+    for name in names:
+        if name not in fields:
+            raise unknown_field(name, fields)
+
+
+def unknown_field(name: object, fields: Sequence[str]) -> SearchError:
+    """The :class:`SearchError` for ``name``, which is not a search field: the fields are
+    its hint."""
+    hint = "search fields: " + ", ".join(fields)
+    return _Invalid(_shown(name, quote=False), "not a search field", hint).refusal()
 
 
 class _Invalid(Exception):
-    """One field of :meth:`Query.parse` that cannot be used, and why."""
+    """One field of :meth:`Query.from_values` that cannot be used, and why."""
 
     def __init__(self, field: str, reason: str, hint: str | None = None) -> None:
         super().__init__(reason)
@@ -237,44 +290,141 @@ class _Invalid(Exception):
         self.reason = reason
         self.hint = hint
 
+    def refusal(self) -> SearchError:
+        return SearchError(f"invalid search: {self.field}: {self.reason}", hint=self.hint)
 
-def _check_text(text: str) -> None:
-    if len(text) > MAX_TEXT:
-        raise _Invalid("text", f"at most {MAX_TEXT} characters (got {len(text)})")
+
+SHOWN: Final = 40
+"""Characters of a refused value that a message repeats (a 10,000-character text is not)."""
+
+SHORT_LIST: Final = 10
+"""Up to this many valid values, a refusal lists them all; beyond, the closest ones."""
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def _shown(value: object, *, quote: bool = True) -> str:
+    """``value`` as a message repeats it: text quoted (unless not ``quote``) and cut short."""
+    if isinstance(value, str):
+        text = value if len(value) <= SHOWN else value[:SHOWN] + "…"
+        return repr(text) if quote else text
+    shown = repr(value)
+    return shown if len(shown) <= SHOWN else shown[:SHOWN] + "…"
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Invalid("text", f"must be text (got {_shown(value)})")
+    if len(value) > MAX_TEXT:
+        raise _Invalid("text", f"must be at most {MAX_TEXT} characters (got {len(value)})")
     try:
-        text.encode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError:
         # A command-line byte that is not UTF-8 arrives as a lone surrogate.
         raise _Invalid("text", "not valid Unicode text") from None
+    return value
 
 
-def _names(field: str, values: Iterable[str], most: int) -> tuple[str, ...]:
-    names = tuple(values)
-    if len(names) > most:
-        raise _Invalid(field, f"at most {most} names (got {len(names)})")
-    try:
-        return tuple(ingredient_name(name) for name in names)
-    except ValueError as error:
-        raise _Invalid(field, str(error)) from None
+def _items(field: str, value: object) -> tuple[object, ...]:
+    """A list field's items; one string stands for a one-item list."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise _Invalid(field, f"must be a list of names (got {_shown(value)})")
+    return tuple(value)
 
 
-_In = TypeVar("_In")
+def _names(field: str, value: object, most: int) -> tuple[str, ...]:
+    items = _items(field, value)
+    if len(items) > most:
+        raise _Invalid(field, f"must be at most {most} names (got {len(items)})")
+    names: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise _Invalid(field, f"must be a list of names (got {_shown(item)})")
+        if len(item) > MAX_NAME:
+            raise _Invalid(field, f"a name must be at most {MAX_NAME} characters (got {len(item)})")
+        cleaned = clean_text(item)
+        if not cleaned:
+            raise _Invalid(field, f"an ingredient name is empty (got {_shown(item)})")
+        names.append(cleaned)
+    return tuple(names)
+
+
+_In = TypeVar("_In", bound=StrEnum)
 _Out = TypeVar("_Out")
 
 
-def _parsed(field: str, parse: Callable[[_In], _Out], value: _In) -> _Out:
+def _choice(
+    field: str, value: object, parse: Callable[[str], _Out], choices: type[StrEnum], what: str
+) -> _Out:
+    """``value`` read by ``parse`` (a :mod:`.lexicon` reader of class, origin, area or
+    technique names); refused with every valid value, or the closest of a long list (the
+    lexicon's suggestions), or every value when none is close."""
+    valid = [member.value for member in choices]
+    every = "one of: " + ", ".join(valid)
+    if not isinstance(value, str):
+        raise _Invalid(field, f"must be {what} names (got {_shown(value)})", every)
     try:
         return parse(value)
     except SearchError as error:
-        raise _Invalid(field, error.message, error.hint) from None
+        hint = error.hint if error.hint and len(valid) > SHORT_LIST else every
+        raise _Invalid(field, f"unknown {what} {_shown(value)}", hint) from None
 
 
-def _area(value: str | Area) -> Area:
+def _optional(
+    field: str, value: object, parse: Callable[[str], _In], choices: type[_In]
+) -> _In | None:
+    return None if value is None else _choice(field, value, parse, choices, field)
+
+
+def _area(value: str) -> Area:
     return parse_choice(value, Area, "area")
 
 
-def _tech(value: str | Technique) -> Technique:
+def _technique(value: str) -> Technique:
     return parse_choice(value, Technique, "technique")
+
+
+def _unique(items: Iterable[_Out]) -> tuple[_Out, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _supplier(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not SLUG_RE.match(value):
+        raise _Invalid(
+            "supplier",
+            f"not a supplier id (got {_shown(value)})",
+            "a supplier id is lower-case letters, digits, '-' and '_', as in 'acme'",
+        )
+    return value
+
+
+def _number(field: str, value: object, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high``, given as a number or as typed ("20")."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        number = int(value.strip())
+    if number is None or not low <= number <= high:
+        got = _shown(value) if number is None else str(number)
+        raise _Invalid(field, f"must be a whole number from {low} to {high} (got {got})")
+    return number
+
+
+def _optional_number(field: str, value: object, high: int) -> int | None:
+    return None if value is None else _number(field, value, 0, high)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("facets", f"must be true or false (got {_shown(value)})")
+    return value
 
 
 # ---------------------------------------------------------------- the answer
@@ -327,20 +477,35 @@ class Answer(NamedTuple):
 
 
 class LexiconCache:
-    """One connection's :class:`~.terms.Lexicon`, rebuilt only when the catalogue changed.
+    """The :class:`~.lexicon.Lexicon` of one catalogue, rebuilt only when the catalogue changed.
 
-    ``PRAGMA data_version`` changes when another connection commits, ``total_changes`` when
-    this one writes: together they tell whether the cached lexicon is still current.
+    A catalogue file is stamped by what every commit changes in it and in its WAL (inode,
+    size, modification time and header: SQLite's change counter, the WAL's salts), which
+    every connection sees alike. So one cache serves every connection to a file, and a
+    caller keys its caches by file (:func:`database_file`): the web server reads through one
+    connection per thread and wraps each request in a new ``Catalogue``. A database without
+    a file (in memory) has one connection, stamped by its ``PRAGMA data_version`` (another
+    connection's commits) and ``total_changes`` (its own writes).
+
+    The stamp is taken before the search's read transaction reads anything, so a commit in
+    between costs one more rebuild, never a lexicon older than the stamp says.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: object = None
         self._lexicon: Lexicon | None = None
 
     def get(self, conn: sqlite3.Connection) -> Lexicon:
         """The lexicon of the catalogue on ``conn`` as it is now."""
-        stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+        path = database_file(conn)
+        if path is None:
+            stamp: object = (
+                conn.execute("PRAGMA data_version").fetchone()[0],
+                conn.total_changes,
+            )
+        else:
+            stamp = (_file_stamp(path), _file_stamp(path + "-wal"))
         with self._lock:
             if self._lexicon is not None and self._stamp == stamp:
                 return self._lexicon
@@ -348,6 +513,32 @@ class LexiconCache:
         with self._lock:
             self._stamp, self._lexicon = stamp, built
         return built
+
+
+def database_file(conn: sqlite3.Connection) -> str | None:
+    """The file of the main database on ``conn``; ``None`` for one in memory."""
+    for _, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return str(file) or None
+    return None
+
+
+_HEADER: Final = 100
+"""Bytes of a database's header (its change counter is at 24) or a WAL's (salts at 16)."""
+
+
+def _file_stamp(path: str) -> object:
+    """What a commit changes in the file at ``path``; ``None`` if there is no such file,
+    and a value equal to no other when it cannot be read (the lexicon is then rebuilt)."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(_HEADER)
+            stat = os.fstat(file.fileno())
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return object()
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, header)
 
 
 # ---------------------------------------------------------------- planning
@@ -432,10 +623,11 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
     free_text = ""
     if query.text is not None and clean_text(query.text):
         if not words(query.text):
-            raise SearchError(
-                f"nothing to search for in {query.text!r}",
-                hint="type a concern (hair loss), an ingredient or a word",
-            )
+            raise _Invalid(
+                "text",
+                f"nothing to search for (got {_shown(query.text)})",
+                "type a concern (hair loss), an ingredient or a word",
+            ).refusal()
         scan = lex.concerns(query.text)
         concerns = scan.concerns
         negated = lex.negations(scan.remainder)
@@ -455,7 +647,7 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
         all_ids = tuple(dict.fromkeys(i for ids in concern_terms for i in ids))
         required.append(_LinkSet("cocktail_indications", "indication_id", all_ids))
     for name in query.include:
-        required.append(_LinkSet("composition", "ingredient_id", lex.resolve_ingredient(name).ids))
+        required.append(_LinkSet("composition", "ingredient_id", _resolved(lex, "include", name)))
     if query.area is not None:
         required.append(_LinkSet("cocktail_areas", "area", (query.area.value,)))
     if query.technique is not None:
@@ -463,7 +655,7 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
     if query.supplier is not None:
         required.append(_LinkSet("cocktails", "supplier_id", (query.supplier,)))
 
-    excluded = [i for name in query.exclude for i in lex.resolve_ingredient(name).ids]
+    excluded = [i for name in query.exclude for i in _resolved(lex, "exclude", name)]
     excluded += lex.ingredients_of(origins=query.exclude_origins)
     excluded += [i for n in negations if not n.classes for i in n.ingredient_ids]
     classes = [*query.exclude_classes, *(c for n in negations for c in n.classes)]
@@ -480,6 +672,14 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
         excluded_classes=tuple(dict.fromkeys(classes)),
         max_actives=query.max_actives,
     )
+
+
+def _resolved(lex: Lexicon, field: str, name: str) -> tuple[str, ...]:
+    """The ingredient ids ``name`` stands for; an unknown name is refused, never dropped."""
+    try:
+        return lex.resolve_ingredient(name).ids
+    except SearchError as error:  # "unknown ingredient 'x'", the closest names as its hint
+        raise _Invalid(field, error.message, error.hint).refusal() from None
 
 
 # ---------------------------------------------------------------- SQL
@@ -868,8 +1068,9 @@ def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
 def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = None) -> Answer:
     """Run ``query`` against the catalogue on ``conn`` (the module doc gives the rules).
 
-    ``lexicons`` keeps the catalogue's lexicon between searches on one connection; without
-    it the lexicon is read for this search alone (what a one-shot command wants).
+    ``lexicons`` keeps the catalogue's lexicon between searches (on every connection to
+    one file, see :class:`LexiconCache`); without it the lexicon is read for this search
+    alone (what a one-shot command wants).
     Raises :class:`SearchError` for text with nothing searchable in it and for ingredient
     names the catalogue does not know (suggestions in its ``hint``), and
     :class:`CatalogueError` when SQLite fails.
@@ -877,9 +1078,12 @@ def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = 
     wanted = query.offset + query.limit
     if query.facets:
         wanted = max(wanted, FACET_LIMIT)
+    # Inside the caller's transaction the catalogue may hold writes no other connection
+    # sees (nor the file's stamp): the lexicon is read for this search alone.
+    cached = lexicons if not conn.in_transaction else None
     try:
         with _snapshot(conn):
-            lex = Lexicon.from_connection(conn) if lexicons is None else lexicons.get(conn)
+            lex = Lexicon.from_connection(conn) if cached is None else cached.get(conn)
             plan = _plan(query, lex)
             matches = _matches(conn, plan, wanted)
             page = matches.best[query.offset : query.offset + query.limit]
@@ -937,6 +1141,8 @@ __all__ = [
     "Found",
     "LexiconCache",
     "Query",
-    "ingredient_name",
+    "database_file",
+    "refuse_unknown",
     "run",
+    "unknown_field",
 ]

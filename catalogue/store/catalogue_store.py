@@ -18,21 +18,31 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from rapidfuzz import process
 from sqlite_utils import Database
 
 from meso_formulary.catalogue.store import sql_schema as schema
+from meso_formulary.catalogue.store.cocktail_view import COMPOSITION_SQL
 from meso_formulary.catalogue.store.compare import CocktailComparison, compare
 from meso_formulary.catalogue.store.connect import check_version, connect_file
 from meso_formulary.catalogue.store.dictionary import ReferenceData
 from meso_formulary.catalogue.store.export import ExportFormat, write_export
 from meso_formulary.catalogue.store.import_checks import CocktailInput, check_document
-from meso_formulary.catalogue.store.importer import ImportReport, ImportSession, import_session
+from meso_formulary.catalogue.store.importer import (
+    ImportReport,
+    ImportSession,
+    ProgressCallback,
+    import_session,
+)
+from meso_formulary.catalogue.store.listings import CatalogueStats as CatalogueStats
+from meso_formulary.catalogue.store.listings import (
+    catalogue_stats,
+    indication_records,
+    ingredient_records,
+)
 from meso_formulary.catalogue.store.records import utc_now
 from meso_formulary.catalogue.store.reference_sync import sync_reference
 from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem
-from meso_formulary.identifiers import name_key
 from meso_formulary.model import (
     CatalogueFile,
     Cocktail,
@@ -42,6 +52,7 @@ from meso_formulary.model import (
     Origin,
     Supplier,
 )
+from meso_formulary.names import suggest
 from meso_formulary.units import Strength, Unit
 
 DEFAULT_BUSY_TIMEOUT = schema.BUSY_TIMEOUT_MS / 1000
@@ -98,39 +109,11 @@ class CompositionEntry:
     mg_per_ml: float | None
 
 
-_COMPOSITION_SQL = """
-SELECT x.position, x.ingredient_id, i.name, i.inci, i.ingredient_class, i.origin, x.value,
-       x.unit, x.mg_per_ml
-FROM composition AS x JOIN ingredients AS i ON i.id = x.ingredient_id
-WHERE x.cocktail_id = ? ORDER BY x.position
-"""
-
-
-@dataclass(frozen=True)
-class CatalogueStats:
-    """Counts and facts about a catalogue file."""
-
-    suppliers: int
-    cocktails: int
-    ingredients: int
-    indications: int
-    composition_lines: int
-    per_indication: dict[str, int]
-    schema_version: int
-    built_at: str | None
-    source: str | None
-    reference_digest: str | None
-    file_size: int | None
-    """Bytes on disk (main file plus WAL), ``None`` in memory."""
-    unsigned_suppliers: tuple[str, ...] = ()
-    """Suppliers whose current catalogue is an unsigned draft, not a verified bundle."""
-
-
 _SUPPLIER_SQL = "SELECT record, catalogue_version, verified, signed_by, imported_at FROM suppliers"
 
 
 def _suggest(text: str, choices: Iterable[str]) -> str | None:
-    close = [m[0] for m in process.extract(text, list(choices), limit=3, score_cutoff=60)]
+    close = suggest(text, choices)
     return f"did you mean {', '.join(close)}?" if close else None
 
 
@@ -220,10 +203,25 @@ class Catalogue:
 
     @classmethod
     def default(cls) -> Catalogue:
-        """The shipped reference catalogue, opened read-only (built on first use)."""
-        from meso_formulary.catalogue.store.embedded import open_default
+        """The shipped reference catalogue, opened read-only (built on first use, atomically:
+        see :mod:`.embedded`, which finds and replaces the file; this fills it)."""
+        from meso_formulary import reference as shipped
+        from meso_formulary.catalogue.store.embedded import build, default_file, open_built
 
-        return open_default()
+        def fill(temp: Path) -> None:
+            with cls.open(temp) as catalogue:
+                catalogue.import_catalogue(shipped.reference_catalogue())
+                with write_transaction(catalogue.conn, str(temp)):
+                    catalogue._set_meta("source", "reference")
+                catalogue.conn.execute("PRAGMA journal_mode = DELETE")
+
+        path = default_file()
+        built = open_built(path)
+        if built is None:
+            build(path, fill)
+        else:
+            built.close()
+        return cls.open(path, readonly=True)
 
     def _prepare(self, busy_timeout: float) -> None:
         where = self._where
@@ -295,7 +293,9 @@ class Catalogue:
             raise CatalogueError(f"{self._where} is open read-only; nothing can be imported")
 
     @contextmanager
-    def importing(self, *, check_rules: bool = True) -> Iterator[ImportSession]:
+    def importing(
+        self, *, check_rules: bool = True, progress: ProgressCallback | None = None
+    ) -> Iterator[ImportSession]:
         """One transaction to import several documents or streams into (all or nothing).
 
         ``session.add(document, cocktails, signed_by=..., verified=...)`` imports one
@@ -306,10 +306,14 @@ class Catalogue:
         its document out, as ``meso validate`` would. ``check_rules=False`` skips that, for
         trusted bulk loads only (documents already validated): the rules cost about as much
         as the rest of an import of large cocktails.
+
+        ``progress``, if given, is called at each stage of the session (the lock taken,
+        each batch written, each document checked, before and after the commit; see
+        :data:`~meso_formulary.catalogue.store.importer.ImportStage`).
         """
         self._writable()
         with import_session(
-            self.conn, self._where, self.reference, check_rules=check_rules
+            self.conn, self._where, self.reference, check_rules=check_rules, progress=progress
         ) as session:
             yield session
 
@@ -383,7 +387,7 @@ class Catalogue:
     def composition(self, cocktail_id: str) -> list[CompositionEntry]:
         """The composition lines of cocktail ``cocktail_id``, in order, with names, classes,
         strengths and mg/mL (raises :class:`NotFound` for an unknown cocktail)."""
-        rows = self.conn.execute(_COMPOSITION_SQL, (cocktail_id,)).fetchall()
+        rows = self.conn.execute(COMPOSITION_SQL, (cocktail_id,)).fetchall()
         if not rows:
             self.get(cocktail_id)  # NotFound for an unknown id; else it has no composition
         return [_composition_entry(*row) for row in rows]
@@ -433,10 +437,7 @@ class Catalogue:
 
     def indications(self) -> list[Indication]:
         """Every indication, with its lay synonyms, by id."""
-        return [
-            Indication.model_validate_json(row[0])
-            for row in self.conn.execute("SELECT record FROM indications ORDER BY id")
-        ]
+        return [Indication.model_validate_json(record) for record in indication_records(self.conn)]
 
     def ingredients(
         self, ingredient_class: IngredientClass | str | None = None, text: str | None = None
@@ -446,38 +447,9 @@ class Catalogue:
         ``text`` is matched against every name, INCI name and synonym by
         :func:`~meso_formulary.identifiers.name_key`, so spelling variants match.
         """
-        where: list[str] = []
-        params: list[str] = []
-        if ingredient_class is not None:
-            try:
-                cls = IngredientClass(ingredient_class)
-            except ValueError:
-                raise InvalidInput(
-                    f"unknown ingredient class {ingredient_class!r}",
-                    [
-                        Problem(
-                            "not an ingredient class",
-                            path="ingredient_class",
-                            value=ingredient_class,
-                        )
-                    ],
-                    hint=_suggest(str(ingredient_class), (c.value for c in IngredientClass)),
-                ) from None
-            where.append("ingredient_class = ?")
-            params.append(cls.value)
-        if text is not None:
-            key = name_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(
-                "id IN (SELECT ingredient_id FROM ingredient_names "
-                "WHERE key LIKE '%' || ? || '%' ESCAPE '\\')"
-            )
-            params.append(key)
-        sql = "SELECT record FROM ingredients"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
         return [
-            Ingredient.model_validate_json(row[0])
-            for row in self.conn.execute(sql + " ORDER BY id", params)
+            Ingredient.model_validate_json(record)
+            for record in ingredient_records(self.conn, ingredient_class, text)
         ]
 
     def compare(self, a_id: str, b_id: str) -> CocktailComparison:
@@ -503,40 +475,7 @@ class Catalogue:
 
     def stats(self) -> CatalogueStats:
         """Counts of everything, the schema version and when the file was built."""
-
-        def count(table: str) -> int:
-            return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-        per_indication = {
-            row[0]: row[1]
-            for row in self.conn.execute(
-                "SELECT i.id, count(ci.cocktail_id) FROM indications i LEFT JOIN "
-                "cocktail_indications ci ON ci.indication_id = i.id GROUP BY i.id ORDER BY i.id"
-            )
-        }
-        size = None
-        if self.path is not None:
-            wal = Path(f"{self.path}-wal")
-            size = self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
-        return CatalogueStats(
-            suppliers=count("suppliers"),
-            cocktails=count("cocktails"),
-            ingredients=count("ingredients"),
-            indications=count("indications"),
-            composition_lines=count("composition"),
-            per_indication=per_indication,
-            schema_version=int(self._meta("schema_version") or 0),
-            built_at=self._meta("built_at"),
-            source=self._meta("source"),
-            reference_digest=self._meta("reference_digest"),
-            file_size=size,
-            unsigned_suppliers=tuple(
-                row[0]
-                for row in self.conn.execute(
-                    "SELECT id FROM suppliers WHERE verified = 0 ORDER BY id"
-                )
-            ),
-        )
+        return catalogue_stats(self.conn, self.path)
 
 
 def _composition_entry(
@@ -550,7 +489,7 @@ def _composition_entry(
     unit: str | None,
     mg_per_ml: float | None,
 ) -> CompositionEntry:
-    """A row of :data:`_COMPOSITION_SQL` as typed data."""
+    """A row of :data:`COMPOSITION_SQL` as typed data."""
     return CompositionEntry(
         position=position + 1,
         ingredient_id=ingredient_id,

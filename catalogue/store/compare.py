@@ -1,13 +1,18 @@
-"""Comparing two stored cocktails: composition, indications and areas side by side."""
+"""Comparing two stored cocktails: composition, indications and areas side by side.
+
+Standard library only at import: ``meso compare`` compares two stored cocktail views
+(:mod:`.cocktail_view`) with :class:`SetDiff` and :func:`strengths_differ`, without the models.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from meso_formulary.model import Area, Cocktail, IndicationId
-from meso_formulary.units import Strength
+if TYPE_CHECKING:
+    from meso_formulary.model import Area, Cocktail, IndicationId
+    from meso_formulary.units import Strength
 
 T = TypeVar("T")
 
@@ -40,9 +45,17 @@ class LineComparison:
         """
         if self.a is None or self.b is None:
             return False
-        if self.a.mg_per_ml is not None and self.b.mg_per_ml is not None:
-            return not math.isclose(self.a.mg_per_ml, self.b.mg_per_ml, rel_tol=RELATIVE_TOLERANCE)
-        return self.a.strength != self.b.strength
+        return strengths_differ(
+            (self.a.mg_per_ml, self.a.strength), (self.b.mg_per_ml, self.b.strength)
+        )
+
+
+def strengths_differ(a: tuple[float | None, object], b: tuple[float | None, object]) -> bool:
+    """Whether two strengths, each ``(mg/mL or None, as written)``, differ: in mg/mL when
+    both convert, else as written."""
+    if a[0] is not None and b[0] is not None:
+        return not math.isclose(a[0], b[0], rel_tol=RELATIVE_TOLERANCE)
+    return a[1] != b[1]
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,22 @@
-"""The ingredient and indication dictionary: name resolution and the shipped reference data.
+"""The ingredient and indication dictionary of an import, and the shipped reference data.
 
 A supplier file may name an ingredient by its id, name, INCI name or a synonym, in any
-Unicode spelling (``"Vitamin B₁₂"``, ``"vitamin\u00a0b12"``, NFD accents, any case): every
-name is looked up by :func:`~meso_formulary.identifiers.name_key`. Resolution is tiered so a
-supplier's own dictionary entries shadow the reference dictionary for that supplier's file:
-
-1. an ingredient id (in any spelling whose name key is the id: ``Biotin`` is ``biotin``);
-2. a name key of one of the file's own ingredients;
-3. a name key of a reference ingredient.
-
-Ids come first so that what the store writes (ids) always reads back as the same ingredient,
-whatever synonyms a supplier gives its own ingredients.
-
-Two ingredients sharing a name key in the same tier make that name ambiguous; the importer
-reports it and asks for the id.
+Unicode spelling (``"Vitamin B₁₂"``, ``"vitamin\u00a0b12"``, NFD accents, any case). Names
+resolve as everywhere else in the project (:mod:`meso_formulary.names`): an ingredient id
+first, then a name of the file's own ingredients, then a name of the reference dictionary,
+so a supplier's own entries shadow the reference for that supplier's file. Two ingredients
+of one tier sharing a name make it ambiguous; the importer reports it and asks for the id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
-
-from rapidfuzz import fuzz, process, utils
 
 from meso_formulary.identifiers import clean_text, name_key
 from meso_formulary.model import Indication, Ingredient, IngredientClass
-
-MAX_SUGGESTIONS = 3
-SUGGESTION_CUTOFF = 70.0
-"""Smallest rapidfuzz WRatio (0-100) worth offering as "did you mean"."""
+from meso_formulary.names import NameMatch, NameResolver, NameTable
+from meso_formulary.rules import IngredientIndex
 
 
 @dataclass(frozen=True)
@@ -50,13 +37,6 @@ class ReferenceData:
             indications=tuple(reference.indications()),
             digest=reference.data_digest(),
         )
-
-
-@dataclass(frozen=True)
-class Ambiguous:
-    """A name that two or more ingredients of one tier answer to."""
-
-    candidates: tuple[str, ...]
 
 
 def ingredient_terms(ingredient: Ingredient) -> str:
@@ -97,27 +77,14 @@ def synonym_rows(indication: Indication) -> list[tuple[str, str, str]]:
     return list(rows.values())
 
 
-NameIndex = Mapping[str, list[str]]
-"""Name key -> the ids of the ingredients known by it."""
-
-
-def name_index(ingredients: Iterable[Ingredient]) -> NameIndex:
-    """Every name key of ``ingredients`` and the ids it names (see :func:`name_rows`)."""
-    index: dict[str, list[str]] = {}
-    for ingredient in ingredients:
-        for key, ingredient_id, _name in name_rows(ingredient):
-            ids = index.setdefault(key, [])
-            if ingredient_id not in ids:
-                ids.append(ingredient_id)
-    return index
-
-
 class Dictionary:
-    """The ingredients one import may refer to, by id and by name key (see module doc).
+    """The ingredients one import may refer to, by id and by name (see module doc).
 
-    ``reference_index`` is :func:`name_index` of ``reference``, for callers that build many
-    dictionaries over one reference (it is the costly part). The own ingredients must not
-    redefine reference ids with other facts (the importer refuses that before).
+    ``reference_names`` is :func:`~meso_formulary.names.name_table` of ``reference``, for
+    callers that build many dictionaries over one reference (it is the costly part). The own
+    ingredients must not redefine reference ids with other facts (the importer refuses that
+    before). The rules engine checks the import's cocktails against :attr:`index`, so rules
+    and import resolve every name alike.
     """
 
     def __init__(
@@ -125,67 +92,19 @@ class Dictionary:
         reference: Iterable[Ingredient],
         own: Iterable[Ingredient] = (),
         *,
-        reference_index: NameIndex | None = None,
+        reference_names: NameTable | None = None,
     ) -> None:
-        own = tuple(own)
-        self.ingredients: dict[str, Ingredient] = {i.id: i for i in reference}
-        if reference_index is None:
-            reference_index = name_index(self.ingredients.values())
-        self.ingredients.update((i.id, i) for i in own)
-        self._tiers = (name_index(own), reference_index)
-        self._cache: dict[str, str | Ambiguous | None] = {}
+        self.index = IngredientIndex.build(reference, own=own, dictionary_table=reference_names)
+        self.ingredients = self.index.by_id
 
-    def resolve(self, text: str) -> str | Ambiguous | None:
-        """The ingredient id ``text`` names, :class:`Ambiguous`, or ``None`` when unknown."""
-        if text in self._cache:
-            return self._cache[text]
-        result = self._resolve(text)
-        self._cache[text] = result
-        return result
+    @property
+    def names(self) -> NameResolver:
+        """The import's name resolver."""
+        return self.index.names
 
-    def _resolve(self, text: str) -> str | Ambiguous | None:
-        if text in self.ingredients:
-            return text
-        key = name_key(text)
-        if key in self.ingredients:  # an id in another spelling ("Biotin", " BIOTIN ")
-            return key
-        for tier in self._tiers:
-            ids = tier.get(key)
-            if ids:
-                return ids[0] if len(ids) == 1 else Ambiguous(tuple(sorted(ids)))
-        return None
-
-    def suggest(self, text: str) -> list[str]:
-        """Up to three ingredients with a name close to ``text``, as ``Name (id)``."""
-        matches = process.extract(
-            name_key(text),
-            self._choices,
-            scorer=fuzz.WRatio,
-            processor=utils.default_process,
-            limit=MAX_SUGGESTIONS * 3,
-            score_cutoff=SUGGESTION_CUTOFF,
-        )
-        found: dict[str, None] = {}
-        for key, _score, _index in matches:
-            found.update(dict.fromkeys(self._ids_by_key[key]))
-        shown = []
-        for ingredient_id in list(found)[:MAX_SUGGESTIONS]:
-            name = self.ingredients[ingredient_id].name
-            shown.append(f"{name} ({ingredient_id})" if name != ingredient_id else name)
-        return shown
-
-    @cached_property
-    def _ids_by_key(self) -> dict[str, list[str]]:
-        merged: dict[str, list[str]] = {}
-        for tier in self._tiers:
-            for key, ids in tier.items():
-                known = merged.setdefault(key, [])
-                known.extend(i for i in ids if i not in known)
-        return merged
-
-    @cached_property
-    def _choices(self) -> list[str]:
-        return list(self._ids_by_key)
+    def resolve(self, text: str) -> NameMatch:
+        """What ``text`` names (see :class:`~meso_formulary.names.NameMatch`)."""
+        return self.index.names.resolve(text)
 
     def is_active(self, ingredient_id: str) -> bool:
         """True unless the ingredient is an excipient (counted in ``n_actives``)."""

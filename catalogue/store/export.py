@@ -15,13 +15,12 @@ import sqlite3
 from collections.abc import Iterator
 from typing import IO, Final, Literal
 
-from rapidfuzz import process
-
 from meso_formulary.catalogue.store.derive import Deriver
 from meso_formulary.catalogue.store.dictionary import Dictionary
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem
 from meso_formulary.files import catalogue_data, dump_catalogue, write_csv
 from meso_formulary.model import CatalogueFile, Indication, Ingredient
+from meso_formulary.names import suggest
 
 ExportFormat = Literal["json", "yaml", "csv"]
 FORMATS: Final[tuple[ExportFormat, ...]] = ("json", "yaml", "csv")
@@ -56,8 +55,7 @@ def document(conn: sqlite3.Connection, supplier: str, version: int | None = None
         )
     ]
     if not versions:
-        known = supplier_ids(conn)
-        close = [m[0] for m in process.extract(supplier, known, limit=3, score_cutoff=60)]
+        close = suggest(supplier, supplier_ids(conn))
         hint = f"did you mean {', '.join(close)}?" if close else None
         raise NotFound(f"no supplier {supplier!r} in the catalogue", hint=hint)
     chosen = versions[-1] if version is None else version
@@ -145,11 +143,8 @@ def write_export(
     version: int | None = None,
 ) -> None:
     """Write the export of ``supplier`` (or every supplier) to ``stream`` (module doc)."""
-    if fmt not in FORMATS:
-        raise InvalidInput(
-            f"unknown export format {fmt!r}",
-            [Problem(f"use one of {', '.join(FORMATS)}", path="fmt", value=fmt)],
-        )
+    if fmt not in FORMATS:  # a caller's mistake: ExportFormat says which (the CLI offers those)
+        raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
     documents = _documents(conn, supplier, version)
     if fmt == "csv":
         write_csv(_csv_rows(conn, documents), stream, CSV_FIELDS)

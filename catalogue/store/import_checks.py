@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from meso_formulary.catalogue.store.dictionary import Ambiguous, Dictionary, ReferenceData
+from meso_formulary.catalogue.store.dictionary import Dictionary, ReferenceData
 from meso_formulary.catalogue.store.records import canonical_json, sha256_hex
 from meso_formulary.catalogue.store.reference_sync import reference_ingredients
 from meso_formulary.errors import InvalidInput, Problem
@@ -113,8 +113,9 @@ class Prepared:
 class RuleCheck:
     """The rules engine for the cocktails of one document, its context built once.
 
-    The context holds the ingredients the document may use (``dictionary``: the reference
-    entries and the document's own), so rules see what the import resolves names to. Without
+    The context holds the import's own :class:`~meso_formulary.rules.IngredientIndex`
+    (``dictionary``: the reference entries and the document's own), so rules resolve names
+    exactly as the import does. Without
     ``warnings`` only errors matter (:class:`Problems` drops the rest), so the rules that can
     only warn or inform are not run at all.
     """
@@ -122,13 +123,17 @@ class RuleCheck:
     def __init__(
         self, dictionary: Dictionary, indications: Iterable[Indication], *, warnings: bool
     ) -> None:
-        self._context = build_context(ingredients=dictionary.ingredients, indications=indications)
+        self._context = build_context(ingredients=dictionary.index, indications=indications)
         registry = default_registry()
         self._registry = registry if warnings else registry.reporting(Severity.ERROR)
 
+    def findings(self, cocktail: Cocktail) -> list[Finding]:
+        """The findings on the resolved ``cocktail``, sorted (what the importer stores)."""
+        return self._registry.check(cocktail, self._context)
+
     def check(self, index: int, cocktail: Cocktail, problems: Problems) -> None:
         """Note every finding on the resolved ``cocktail`` at ``cocktails.index``."""
-        for finding in self._registry.check(cocktail, self._context):
+        for finding in self.findings(cocktail):
             problems.add_finding(finding, index)
 
 
@@ -175,22 +180,14 @@ class Checker:
     def _lookup(self, text: str, path: str, line: int) -> str | None:
         """The id ``text`` names (composition line ``line`` of the cocktail at ``path``)."""
         found = self._dictionary.resolve(text)
-        if isinstance(found, str):
-            return found
-        where = f"{path}.composition.{line}.ingredient"
-        if isinstance(found, Ambiguous):
-            names = ", ".join(found.candidates)
+        if found.ingredient_id is not None:
+            return found.ingredient_id
+        if found.ambiguous or text.strip():  # blank names are left to the model's own message
             self._problems.add(
-                f"ingredient name {text!r} is ambiguous: it names {names}; use the id",
-                where,
+                self._dictionary.names.problem(found),  # MF102's words
+                f"{path}.composition.{line}.ingredient",
                 text,
-                "ambiguous_ingredient",
-            )
-        elif text.strip():  # blank names are left to the model's own message
-            hint = self._dictionary.suggest(text)
-            tail = f"; did you mean {' or '.join(repr(s) for s in hint)}?" if hint else ""
-            self._problems.add(
-                f"unknown ingredient {text!r}{tail}", where, text, "unknown_ingredient"
+                "ambiguous_ingredient" if found.ambiguous else "unknown_ingredient",
             )
         return None
 

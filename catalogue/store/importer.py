@@ -15,6 +15,12 @@ removed from the current catalogue (their history stays), a changed cocktail get
 version, an unchanged one is left alone. Re-importing the version already stored with the
 same content changes nothing; the same version with different content, or an older
 version, is refused.
+
+A ``progress`` callback (:class:`ImportProgress`) hears how far a session has got: the lock
+taken, each batch written, each document checked, the commit about to run and done. It runs
+in the importing thread, inside the transaction: it may show progress or stop the import by
+raising (everything rolls back before ``committed``), and a process killed while it runs
+leaves the file as the stage says (see :data:`ImportStage`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -31,7 +37,7 @@ from typing import Any, Final, Literal
 
 from meso_formulary.catalogue.store import sql_schema as schema
 from meso_formulary.catalogue.store.derive import CompositionRow, Deriver
-from meso_formulary.catalogue.store.dictionary import Dictionary, ReferenceData, name_index
+from meso_formulary.catalogue.store.dictionary import Dictionary, ReferenceData
 from meso_formulary.catalogue.store.import_checks import (
     Checker,
     CocktailInput,
@@ -44,6 +50,7 @@ from meso_formulary.catalogue.store.import_checks import (
 )
 from meso_formulary.catalogue.store.records import canonical_json, header_json, utc_now
 from meso_formulary.catalogue.store.reference_sync import (
+    findings_json,
     reference_ingredients,
     refresh_derived,
     sync_reference,
@@ -52,6 +59,7 @@ from meso_formulary.catalogue.store.reference_sync import (
 from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import CatalogueFile, Indication, Ingredient
+from meso_formulary.names import name_table
 
 BATCH: Final = 500
 """Cocktails per ``executemany`` batch."""
@@ -83,13 +91,14 @@ class ImportReport:
 _INSERT_COCKTAIL = """INSERT INTO cocktails(
     id, supplier_id, name, description, search_terms, n_actives, indications, areas,
     techniques, classes, regulatory_status, vial_volume_ml, version, version_no, digest,
-    record, updated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    record, updated_at, findings
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 _UPDATE_COCKTAIL = """UPDATE cocktails SET
     supplier_id = ?, name = ?, description = ?, search_terms = ?, n_actives = ?,
     indications = ?, areas = ?, techniques = ?, classes = ?, regulatory_status = ?,
-    vial_volume_ml = ?, version = ?, version_no = ?, digest = ?, record = ?, updated_at = ?
+    vial_volume_ml = ?, version = ?, version_no = ?, digest = ?, record = ?, updated_at = ?,
+    findings = ?
 WHERE id = ?"""
 
 _LINK_TABLES: Final = (
@@ -100,6 +109,35 @@ _LINK_TABLES: Final = (
 )
 
 CocktailRow = tuple[Any, ...]
+
+ImportStage = Literal["locked", "written", "checked", "committing", "committed"]
+"""How far an import session has got, in the order the stages come:
+
+- ``locked``: the write lock is taken; nothing is written yet (once per session);
+- ``written``: a batch of a document's cocktails is written, uncommitted;
+- ``checked``: every cocktail of a document passed its checks (its last batch, removals and
+  history are written next, uncommitted);
+- ``committing``: every document is written; the commit runs next (once per session);
+- ``committed``: the commit is done: the new content is on disk (once per session).
+
+Until ``committed`` the file holds the old content for every other reader, and a crash
+leaves the old content; from ``committed`` on it holds the new content.
+"""
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """One report of an import session's progress (see :data:`ImportStage`)."""
+
+    stage: ImportStage
+    cocktails: int
+    """Cocktails of the session's documents stored so far (uncommitted before ``committed``)."""
+    supplier: str | None = None
+    """The supplier of the document being imported (``None`` for the session's own stages)."""
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+"""Called with each :class:`ImportProgress` of an import session."""
 
 
 @dataclass
@@ -216,20 +254,24 @@ class ImportSession:
         reference: ReferenceData,
         *,
         check_rules: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self._conn = conn
         self._where = where
         self._check_rules = check_rules
+        self._progress = progress
+        self._stored = 0
+        """Cocktails stored so far by this session (uncommitted until the block ends)."""
         self._indications: dict[str, Indication] = {i.id.value: i for i in reference.indications}
         self.bulk = conn.execute("SELECT 1 FROM cocktails LIMIT 1").fetchone() is None
         if self.bulk:
             schema.drop_secondary_indexes(conn)
             schema.drop_fts_triggers(conn)
         if sync_reference(conn, reference) and not self.bulk:
-            refresh_derived(conn, reference)
+            refresh_derived(conn, reference.indications)
         self._reference = reference_ingredients(conn, reference)
         self._reference_by_id = {i.id: i for i in self._reference}
-        self._reference_index = name_index(self._reference)
+        self._reference_names = name_table(self._reference)
 
     def finish(self) -> None:
         """Rebuild what a bulk load skipped (indexes, full-text index, statistics)."""
@@ -275,13 +317,9 @@ class ImportSession:
 
         owners = owners_of(conn, (i.id for i in document.ingredients))
         own = own_ingredients(document, self._reference_by_id, owners, problems)
-        dictionary = Dictionary(self._reference, own, reference_index=self._reference_index)
-        rules = (
-            RuleCheck(dictionary, self._indications.values(), warnings=False)
-            if self._check_rules
-            else None
-        )
-        checker = Checker(document, dictionary, problems, rules=rules)
+        dictionary = Dictionary(self._reference, own, reference_names=self._reference_names)
+        rules = RuleCheck(dictionary, self._indications.values(), warnings=True)
+        checker = Checker(document, dictionary, problems)
         deriver = Deriver(dictionary, self._indications)
         now = utc_now()
         writing = not problems.items and not same_version
@@ -300,20 +338,43 @@ class ImportSession:
             if prepared is None:
                 writing = False
                 continue
-            hasher.update(b"\n" + prepared.record.encode())
             status, version_no = state.classify(prepared.cocktail.id, prepared.digest)
+            # Every cocktail written gets its findings stored (meso show reads them); with
+            # check_rules an error-level finding keeps the document out.
+            rewrite = status != "unchanged" or rederive
+            findings = None
+            if self._check_rules or (writing and rewrite):
+                findings = rules.findings(prepared.cocktail)
+            if self._check_rules and findings:
+                before = len(problems.items)
+                for finding in findings:
+                    problems.add_finding(finding, index)
+                if len(problems.items) > before:
+                    writing = False
+                    continue
+            hasher.update(b"\n" + prepared.record.encode())
             statuses["added" if status == "restored" else status].append(prepared.cocktail.id)
             if not writing:
                 continue
-            if status != "unchanged" or rederive:
+            if rewrite and findings is not None:
                 write: _Write = "rederive" if status == "unchanged" else status
-                self._queue(batch, prepared, document, deriver, version_no, write, now)
+                self._queue(
+                    batch,
+                    prepared,
+                    findings_json(findings),
+                    document,
+                    deriver,
+                    version_no,
+                    write,
+                    now,
+                )
             batch.members.append((supplier, version, index, prepared.cocktail.id, version_no))
             batch.cocktails += 1
             if batch.cocktails >= BATCH:
-                self._flush(batch, what)
+                self._flush(batch, what, supplier)
                 batch = _Batch()
         problems.raise_if_any(what)
+        self._report("checked", supplier)
 
         digest = hasher.hexdigest()
         if same_version and latest is not None:
@@ -335,7 +396,7 @@ class ImportSession:
                 supplier, version, unchanged=tuple(statuses["unchanged"]), already_imported=True
             )
 
-        self._flush(batch, what)
+        self._flush(batch, what, supplier)
         removed = sorted(set(state.current) - checker.seen)
         conn.executemany("DELETE FROM cocktails WHERE id = ?", [(i,) for i in removed])
         own_ids = {i.id for i in own}
@@ -393,6 +454,7 @@ class ImportSession:
         self,
         batch: _Batch,
         prepared: Prepared,
+        findings: str,
         document: CatalogueFile,
         deriver: Deriver,
         version_no: int,
@@ -425,6 +487,7 @@ class ImportSession:
             prepared.digest,
             prepared.record,
             now,
+            findings,
         )
         if status in ("changed", "rederive"):
             batch.replaced.append((cocktail.id,))
@@ -447,37 +510,67 @@ class ImportSession:
                 )
             )  # its record is cocktails.record until a later version supersedes it
 
-    def _flush(self, batch: _Batch, what: str) -> None:
+    def _flush(self, batch: _Batch, what: str, supplier: str) -> None:
+        if not batch.cocktails:
+            return
         try:
             batch.write(self._conn)
         except sqlite3.IntegrityError as error:
             raise CatalogueError(
                 f"the database refused {what} ({error}); the catalogue is unchanged"
             ) from error
+        self._stored += batch.cocktails
+        self._report("written", supplier)
+
+    def _report(self, stage: ImportStage, supplier: str | None = None) -> None:
+        """Tell the session's ``progress`` callback, if any, that ``stage`` is reached."""
+        if self._progress is not None:
+            self._progress(ImportProgress(stage, self._stored, supplier))
 
 
 @contextmanager
 def import_session(
-    conn: sqlite3.Connection, where: str, reference: ReferenceData, *, check_rules: bool = True
+    conn: sqlite3.Connection,
+    where: str,
+    reference: ReferenceData,
+    *,
+    check_rules: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[ImportSession]:
     """One write transaction to import documents into; committed when the block ends.
 
     Any exception in the block rolls back everything the session wrote. SQLite errors
     (disk full, read-only file) surface as :class:`CatalogueError`. ``check_rules=False``
     skips the rules engine (see :meth:`Catalogue.importing
-    <meso_formulary.catalogue.store.catalogue_store.Catalogue.importing>`).
+    <meso_formulary.catalogue.store.catalogue_store.Catalogue.importing>`); ``progress``
+    hears each :data:`ImportStage`.
     """
     previous_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     try:
         with _gc_paused(), write_transaction(conn, where):
             conn.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB:d}")
-            session = ImportSession(conn, where, reference, check_rules=check_rules)
+            if progress is not None:
+                progress(ImportProgress("locked", 0))
+            session = ImportSession(
+                conn, where, reference, check_rules=check_rules, progress=progress
+            )
             yield session
             session.finish()
+            session._report("committing")
+        session._report("committed")
     except sqlite3.Error as error:
         raise CatalogueError(f"{where}: import failed, nothing was changed: {error}") from error
     finally:
         conn.execute(f"PRAGMA cache_size = {int(previous_cache):d}")
 
 
-__all__ = ["BATCH", "CocktailInput", "ImportReport", "ImportSession", "import_session"]
+__all__ = [
+    "BATCH",
+    "CocktailInput",
+    "ImportProgress",
+    "ImportReport",
+    "ImportSession",
+    "ImportStage",
+    "ProgressCallback",
+    "import_session",
+]

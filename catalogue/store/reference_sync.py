@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from meso_formulary.catalogue.store.derive import Deriver
 from meso_formulary.catalogue.store.dictionary import (
@@ -20,7 +20,8 @@ from meso_formulary.catalogue.store.dictionary import (
 )
 from meso_formulary.catalogue.store.records import canonical_json
 from meso_formulary.errors import CatalogueError
-from meso_formulary.model import Cocktail, Ingredient
+from meso_formulary.model import Cocktail, Indication, Ingredient
+from meso_formulary.rules import Finding, build_context, default_registry
 
 
 def upsert_ingredient(
@@ -112,28 +113,37 @@ def sync_reference(conn: sqlite3.Connection, reference: ReferenceData) -> bool:
     return True
 
 
-def refresh_derived(conn: sqlite3.Connection, reference: ReferenceData) -> None:
-    """Recompute every cocktail's derived columns after the dictionary changed."""
+def refresh_derived(conn: sqlite3.Connection, indications: Iterable[Indication]) -> None:
+    """Recompute every cocktail's derived columns and rule findings after the dictionary
+    changed (``indications``: the catalogue's, as :func:`stored_indications` reads them)."""
     everything = [
         Ingredient.model_validate_json(row[0])
         for row in conn.execute("SELECT record FROM ingredients")
     ]
-    deriver = Deriver(Dictionary(everything), {i.id.value: i for i in reference.indications})
+    indications = tuple(indications)
+    dictionary = Dictionary(everything)
+    deriver = Deriver(dictionary, {i.id.value: i for i in indications})
+    context = build_context(ingredients=dictionary.ingredients, indications=indications)
+    rules = default_registry()
     for record, supplier_name in _cocktail_records(conn):
         cocktail = Cocktail.model_validate_json(record)
         derived = deriver.derive(cocktail, supplier_name)
         classes = json.dumps(derived.classes)
+        findings = findings_json(rules.check(cocktail, context))
         conn.execute(
-            "UPDATE cocktails SET search_terms = ?, n_actives = ?, classes = ? WHERE id = ? "
-            "AND (search_terms IS NOT ? OR n_actives IS NOT ? OR classes IS NOT ?)",
+            "UPDATE cocktails SET search_terms = ?, n_actives = ?, classes = ?, findings = ? "
+            "WHERE id = ? AND (search_terms IS NOT ? OR n_actives IS NOT ? OR classes IS NOT ? "
+            "OR findings IS NOT ?)",
             (
                 derived.search_terms,
                 derived.n_actives,
                 classes,
+                findings,
                 cocktail.id,
                 derived.search_terms,
                 derived.n_actives,
                 classes,
+                findings,
             ),
         )
         conn.executemany(
@@ -141,6 +151,21 @@ def refresh_derived(conn: sqlite3.Connection, reference: ReferenceData) -> None:
             "AND mg_per_ml IS NOT ?",
             [(row[5], row[0], row[1], row[5]) for row in derived.composition],
         )
+
+
+def findings_json(findings: Iterable[Finding]) -> str:
+    """What ``cocktails.findings`` holds: the findings as a JSON array, in their order."""
+    return json.dumps(
+        [finding.as_dict() for finding in findings], ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def stored_indications(conn: sqlite3.Connection) -> list[Indication]:
+    """The indications stored in the catalogue on ``conn``."""
+    return [
+        Indication.model_validate_json(row[0])
+        for row in conn.execute("SELECT record FROM indications ORDER BY id")
+    ]
 
 
 def _cocktail_records(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[tuple[str, str]]:

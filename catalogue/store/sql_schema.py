@@ -394,6 +394,25 @@ def _initial(db: Database) -> None:
         conn.execute(f"CREATE TRIGGER {name} {body}")
 
 
+FINDINGS_COLUMN: Final = (
+    "ALTER TABLE cocktails ADD COLUMN findings TEXT CHECK (findings IS NULL OR "
+    f"{_json_array('findings')})"
+)
+"""Each cocktail's rule findings, computed when it is written (:mod:`.importer`) and again
+when the dictionary changes (:func:`.reference_sync.refresh_derived`), as a JSON array of
+``Finding.as_dict()`` objects, so that ``meso show`` and the web page read them without
+running the rules engine. NULL only in a row written by hand: "not computed", never "none"."""
+
+
+@MIGRATIONS(name="0002_findings")
+def _findings(db: Database) -> None:
+    from meso_formulary.catalogue.store.reference_sync import refresh_derived, stored_indications
+
+    conn = db.conn
+    conn.execute(FINDINGS_COLUMN)
+    refresh_derived(conn, stored_indications(conn))
+
+
 # ---------------------------------------------------------------- connections
 # configure() and stored_version() live in the stdlib-only .connect (re-exported above).
 
@@ -414,7 +433,7 @@ def upgrade(db: Database) -> int:
     """
     conn = db.conn
     if not conn.in_transaction:
-        raise CatalogueError("schema upgrade must run inside a write transaction")
+        raise RuntimeError("schema upgrade must run inside a write transaction")
     before = check_version(conn, upgradable=True) or 0
     if before < SCHEMA_VERSION:
         MIGRATIONS.apply(db)

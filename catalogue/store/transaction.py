@@ -27,7 +27,7 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 def write_transaction(conn: sqlite3.Connection, where: str) -> Iterator[None]:
     """Run the block in one write transaction on ``conn`` (``where`` names the file in errors)."""
     if conn.in_transaction:
-        raise CatalogueError(f"{where}: a transaction is already open on this connection")
+        raise RuntimeError(f"{where}: a transaction is already open on this connection")
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as error:

@@ -20,7 +20,6 @@ from functools import cache
 from types import MappingProxyType
 
 from meso_formulary import reference
-from meso_formulary.errors import InvalidInput
 from meso_formulary.model import Cocktail, Indication, IndicationId, Ingredient
 from meso_formulary.rules.builtin import default_registry
 from meso_formulary.rules.engine import (
@@ -32,10 +31,10 @@ from meso_formulary.rules.engine import (
     Rule,
     RuleContext,
     RuleRegistry,
-    Severity,
     rules_markdown,
 )
 from meso_formulary.rules.tables import RuleTables, default_tables, read_tables
+from meso_formulary.vocabulary import Severity
 
 IngredientsArg = IngredientIndex | Mapping[str, Ingredient] | Iterable[Ingredient]
 
@@ -53,27 +52,40 @@ def _shipped_indications() -> Mapping[IndicationId, Indication]:
 def build_context(
     *,
     ingredients: IngredientsArg | None = None,
+    own: Iterable[Ingredient] = (),
     indications: Mapping[IndicationId, Indication] | Iterable[Indication] | None = None,
     tables: RuleTables | None = None,
     patient_weight_kg: float | None = None,
     jurisdiction: str = "US",
 ) -> RuleContext:
-    """The context rules run in; ``None`` means the shipped dictionary, indications or tables."""
-    if ingredients is None:
-        index = _shipped_ingredients()
-    elif isinstance(ingredients, IngredientIndex):
+    """The context rules run in; ``None`` means the shipped dictionary, indications or tables.
+
+    ``own``: a supplier's own ingredients (a catalogue file's ``ingredients``), whose names
+    shadow the dictionary's as in an import (see :meth:`IngredientIndex.build`).
+    """
+    own = tuple(own)
+    if isinstance(ingredients, IngredientIndex):
+        if own:
+            raise ValueError("give own ingredients to IngredientIndex.build, not with an index")
         index = ingredients
+    elif ingredients is None:
+        shipped = _shipped_ingredients()
+        index = (
+            IngredientIndex.build(shipped.by_id, own=own, dictionary_table=shipped.names.dictionary)
+            if own
+            else shipped
+        )
     else:
-        index = IngredientIndex.build(ingredients)
+        index = IngredientIndex.build(ingredients, own=own)
     if indications is None:
         by_id = _shipped_indications()
     else:
         records = list(indications.values() if isinstance(indications, Mapping) else indications)
         if not all(isinstance(record, Indication) for record in records):
-            raise InvalidInput("indications must be Indication records")
+            raise TypeError("indications must be Indication records")
         by_id = MappingProxyType({record.id: record for record in records})
     if tables is not None and not isinstance(tables, RuleTables):
-        raise InvalidInput(f"tables must be RuleTables, not {type(tables).__name__}")
+        raise TypeError(f"tables must be RuleTables, not {type(tables).__name__}")
     return RuleContext(
         ingredients=index,
         indications=by_id,
@@ -87,6 +99,7 @@ def validate(
     cocktail: Cocktail,
     *,
     ingredients: IngredientsArg | None = None,
+    own: Iterable[Ingredient] = (),
     indications: Mapping[IndicationId, Indication] | Iterable[Indication] | None = None,
     registry: RuleRegistry | None = None,
     select: Iterable[str] | None = None,
@@ -97,14 +110,21 @@ def validate(
 ) -> list[Finding]:
     """Check ``cocktail`` against the rules; findings sorted by severity, then path.
 
-    ``select`` keeps only the rules named (by code or name), ``ignore`` drops some. Raises only
-    the library's own errors: :class:`~meso_formulary.errors.InvalidInput` for bad arguments,
-    :class:`~meso_formulary.errors.NotFound` for an unknown rule code.
+    ``ingredients`` is the dictionary (``None``: the shipped one) and ``own`` a supplier's own
+    ingredients, whose names come first: ``validate(cocktail, own=file.ingredients)`` resolves
+    names as ``meso validate`` and an import of the file do. ``select`` keeps only the rules
+    named (by code or name), ``ignore`` drops some.
+
+    Raises :class:`~meso_formulary.errors.InvalidInput` for an implausible patient weight or
+    an unknown jurisdiction, :class:`~meso_formulary.errors.NotFound` for an unknown rule
+    code: what a user may type. A caller's mistake raises ``TypeError`` (an argument of the
+    wrong type) or ``ValueError`` (a dictionary of the wrong shape: see
+    :meth:`IngredientIndex.build`).
     """
     if not isinstance(cocktail, Cocktail):
-        raise InvalidInput(f"validate() needs a Cocktail, not {type(cocktail).__name__}")
+        raise TypeError(f"validate() needs a Cocktail, not {type(cocktail).__name__}")
     if registry is not None and not isinstance(registry, RuleRegistry):
-        raise InvalidInput(f"registry must be a RuleRegistry, not {type(registry).__name__}")
+        raise TypeError(f"registry must be a RuleRegistry, not {type(registry).__name__}")
     chosen = default_registry() if registry is None else registry
     if select is not None:
         chosen = chosen.select(select)
@@ -112,6 +132,7 @@ def validate(
         chosen = chosen.ignore(ignore)
     context = build_context(
         ingredients=ingredients,
+        own=own,
         indications=indications,
         tables=tables,
         patient_weight_kg=patient_weight_kg,

@@ -18,9 +18,10 @@ from meso_formulary.model import (
     Ingredient,
     RegulatoryStatus,
 )
-from meso_formulary.rules.engine import Issue, RuleContext, RuleRegistry, Severity
+from meso_formulary.rules.engine import Issue, RuleContext, RuleRegistry
 from meso_formulary.rules.tables import Band, DoseCap
 from meso_formulary.units import Strength, Unit, convert
+from meso_formulary.vocabulary import Severity
 
 _REGISTRY = RuleRegistry()
 _rule = _REGISTRY.rule
@@ -126,21 +127,13 @@ def unknown_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[Iss
 
     The message suggests the closest dictionary name.
     """
-    for i, found in context.resolution(cocktail).unresolved:
+    names = context.ingredients.names  # the one resolver: MF102 says what an import says
+    for i, _found in context.resolution(cocktail).unresolved:
         line = cocktail.composition[i]
-        path = f"composition.{i}.ingredient"
-        if found:
-            ids = ", ".join(ingredient.id for ingredient in found)
-            yield Issue(
-                f"{line.ingredient!r} names more than one ingredient ({ids}); use the id",
-                path=path,
-                value=line.ingredient,
-            )
-            continue
-        guess = context.ingredients.suggest(line.ingredient)
-        hint = f"; did you mean {guess.id!r} ({guess.name})?" if guess else ""
         yield Issue(
-            f"unknown ingredient {line.ingredient!r}{hint}", path=path, value=line.ingredient
+            names.problem(names.resolve(line.ingredient)),
+            path=f"composition.{i}.ingredient",
+            value=line.ingredient,
         )
 
 

@@ -13,36 +13,15 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING
-
-from rapidfuzz import process, utils
 
 from meso_formulary.errors import InvalidInput, NotFound, Problem, UnitConversionError
-from meso_formulary.identifiers import name_key
 from meso_formulary.model import Cocktail, Indication, IndicationId, Ingredient, IngredientClass
+from meso_formulary.names import NameMatch, NameResolver, NameTable, name_table
+from meso_formulary.rules.tables import IngredientSelector, RuleTables
 from meso_formulary.units import Strength, Unit, convert
-
-if TYPE_CHECKING:  # tables.py imports Severity from here
-    from meso_formulary.rules.tables import IngredientSelector, RuleTables
-
-
-class Severity(StrEnum):
-    """How much a finding matters: an error blocks publication, a warning asks for a look."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """0 for errors, 1 for warnings, 2 for information (the order findings are listed in)."""
-        return _RANK[self]
-
-
-_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+from meso_formulary.vocabulary import Severity
 
 FindingValue = str | float | None
 """The offending value as shown to people and written to JSON."""
@@ -113,104 +92,99 @@ def finding_order(finding: Finding) -> tuple[int, tuple[tuple[int, int, str], ..
 
 
 @dataclass(frozen=True, slots=True)
-class _NameTables:
-    """Every name key of a dictionary and the ids it names, plus the names fuzzy matching scans."""
-
-    by_key: Mapping[str, tuple[str, ...]]
-    choices: tuple[str, ...]
-    choice_ids: tuple[str, ...]
-
-    @classmethod
-    def of(cls, ingredients: Iterable[Ingredient]) -> _NameTables:
-        keys: dict[str, list[str]] = {}
-        choices: list[str] = []
-        choice_ids: list[str] = []
-        for ing in ingredients:
-            for name in ing.names():
-                ids = keys.setdefault(name_key(name), [])
-                if ing.id not in ids:
-                    ids.append(ing.id)
-                choices.append(name)
-                choice_ids.append(ing.id)
-        return cls(
-            by_key=MappingProxyType({k: tuple(v) for k, v in keys.items()}),
-            choices=tuple(choices),
-            choice_ids=tuple(choice_ids),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class IngredientIndex:
-    """An ingredient dictionary keyed by id, plus every name it can be referred to by.
+    """An ingredient dictionary keyed by id, and the names it can be referred to by.
 
     Build it once with :meth:`build` and reuse it: composition lines name an ingredient by
-    id, name, INCI name or synonym, compared by :func:`~meso_formulary.identifiers.name_key`.
-    The name tables are worked out on first use: lines that name ids (what a catalogue
-    stores) never need them.
+    id, name, INCI name or synonym, resolved by the project's one
+    :class:`~meso_formulary.names.NameResolver` (ids, then a supplier's ``own`` entries,
+    then the rest), as an import resolves them. The resolver is built on first use: lines
+    that name ids (what a catalogue stores) never need it.
     """
 
     by_id: Mapping[str, Ingredient]
-    _names: _NameTables | None = field(default=None, init=False, repr=False, compare=False)
+    own_ids: frozenset[str] = frozenset()
+    """The ids of the supplier's own entries, whose names shadow the others'."""
+    dictionary_table: NameTable | None = field(default=None, repr=False, compare=False)
+    """The name table of the entries that are not own, if worked out already."""
+    _names: NameResolver | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def build(cls, ingredients: Mapping[str, Ingredient] | Iterable[Ingredient]) -> IngredientIndex:
-        """Index ``ingredients`` (a mapping keyed by id, or any iterable of ingredients)."""
+    def build(
+        cls,
+        ingredients: Mapping[str, Ingredient] | Iterable[Ingredient],
+        *,
+        own: Iterable[Ingredient] = (),
+        dictionary_table: NameTable | None = None,
+    ) -> IngredientIndex:
+        """Index ``ingredients`` (a mapping keyed by id, or any iterable of ingredients).
+
+        ``own``: a supplier's own ingredients (a catalogue file's ``ingredients``); their
+        names come before the others', and one with the id of an entry of ``ingredients``
+        replaces it, unless it is a copy of it (a file may repeat reference entries: a copy
+        stays a dictionary entry, as in an import). ``dictionary_table`` is
+        :func:`~meso_formulary.names.name_table` of ``ingredients``, for callers that index
+        one dictionary under many suppliers' entries. A key that is not its ingredient's id
+        is a ``ValueError``, an entry that is not an :class:`Ingredient` a ``TypeError``.
+        """
         if isinstance(ingredients, Mapping):
             items = list(ingredients.items())
         else:
             items = [(getattr(ing, "id", None), ing) for ing in ingredients]
         by_id: dict[str, Ingredient] = {}
         for key, ing in items:
-            if not isinstance(ing, Ingredient):
-                raise InvalidInput(f"the ingredient dictionary holds a {type(ing).__name__}")
+            _check_entry(ing)
             if key != ing.id:
-                raise InvalidInput(f"ingredient {ing.id!r} is filed under the key {key!r}")
+                raise ValueError(f"ingredient {ing.id!r} is filed under the key {key!r}")
             if ing.id in by_id:
                 raise InvalidInput(f"ingredient {ing.id!r} appears twice in the dictionary")
             by_id[ing.id] = ing
-        return cls(by_id=MappingProxyType(by_id))
-
-    def _tables(self) -> _NameTables:
-        tables = self._names
-        if tables is None:  # a race only builds the same tables twice
-            tables = _NameTables.of(self.by_id.values())
-            object.__setattr__(self, "_names", tables)
-        return tables
-
-    @property
-    def by_key(self) -> Mapping[str, tuple[str, ...]]:
-        """Name key -> the ids of the ingredients known by a name with that key."""
-        return self._tables().by_key
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        """Every name of every ingredient, as written (what :meth:`suggest` compares with)."""
-        return self._tables().choices
+        own_ids: set[str] = set()
+        for ing in own:
+            _check_entry(ing)
+            if ing.id in own_ids:
+                raise InvalidInput(f"own ingredient {ing.id!r} appears twice")
+            replaced = by_id.get(ing.id)
+            if replaced != ing:
+                if replaced is not None:
+                    dictionary_table = None  # it holds the names of the entry replaced
+                own_ids.add(ing.id)
+                by_id[ing.id] = ing
+        return cls(
+            by_id=MappingProxyType(by_id),
+            own_ids=frozenset(own_ids),
+            dictionary_table=dictionary_table,
+        )
 
     @property
-    def choice_ids(self) -> tuple[str, ...]:
-        """The id of the ingredient each of :attr:`choices` names."""
-        return self._tables().choice_ids
+    def names(self) -> NameResolver:
+        """The resolver of this dictionary's names (built on first use)."""
+        names = self._names
+        if names is None:  # a race only builds the same resolver twice
+            mine = self.own_ids
+            table = self.dictionary_table
+            if table is None:
+                table = name_table(ing for i, ing in self.by_id.items() if i not in mine)
+            own = name_table(ing for i, ing in self.by_id.items() if i in mine) if mine else {}
+            names = NameResolver(self.by_id, table, own)
+            object.__setattr__(self, "_names", names)
+        return names
+
+    def match(self, name: str) -> NameMatch:
+        """What ``name`` resolves to (see :mod:`meso_formulary.names`)."""
+        return self.names.resolve(name)
 
     def candidates(self, name: str) -> tuple[Ingredient, ...]:
-        """Every ingredient ``name`` may refer to: its id first, else all that share its key."""
+        """Every ingredient ``name`` may refer to: one when it resolves, several when ambiguous."""
         exact = self.by_id.get(name)
         if exact is not None:
             return (exact,)
-        return tuple(self.by_id[i] for i in self.by_key.get(name_key(name), ()))
+        return tuple(self.by_id[i] for i in self.match(name).ids)
 
-    def resolve(self, name: str) -> Ingredient | None:
-        """The one ingredient ``name`` refers to, or ``None`` when unknown or ambiguous."""
-        found = self.candidates(name)
-        return found[0] if len(found) == 1 else None
 
-    def suggest(self, name: str, *, score_cutoff: float = 75.0) -> Ingredient | None:
-        """The closest-named ingredient for a "did you mean", if any is close enough."""
-        tables = self._tables()
-        best = process.extractOne(
-            name, tables.choices, processor=utils.default_process, score_cutoff=score_cutoff
-        )
-        return None if best is None else self.by_id[tables.choice_ids[best[2]]]
+def _check_entry(ingredient: object) -> None:
+    if not isinstance(ingredient, Ingredient):
+        raise TypeError(f"the ingredient dictionary holds a {type(ingredient).__name__}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, 
 from meso_formulary import files
 from meso_formulary.errors import InvalidInput
 from meso_formulary.model import Area, Ingredient, IngredientClass
-from meso_formulary.rules.engine import Severity
 from meso_formulary.types import FiniteFloat, PositiveFinite, ShortText, Slug, SourceText
 from meso_formulary.units import Strength
+from meso_formulary.vocabulary import Severity
 
 Jurisdiction = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 """An ISO 3166-1 alpha-2 code, or ``EU``."""

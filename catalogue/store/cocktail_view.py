@@ -1,0 +1,448 @@
+"""One cocktail as every front end shows it, read from the rows with the standard library.
+
+``meso show`` (its table and ``--json``) and the web cocktail page both render the
+:class:`CocktailView` that :func:`load_cocktail` builds, so they say the same things in the
+same words: the composition with names, classes, strengths as given and in mg/mL, the
+indications by name, the course, aftercare, expected effects, contraindications, the rule
+findings and where the supplier's catalogue came from.
+
+Nothing here loads pydantic or runs the rules engine: the cocktail's record is the canonical
+JSON the importer stored after validating it, the mg/mL figures are the ones it computed,
+and the findings are the ones the rules engine reported when the cocktail was written
+(``cocktails.findings``, see :mod:`.sql_schema`). Reading a cocktail therefore costs a few
+queries, which keeps ``meso show`` about as fast to start as ``meso search``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from meso_formulary.errors import NotFound
+
+NO_CONTRAINDICATIONS: Final = (
+    "None listed here. That does not mean there are none: check the product's labelling."
+)
+NO_FINDINGS: Final = "None: the rules engine finds nothing questionable."
+FINDINGS_NOT_COMPUTED: Final = (
+    "Not computed: this row was not written by meso-formulary's importer, so no rule "
+    "has checked it."
+)
+NO_SOURCES: Final = "None given."
+NOT_DISCLOSED: Final = "not disclosed"
+NOT_STATED: Final = "not stated"
+
+
+def words(value: str) -> str:
+    """A vocabulary value as words: ``point_by_point`` -> ``point by point``."""
+    return value.replace("_", " ")
+
+
+def hours(value: float) -> str:
+    """A duration in hours, with days when it is a whole number of them (``48 h (2 days)``)."""
+    text = f"{value:g} h"
+    if value >= 24 and value % 24 == 0:
+        days = int(value // 24)
+        text += f" ({days} day{'s' if days != 1 else ''})"
+    return text
+
+
+@dataclass(frozen=True)
+class Span:
+    """A closed range of numbers as stored (``min`` may equal ``max``)."""
+
+    min: float
+    max: float
+
+    def __str__(self) -> str:
+        return f"{self.min:g}" if self.min == self.max else f"{self.min:g} to {self.max:g}"
+
+    @classmethod
+    def of(cls, data: Any) -> Span | None:
+        return None if data is None else cls(float(data["min"]), float(data["max"]))
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How the supplier's catalogue came: the shipped reference data, a signed bundle that
+    verified against a pinned key, or an unsigned draft (``meso import --unsigned``)."""
+
+    kind: Literal["reference", "verified", "unsigned"]
+    catalogue_version: int
+    signed_by: str | None
+    """The signing key's fingerprint (64 hex digits) when verified."""
+
+    @property
+    def verified(self) -> bool:
+        return self.kind == "verified"
+
+    @property
+    def text(self) -> str:
+        """The words every front end shows: ``signed, verified (key ab12 cd34 ef56 7890 ...)``,
+        ``unsigned draft`` or ``shipped reference data``."""
+        if self.kind == "reference":
+            return "shipped reference data"
+        if self.kind == "verified" and self.signed_by:
+            key = " ".join(self.signed_by[i : i + 4] for i in range(0, 16, 4))
+            return f"signed, verified (key {key} ...)"
+        return "unsigned draft"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "catalogue_version": self.catalogue_version,
+            "verified": self.verified,
+            "signed_by": self.signed_by,
+            "status": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class SupplierFacts:
+    """Who supplies the cocktail, as their catalogue states it."""
+
+    id: str
+    name: str
+    jurisdiction: str | None
+    licence: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class CompositionLine:
+    """One composition line with its ingredient's dictionary facts."""
+
+    position: int
+    """1 for the first line."""
+    ingredient_id: str
+    name: str
+    inci: str | None
+    ingredient_class: str
+    origin: str | None
+    value: float | None
+    unit: str | None
+    mg_per_ml: float | None
+    """The strength in mg/mL as computed on import; ``None`` when undisclosed or when it
+    does not convert (IU without a factor, ...)."""
+
+    @property
+    def strength(self) -> str:
+        """The strength as the supplier gives it, or ``not disclosed``."""
+        return NOT_DISCLOSED if self.value is None else f"{self.value:g} {self.unit}"
+
+    @property
+    def mg_per_ml_text(self) -> str:
+        """Blank when the strength is not disclosed; "–" when it cannot be converted."""
+        if self.value is None:
+            return ""
+        return "–" if self.mg_per_ml is None else f"{self.mg_per_ml:.4g}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The line as ``meso show --json`` and ``--csv`` print it."""
+        return {
+            "position": self.position,
+            "ingredient": self.ingredient_id,
+            "name": self.name,
+            "class": self.ingredient_class,
+            "value": self.value,
+            "unit": self.unit,
+            "mg_per_ml": self.mg_per_ml,
+        }
+
+
+@dataclass(frozen=True)
+class ProtocolFacts:
+    """A course of sessions and what follows it (see :class:`meso_formulary.model.Protocol`)."""
+
+    sessions: int
+    interval_days: int
+    session_minutes: int | None
+    results_last_months: Span | None
+    top_up_interval_months: int | None
+    topical_numbing: bool
+    source: str
+
+    @property
+    def facts(self) -> tuple[tuple[str, str], ...]:
+        """``(label, value)`` pairs, only for what the protocol states."""
+        facts = [("Course", f"{self.sessions} sessions, every {self.interval_days} days")]
+        if self.session_minutes is not None:
+            facts.append(("Session", f"{self.session_minutes} minutes"))
+        if self.topical_numbing:
+            facts.append(("Numbing", "topical numbing cream before the session"))
+        if self.results_last_months is not None:
+            facts.append(("Results last", f"{self.results_last_months} months"))
+        if self.top_up_interval_months is not None:
+            facts.append(("Top-up", f"every {self.top_up_interval_months} months"))
+        facts.append(("Source", self.source))
+        return tuple(facts)
+
+
+@dataclass(frozen=True)
+class AftercareLine:
+    """One piece of aftercare advice and how long it applies after each session."""
+
+    kind: str
+    advice: str
+    hours: float | None
+    source: str
+
+    @property
+    def duration(self) -> str:
+        return NOT_STATED if self.hours is None else hours(self.hours)
+
+
+@dataclass(frozen=True)
+class EffectLine:
+    """An expected effect of a session and how long it usually takes to settle."""
+
+    effect: str
+    settles_within_hours: Span | None
+    note: str
+    source: str
+
+    @property
+    def within(self) -> str:
+        span = self.settles_within_hours
+        if span is None:
+            return NOT_STATED
+        if span.min == span.max:
+            return hours(span.min)
+        return f"{span.min:g} to {hours(span.max)}"
+
+
+@dataclass(frozen=True)
+class FindingLine:
+    """A rule finding stored with the cocktail (``Finding.as_dict()`` of the rules engine)."""
+
+    severity: str
+    code: str
+    rule: str
+    message: str
+    path: str
+    value: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "rule": self.rule,
+            "message": self.message,
+            "path": self.path,
+            "value": self.value,
+        }
+
+
+@dataclass(frozen=True)
+class Named:
+    """A vocabulary entry by id and by the name people read."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CocktailView:
+    """Everything any front end shows about one cocktail (see the module doc)."""
+
+    id: str
+    name: str
+    version: str
+    regulatory_status: str
+    description: str
+    supplier: SupplierFacts
+    provenance: Provenance
+    composition: tuple[CompositionLine, ...]
+    indications: tuple[Named, ...]
+    areas: tuple[str, ...]
+    properties: tuple[tuple[str, str], ...]
+    """Vial, pH and osmolality, as ``(label, value)``, when stated."""
+    administration: tuple[tuple[str, str], ...]
+    """How it is injected, as ``(label, value)``; empty when the record does not say."""
+    protocol: ProtocolFacts | None
+    aftercare: tuple[AftercareLine, ...]
+    effects: tuple[EffectLine, ...]
+    contraindications: tuple[str, ...]
+    findings: tuple[FindingLine, ...] | None
+    """``None`` when the row holds no findings (not written by the importer)."""
+    sources: tuple[str, ...]
+    record: dict[str, Any]
+    """The cocktail as stored (canonical JSON: fields at their default left out)."""
+
+    @property
+    def status(self) -> str:
+        """The regulatory status in words."""
+        return words(self.regulatory_status)
+
+    @property
+    def summary(self) -> tuple[str, ...]:
+        """The facts under the name: id, supplier and provenance, version, status."""
+        return (
+            self.id,
+            f"supplier {self.supplier.id} ({self.provenance.text})",
+            f"version {self.version}",
+            f"regulatory status: {self.status}",
+        )
+
+    @property
+    def use(self) -> tuple[tuple[str, str], ...]:
+        """What it is for and where it goes, then its properties and administration."""
+        return (
+            ("For", ", ".join(i.name for i in self.indications) or NOT_STATED),
+            ("Areas", ", ".join(words(a) for a in self.areas) or NOT_STATED),
+            *self.properties,
+            *(self.administration or (("Administration", NOT_STATED),)),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``meso show --json`` prints: the stored record, its composition lines with
+        names, classes and mg/mL, the findings (null: not computed) and the provenance."""
+        return {
+            **self.record,
+            "composition": [line.as_dict() for line in self.composition],
+            "findings": None
+            if self.findings is None
+            else [finding.as_dict() for finding in self.findings],
+            "provenance": self.provenance.as_dict(),
+        }
+
+
+_COCKTAIL_SQL: Final = """
+SELECT c.record, c.findings, s.record, s.catalogue_version, s.verified, s.signed_by
+FROM cocktails AS c JOIN suppliers AS s ON s.id = c.supplier_id WHERE c.id = ?
+"""
+
+COMPOSITION_SQL: Final = """
+SELECT x.position, x.ingredient_id, i.name, i.inci, i.ingredient_class, i.origin, x.value,
+       x.unit, x.mg_per_ml
+FROM composition AS x JOIN ingredients AS i ON i.id = x.ingredient_id
+WHERE x.cocktail_id = ? ORDER BY x.position
+"""
+"""A cocktail's composition lines with their ingredients' facts (also read by
+:meth:`Catalogue.composition <.catalogue_store.Catalogue.composition>`)."""
+
+
+def load_cocktail(conn: sqlite3.Connection, cocktail_id: str) -> CocktailView:
+    """The view of cocktail ``cocktail_id`` in the catalogue on ``conn``.
+
+    Raises :class:`~meso_formulary.errors.NotFound`, with close ids as a hint, when the
+    catalogue has no such cocktail.
+    """
+    row = conn.execute(_COCKTAIL_SQL, (cocktail_id,)).fetchone()
+    if row is None:
+        raise NotFound(
+            f"no cocktail {cocktail_id!r} in the catalogue", hint=_hint(conn, cocktail_id)
+        )
+    record_text, findings_text, supplier_text, catalogue_version, verified, signed_by = row
+    record: dict[str, Any] = json.loads(record_text)
+    supplier: dict[str, Any] = json.loads(supplier_text)
+    composition = tuple(
+        CompositionLine(position + 1, *rest)
+        for position, *rest in conn.execute(COMPOSITION_SQL, (cocktail_id,))
+    )
+    indication_ids = list(record.get("indications", ()))
+    marks = ", ".join("?" * len(indication_ids))
+    names = dict(
+        conn.execute(f"SELECT id, name FROM indications WHERE id IN ({marks})", indication_ids)
+        if indication_ids
+        else ()
+    )
+    protocol = record.get("protocol")
+    return CocktailView(
+        id=record["id"],
+        name=record["name"],
+        version=record.get("version", "1"),
+        regulatory_status=record.get("regulatory_status", "unknown"),
+        description=record["description"],
+        supplier=SupplierFacts(
+            supplier["id"],
+            supplier["name"],
+            supplier.get("jurisdiction"),
+            supplier.get("licence"),
+            supplier.get("url"),
+        ),
+        provenance=Provenance(
+            _provenance_kind(conn, bool(verified), signed_by), catalogue_version, signed_by
+        ),
+        composition=composition,
+        indications=tuple(Named(i, names.get(i, words(i))) for i in indication_ids),
+        areas=tuple(record.get("areas", ())),
+        properties=_properties(record),
+        administration=_administration(record.get("administration")),
+        protocol=None
+        if protocol is None
+        else ProtocolFacts(
+            sessions=protocol["sessions"],
+            interval_days=protocol["interval_days"],
+            session_minutes=protocol.get("session_minutes"),
+            results_last_months=Span.of(protocol.get("results_last_months")),
+            top_up_interval_months=protocol.get("top_up_interval_months"),
+            topical_numbing=bool(protocol.get("topical_numbing", False)),
+            source=protocol["source"],
+        ),
+        aftercare=tuple(
+            AftercareLine(item["kind"], item["advice"], item.get("hours"), item["source"])
+            for item in record.get("aftercare", ())
+        ),
+        effects=tuple(
+            EffectLine(
+                words(item["effect"]),
+                Span.of(item.get("settles_within_hours")),
+                item.get("note") or "",
+                item["source"],
+            )
+            for item in record.get("expected_effects", ())
+        ),
+        contraindications=tuple(record.get("contraindications", ())),
+        findings=None
+        if findings_text is None
+        else tuple(FindingLine(**finding) for finding in json.loads(findings_text)),
+        sources=tuple(record.get("sources", ())),
+        record=record,
+    )
+
+
+def _provenance_kind(
+    conn: sqlite3.Connection, verified: bool, signed_by: str | None
+) -> Literal["reference", "verified", "unsigned"]:
+    if verified and signed_by:
+        return "verified"
+    source = conn.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
+    return "reference" if source is not None and source[0] == "reference" else "unsigned"
+
+
+def _properties(record: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    facts = []
+    if record.get("vial_volume_ml") is not None:
+        facts.append(("Vial", f"{record['vial_volume_ml']:g} mL"))
+    if record.get("ph") is not None:
+        facts.append(("pH", f"{record['ph']:g}"))
+    if record.get("osmolality_mosm_kg") is not None:
+        facts.append(("Osmolality", f"{record['osmolality_mosm_kg']:g} mOsm/kg"))
+    return tuple(facts)
+
+
+def _administration(given: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    if given is None:
+        return ()
+    facts = [("Technique", ", ".join(words(t) for t in given.get("techniques", ())))]
+    if given.get("devices"):
+        facts.append(("Device", ", ".join(words(d) for d in given["devices"])))
+    depth = Span.of(given.get("depth_mm"))
+    if depth is not None:
+        facts.append(("Depth", f"{depth} mm"))
+    if given.get("needle_gauge") is not None:
+        facts.append(("Needle", f"{given['needle_gauge']} G"))
+    if given.get("volume_per_session_ml") is not None:
+        facts.append(("Volume per session", f"{given['volume_per_session_ml']:g} mL"))
+    if given.get("source"):
+        facts.append(("Source", given["source"]))
+    return tuple(facts)
+
+
+def _hint(conn: sqlite3.Connection, cocktail_id: str) -> str | None:
+    from meso_formulary.names import either, suggest
+
+    close = suggest(cocktail_id, [row[0] for row in conn.execute("SELECT id FROM cocktails")])
+    return f"did you mean {either(close)}?" if close else None
