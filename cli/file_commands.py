@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeVar, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 import click
 
@@ -23,6 +23,7 @@ from meso_formulary.cli.common import (
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue import ImportReport
+    from meso_formulary.catalogue.store.importer import ImportProgress, ProgressCallback
     from meso_formulary.errors import Problem
 
 FILE_FORMATS = ("yaml", "json", "csv")
@@ -119,9 +120,6 @@ def _plural(n: int, word: str) -> str:
 
 # ---------------------------------------------------------------- import
 
-PROGRESS_MIN_COCKTAILS = 200
-"""Files with at least this many cocktails get a progress bar (on a terminal only)."""
-
 
 @click.command("import")
 @click.argument(
@@ -160,8 +158,8 @@ def import_(files: tuple[str, ...], fmt: str | None, unsigned: bool, db: Path | 
 
     created = not db.exists()
     try:
-        with open_catalogue(db, readonly=False) as store, _progress() as track:
-            imported = import_files(store, files, fmt=fmt, unsigned=unsigned, track=track)
+        with open_catalogue(db, readonly=False) as store, _progress() as progress:
+            imported = import_files(store, files, fmt=fmt, unsigned=unsigned, progress=progress)
     except BaseException:
         if created:  # a failed import into a new file leaves no empty catalogue behind
             for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
@@ -188,32 +186,36 @@ def _report_line(report: ImportReport) -> str:
     return f"{what}: {', '.join(counts)}"
 
 
-T = TypeVar("T")
-
-
 @contextmanager
-def _progress() -> Iterator[Callable[[str, Sequence[T]], Iterable[T]]]:
-    """A function that wraps a file's cocktails in a progress bar on stderr.
+def _progress() -> Iterator[ProgressCallback | None]:
+    """What shows an import's progress on stderr: the count of cocktails stored, fed by the
+    import session's own progress reports (:data:`ImportStage`), so it works as well for a
+    streamed file whose length is not known in advance.
 
-    The bar shows only when stderr is a terminal and the file is large; otherwise the
-    cocktails pass through untouched.
+    Only on a terminal; piped or redirected, nothing is shown.
     """
-    from rich.progress import Progress
+    from rich.progress import BarColumn, Progress, TextColumn
 
     from meso_formulary.cli.output import console
 
     stderr = console(stderr=True)
     if not stderr.is_terminal:
-        yield lambda _name, items: items
+        yield None
         return
-    with Progress(console=stderr, transient=True) as bar:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} cocktails stored"),
+    )
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task("Importing", total=None)
 
-        def track(name: str, items: Sequence[T]) -> Iterable[T]:
-            if len(items) < PROGRESS_MIN_COCKTAILS:
-                return items
-            return bar.track(items, description=f"Importing {name}")
+        def report(progress: ImportProgress) -> None:
+            if progress.supplier is not None:
+                bar.update(task, description=f"Importing supplier {progress.supplier}")
+            bar.update(task, completed=progress.cocktails)
 
-        yield track
+        yield report
 
 
 # ---------------------------------------------------------------- export

@@ -668,8 +668,9 @@ def test_bad_registrations_are_refused(
     code: str, name: str, severity: str, check_fn: Any, says: str
 ) -> None:
     registry = default_registry()
-    with pytest.raises(InvalidInput, match=says):
+    with pytest.raises(ValueError, match=says) as caught:
         registry.rule(code, name, severity)(check_fn)
+    assert not isinstance(caught.value, InvalidInput)  # a programming error, not bad input
 
 
 def test_rules_markdown_lists_every_rule() -> None:
@@ -698,15 +699,27 @@ def test_every_builtin_rule_is_documented_and_coded() -> None:
 # ---------------------------------------------------------------- context and arguments
 
 
-@pytest.mark.parametrize("weight", [math.nan, math.inf, -1, 0, 701, True, "70"])
+@pytest.mark.parametrize("weight", [math.nan, math.inf, -1, 0, 701])
 def test_an_implausible_weight_is_refused(weight: Any) -> None:
     with pytest.raises(InvalidInput, match="patient weight"):
         check(cocktail(), patient_weight_kg=weight)
 
 
-@pytest.mark.parametrize("code", ["USA", "", "u1", 12, None])
+@pytest.mark.parametrize("weight", [True, "70"])
+def test_a_weight_that_is_not_a_number_is_a_type_error(weight: Any) -> None:
+    with pytest.raises(TypeError, match="patient weight"):
+        check(cocktail(), patient_weight_kg=weight)
+
+
+@pytest.mark.parametrize("code", ["USA", "", "u1"])
 def test_a_bad_jurisdiction_is_refused(code: Any) -> None:
     with pytest.raises(InvalidInput, match="jurisdiction"):
+        check(cocktail(), jurisdiction=code)
+
+
+@pytest.mark.parametrize("code", [12, None])
+def test_a_jurisdiction_that_is_not_text_is_a_type_error(code: Any) -> None:
+    with pytest.raises(TypeError, match="jurisdiction"):
         check(cocktail(), jurisdiction=code)
 
 
@@ -1114,7 +1127,7 @@ def test_reporting_leaves_out_the_rules_fixed_to_another_severity() -> None:
         rule.code for rule in registry if not rule.fixed_severity
     }
     assert len(registry.reporting("warning")) == len(registry) - 4  # MF102-104 and MF108
-    with pytest.raises(InvalidInput, match="no severity 'fatal'"):
+    with pytest.raises(ValueError, match="no severity 'fatal'"):
         registry.reporting("fatal")
 
 
@@ -1148,9 +1161,9 @@ def test_a_rule_that_breaks_its_fixed_severity_is_refused() -> None:
     assert steady.fixed_severity and not registry.reporting("error")
     findings = steady(cocktail(), build_context(ingredients=INGREDIENTS))
     assert [next(findings).message, next(findings).message] == ["plain", "same"]
-    with pytest.raises(InvalidInput, match="XY004 declares a fixed severity"):
+    with pytest.raises(RuntimeError, match="XY004 declares a fixed severity"):
         next(findings)
-    with pytest.raises(InvalidInput, match=r"\(warning\) but reported a finding of severity error"):
+    with pytest.raises(RuntimeError, match=r"\(warning\) but reported a finding of severity error"):
         check(cocktail(), registry=registry)
 
 

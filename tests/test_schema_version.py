@@ -9,11 +9,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_support import Meso, assert_fails
 
 from meso_formulary.catalogue import SCHEMA_VERSION, Catalogue
 from meso_formulary.catalogue.store.connect import open_readonly
-from meso_formulary.cli import cli
 from meso_formulary.errors import CatalogueError
 from meso_formulary.web.server import build_datasette
 
@@ -79,13 +78,10 @@ def test_a_newer_file_is_refused_even_for_writing(tmp_path: Path) -> None:
     "args", [("search", "hair loss"), ("show", "reference/x"), ("stats",), ("indications",)]
 )
 def test_the_commands_refuse_it_with_the_same_words(
-    other_release: tuple[Path, str], args: tuple[str, ...]
+    meso: Meso, other_release: tuple[Path, str], args: tuple[str, ...]
 ) -> None:
     path, words = other_release
-    result = CliRunner().invoke(cli, [*args, "--db", str(path)])
-    assert result.exit_code == 1, result.output
-    assert words in result.stderr
-    assert "Traceback" not in result.stderr
+    assert_fails(meso(*args, "--db", path), 1, words)
 
 
 def test_the_web_page_says_why_it_cannot_read_it(other_release: tuple[Path, str]) -> None:

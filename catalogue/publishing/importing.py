@@ -20,7 +20,7 @@ all or nothing, and a refused import leaves the file byte-identical.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,11 +39,8 @@ from meso_formulary.files import Document, read_document, validate_document
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue.store.catalogue_store import Catalogue
-    from meso_formulary.catalogue.store.importer import ImportReport
-    from meso_formulary.model import CatalogueFile, Cocktail
-
-Track = Callable[[str, Sequence["Cocktail"]], Iterable["Cocktail"]]
-"""Wraps one file's cocktails as they are written (``meso import`` shows a progress bar)."""
+    from meso_formulary.catalogue.store.importer import ImportReport, ProgressCallback
+    from meso_formulary.model import CatalogueFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +71,19 @@ def import_files(
     fmt: str | None = None,
     unsigned: bool = False,
     now: datetime | None = None,
-    track: Track | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[ImportedFile]:
     """Import signed bundles (and, with ``unsigned``, plain catalogue files as drafts) into
     ``catalogue``, all in one transaction or none at all (see the module doc).
 
     ``fmt`` forces the format of plain files ("yaml", "json" or "csv"; default: from the
     extension, ``-`` reads stdin). ``now`` is the time bundles are checked at (their
-    creation and expiry dates). Raises :class:`~meso_formulary.errors.TrustError` for a
-    bundle that does not verify or a plain file that may not be imported,
-    and :class:`~meso_formulary.errors.InvalidInput` listing every located problem of every
+    creation and expiry dates). ``progress`` is called with each report of the import
+    session (:data:`~meso_formulary.catalogue.store.importer.ImportStage`).
+
+    Raises :class:`~meso_formulary.errors.TrustError` for a bundle that does not verify or
+    a plain file that may not be imported, and
+    :class:`~meso_formulary.errors.InvalidInput` listing every located problem of every
     file (:class:`~meso_formulary.errors.UnreadableInput`, its subclass, when a file cannot
     be read at all); in each case the catalogue is unchanged.
     """
@@ -109,13 +109,12 @@ def import_files(
         raise InvalidInput(_not_imported(len(problems)), problems)
     reports: list[ImportedFile] = []
     try:
-        with catalogue.importing(check_rules=False) as session:  # checked above
+        # Checked above: the session runs the rules only for the findings it stores.
+        with catalogue.importing(check_rules=False, progress=progress) as session:
             for item in judged:
                 assert item.catalogue is not None  # no problems, so every file is valid
-                cocktails = item.catalogue.cocktails
                 report = session.add(
-                    item.catalogue.model_copy(update={"cocktails": ()}),
-                    cocktails if track is None else track(item.name, cocktails),
+                    item.catalogue,
                     signed_by=item.signed_by,
                     verified=item.signed_by is not None,
                     source=item.name,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -74,6 +73,8 @@ def build(path: Path, fill: Callable[[Path], None]) -> None:
     Raises :class:`CatalogueError` with a hint when ``path``'s folder cannot be created or
     written (``MESO_DATA_DIR`` under a file, on a read-only file system, in ``/proc`` ...).
     """
+    import tempfile  # only a build needs it; finding the file stays cheap (module doc)
+
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -275,7 +275,7 @@ class RuleContext:
         weight = self.patient_weight_kg
         if weight is not None:
             if isinstance(weight, bool) or not isinstance(weight, int | float):
-                raise InvalidInput(f"patient weight must be a number of kg, got {weight!r}")
+                raise TypeError(f"patient weight must be a number of kg, got {weight!r}")
             if not (math.isfinite(weight) and 0 < weight <= MAX_PATIENT_WEIGHT_KG):
                 raise InvalidInput(
                     f"patient weight {weight!r} kg is not plausible "
@@ -283,8 +283,10 @@ class RuleContext:
                 )
             object.__setattr__(self, "patient_weight_kg", float(weight))
         code = self.jurisdiction
-        normalised = code.strip().upper() if isinstance(code, str) else None
-        if normalised is None or not _JURISDICTION_RE.match(normalised):
+        if not isinstance(code, str):
+            raise TypeError(f"jurisdiction must be a string such as 'GB', got {code!r}")
+        normalised = code.strip().upper()
+        if not _JURISDICTION_RE.match(normalised):
             raise InvalidInput(
                 f"jurisdiction {code!r} is not an ISO 3166-1 alpha-2 code (e.g. US, GB) or EU"
             )
@@ -380,7 +382,7 @@ class Rule:
     def __call__(self, cocktail: Cocktail, context: RuleContext) -> Iterator[Finding]:
         for issue in self.check(cocktail, context):
             if self.fixed_severity and issue.severity not in (None, self.severity):
-                raise InvalidInput(
+                raise RuntimeError(  # a bug in the rule, not in the cocktail
                     f"rule {self.code} declares a fixed severity ({self.severity}) "
                     f"but reported a finding of severity {issue.severity}"
                 )
@@ -414,18 +416,16 @@ class RuleRegistry:
     def add(self, rule: Rule) -> Rule:
         """Register ``rule``; codes and names must be well formed and unique, docs present."""
         if not _CODE_RE.match(rule.code):
-            raise InvalidInput(f"rule code {rule.code!r} is not like MF104 (letters then 3 digits)")
+            raise ValueError(f"rule code {rule.code!r} is not like MF104 (letters then 3 digits)")
         if not _NAME_RE.match(rule.name):
-            raise InvalidInput(f"rule name {rule.name!r} is not a lowercase-hyphenated name")
+            raise ValueError(f"rule name {rule.name!r} is not a lowercase-hyphenated name")
         if not isinstance(rule.severity, Severity):
-            raise InvalidInput(f"rule {rule.code} has no valid severity ({rule.severity!r})")
+            raise ValueError(f"rule {rule.code} has no valid severity ({rule.severity!r})")
         if not rule.doc:
-            raise InvalidInput(
-                f"rule {rule.code} needs a docstring: it is the rule's documentation"
-            )
+            raise ValueError(f"rule {rule.code} needs a docstring: it is the rule's documentation")
         for existing in self._rules.values():
             if rule.code == existing.code or rule.name == existing.name:
-                raise InvalidInput(
+                raise ValueError(
                     f"rule {rule.code} {rule.name!r} clashes with {existing.code} {existing.name!r}"
                 )
         self._rules[rule.code] = rule
@@ -448,7 +448,7 @@ class RuleRegistry:
             try:
                 level = Severity(severity)
             except ValueError:
-                raise InvalidInput(f"rule {code} has no valid severity ({severity!r})") from None
+                raise ValueError(f"rule {code} has no valid severity ({severity!r})") from None
             return self.add(
                 Rule(
                     code=code,
@@ -489,7 +489,7 @@ class RuleRegistry:
         try:
             level = Severity(severity)
         except ValueError:
-            raise InvalidInput(f"no severity {severity!r} (error, warning or info)") from None
+            raise ValueError(f"no severity {severity!r} (error, warning or info)") from None
         return RuleRegistry(
             rule
             for rule in self._rules.values()
