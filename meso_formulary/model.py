@@ -27,7 +27,15 @@ from meso_formulary.types import (
     VersionText,
 )
 from meso_formulary.units import Strength, UnitField
-from meso_formulary.vocabulary import Area, IndicationId, IngredientClass, Origin, Technique
+from meso_formulary.vocabulary import (
+    AllergenGroupId,
+    Area,
+    ConditionId,
+    IndicationId,
+    IngredientClass,
+    Origin,
+    Technique,
+)
 
 FORMAT: Final = "meso-formulary/1"
 """The catalogue file format this version reads and writes."""
@@ -99,6 +107,23 @@ class EffectKind(StrEnum):
     INDURATION = "induration"
 
 
+# ---------------------------------------------------------------- screening
+
+
+class Contraindication(Record):
+    """A client condition that rules a cocktail (or every cocktail holding an ingredient)
+    out: which condition, in the words of the source, and where it comes from.
+
+    ``condition`` is an id of the closed vocabulary
+    (:class:`~meso_formulary.vocabulary.ConditionId`; ``meso conditions`` lists them), so
+    that ``meso search --client pregnancy`` can screen by it.
+    """
+
+    condition: ConditionId
+    note: ShortText | None = None
+    source: SourceText | None = None
+
+
 # ---------------------------------------------------------------- ingredients
 
 
@@ -153,6 +178,18 @@ class Ingredient(Record):
     typical_range: StrengthRange | None = None
     hard_limit: StrengthLimit | None = None
     eu_cosmetics: CosmeticsListing | None = None
+    moieties: tuple[Slug, ...] = Field(
+        default=(),
+        description="active moieties the ingredient shares with its salts, esters, acid and "
+        "base forms (ids of the moiety groups of meso_formulary.reference.substances()); the "
+        "shipped groups list their members themselves, so a supplier names these only for "
+        "its own ingredients",
+    )
+    allergen_groups: tuple[AllergenGroupId, ...] = ()
+    contraindications: tuple[Contraindication, ...] = Field(
+        default=(),
+        description="client conditions that rule out every cocktail holding the ingredient",
+    )
     source: SourceText
 
     def names(self) -> tuple[str, ...]:
@@ -191,6 +228,64 @@ class Indication(Record):
     codes: tuple[Coding, ...] = ()
     typical_areas: tuple[Area, ...] = ()
     source: SourceText
+
+
+# ---------------------------------------------------------------- substance groups
+
+
+class GroupMember(Record):
+    """An ingredient of a moiety or allergen group, and why it belongs there."""
+
+    ingredient: Slug
+    basis: ShortText | None = Field(
+        default=None, description="why: parent, salt, ester, prodrug, contains it, origin ..."
+    )
+    certain: Annotated[bool, Strict()] = Field(
+        default=True,
+        description="false when the ingredient may belong (e.g. its origin is not stated but "
+        "the substance is made that way): screening still hides it",
+    )
+    note: ShortText | None = None
+
+
+class MoietyGroup(Record):
+    """One active moiety and every ingredient that carries it (its salts, esters, acid and
+    base forms, and, to screen safely, prodrugs and molecules that contain it).
+
+    Excluding any name of any member excludes every member.
+    """
+
+    id: Slug
+    name: ShortText
+    names: tuple[ShortText, ...] = ()
+    members: tuple[GroupMember, ...] = Field(min_length=1)
+    note: LongText | None = None
+    sources: tuple[SourceText, ...] = Field(min_length=1)
+
+
+class AllergenGroup(Record):
+    """Ingredients one allergy rules out together (an origin, or a chemical family)."""
+
+    id: AllergenGroupId
+    name: ShortText
+    names: tuple[ShortText, ...] = ()
+    members: tuple[GroupMember, ...] = ()
+    note: LongText | None = None
+    sources: tuple[SourceText, ...] = Field(min_length=1)
+
+
+class ClientCondition(Record):
+    """A client condition of the screening vocabulary: its words in six languages, its
+    codes where a source gives one, what it rules out, and why."""
+
+    id: ConditionId
+    name: ShortText
+    synonyms: tuple[ShortText, ...] = ()
+    codes: tuple[Coding, ...] = ()
+    rules_out_moieties: tuple[Slug, ...] = ()
+    rules_out_groups: tuple[AllergenGroupId, ...] = ()
+    note: LongText | None = None
+    sources: tuple[SourceText, ...] = Field(min_length=1)
 
 
 # ---------------------------------------------------------------- cocktails
@@ -305,7 +400,12 @@ class Cocktail(Record):
     protocol: Protocol | None = None
     aftercare: tuple[AftercareItem, ...] = ()
     expected_effects: tuple[ExpectedEffect, ...] = ()
-    contraindications: tuple[ShortText, ...] = ()
+    contraindications: tuple[Contraindication | ShortText, ...] = Field(
+        default=(),
+        description="client conditions that rule the cocktail out: structured (condition id, "
+        "note, source) or, as in files written before conditions were a vocabulary, plain "
+        "text (kept and shown; screening reads the conditions its words name)",
+    )
     regulatory_status: RegulatoryStatus = RegulatoryStatus.UNKNOWN
     sources: tuple[SourceText, ...] = ()
 
@@ -361,19 +461,26 @@ __all__ = [
     "Administration",
     "AftercareItem",
     "AftercareKind",
+    "AllergenGroup",
+    "AllergenGroupId",
     "Area",
     "CatalogueFile",
+    "ClientCondition",
     "Cocktail",
     "Coding",
     "CompositionLine",
+    "ConditionId",
+    "Contraindication",
     "CosmeticsListing",
     "Device",
     "EffectKind",
     "ExpectedEffect",
+    "GroupMember",
     "Indication",
     "IndicationId",
     "Ingredient",
     "IngredientClass",
+    "MoietyGroup",
     "Origin",
     "Protocol",
     "Range",

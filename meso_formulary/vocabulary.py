@@ -1,5 +1,6 @@
 """The vocabularies a search filters and counts by (ingredient classes, origins,
-indications, areas and techniques) and the severity of a rule finding.
+indications, areas and techniques, client conditions and allergen groups) and the severity
+of a rule finding.
 
 They are plain :class:`~enum.StrEnum` types with no other dependency, so that the search
 engine behind ``meso search`` does not load pydantic (start-up time). The model's other
@@ -122,8 +123,59 @@ class Severity(StrEnum):
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
+class ConditionId(StrEnum):
+    """A client condition that may rule a cocktail out: the closed vocabulary screening uses.
+
+    Names, lay words in six languages, codes and what each rules out are data
+    (``reference/conditions.yaml``, :func:`meso_formulary.reference.conditions`).
+    """
+
+    PREGNANCY = "pregnancy"
+    BREASTFEEDING = "breastfeeding"
+    PREGNANCY_PLANNED = "pregnancy-planned"
+    CHILDBEARING_POTENTIAL_NO_CONTRACEPTION = "childbearing-potential-no-contraception"
+    ANTICOAGULANTS = "anticoagulants"
+    BLEEDING_DISORDER = "bleeding-disorder"
+    ACTIVE_SKIN_INFECTION = "active-skin-infection"
+    AUTOIMMUNE_DISEASE = "autoimmune-disease"
+    KELOID_TENDENCY = "keloid-tendency"
+    ISOTRETINOIN_RECENT = "isotretinoin-recent"
+    RECENT_LASER = "recent-laser"
+    RECENT_FACIAL_SURGERY = "recent-facial-surgery"
+    ACTIVE_CANCER = "active-cancer"
+    UNCONTROLLED_HYPERTENSION = "uncontrolled-hypertension"
+    UNDER_18 = "under-18"
+    FISH_ALLERGY = "fish-allergy"
+    SOY_ALLERGY = "soy-allergy"
+    PEANUT_ALLERGY = "peanut-allergy"
+    EGG_ALLERGY = "egg-allergy"
+    AMIDE_ANAESTHETIC_ALLERGY = "amide-anaesthetic-allergy"
+    ESTER_ANAESTHETIC_ALLERGY = "ester-anaesthetic-allergy"
+    HYALURONIC_ACID_ALLERGY = "hyaluronic-acid-allergy"
+    GRAM_POSITIVE_PROTEIN_ALLERGY = "gram-positive-protein-allergy"
+    SEVERE_ALLERGY_HISTORY = "severe-allergy-history"
+
+
+class AllergenGroupId(StrEnum):
+    """A group of ingredients that one allergy rules out together (by origin or chemistry)."""
+
+    AMIDE_LOCAL_ANAESTHETICS = "amide-local-anaesthetics"
+    ESTER_LOCAL_ANAESTHETICS = "ester-local-anaesthetics"
+    FISH_DERIVED = "fish-derived"
+    SOY_DERIVED = "soy-derived"
+    EGG_DERIVED = "egg-derived"
+    AVIAN_DERIVED = "avian-derived"
+    BOVINE_DERIVED = "bovine-derived"
+    OVINE_DERIVED = "ovine-derived"
+    PORCINE_DERIVED = "porcine-derived"
+    HUMAN_DERIVED = "human-derived"
+    STREPTOCOCCAL_FERMENTATION = "streptococcal-fermentation"
+
+
 __all__ = [
+    "AllergenGroupId",
     "Area",
+    "ConditionId",
     "IndicationId",
     "IngredientClass",
     "Origin",

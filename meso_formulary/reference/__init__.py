@@ -10,6 +10,9 @@ the process runs.
 
 - :func:`ingredients`: the ingredient dictionary (``ingredients.yaml``)
 - :func:`indications`: the concerns and their lay words and codes (``indications.yaml``)
+- :func:`substances`: the active-moiety groups and allergen groups screening expands an
+  exclusion by (``substances.yaml``)
+- :func:`conditions`: the client conditions screening knows (``conditions.yaml``)
 - :func:`reference_catalogue`: the archetype cocktails of supplier ``reference``
   (``cocktails.yaml``)
 - :func:`data_digest`: a fingerprint (SHA-256) of every shipped ``*.yaml`` file, so that a
@@ -41,17 +44,21 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from meso_formulary.files import Document
-    from meso_formulary.model import CatalogueFile, Indication, Ingredient
+    from meso_formulary.model import CatalogueFile, ClientCondition, Indication, Ingredient
 
-    from .documents import IndicationList, IngredientDictionary
+    from .documents import ConditionList, IndicationList, IngredientDictionary, SubstanceGroups
 
     _Model = TypeVar("_Model", bound=BaseModel)
 
 INGREDIENTS_FILE = "ingredients.yaml"
 INDICATIONS_FILE = "indications.yaml"
 COCKTAILS_FILE = "cocktails.yaml"
+SUBSTANCES_FILE = "substances.yaml"
+CONDITIONS_FILE = "conditions.yaml"
 
-_DOCUMENT_MODELS = frozenset({"IndicationList", "IngredientDictionary"})
+_DOCUMENT_MODELS = frozenset(
+    {"ConditionList", "IndicationList", "IngredientDictionary", "SubstanceGroups"}
+)
 """Names re-exported from :mod:`.documents` on first use (PEP 562)."""
 
 
@@ -119,6 +126,22 @@ def indications() -> tuple[Indication, ...]:
 
 
 @cache
+def substances() -> SubstanceGroups:
+    """The active-moiety groups and the allergen groups, each with its members and sources."""
+    from .documents import SubstanceGroups
+
+    return _validated(SubstanceGroups, _document(SUBSTANCES_FILE))
+
+
+@cache
+def conditions() -> tuple[ClientCondition, ...]:
+    """The client conditions of the screening vocabulary, with their words and sources."""
+    from .documents import ConditionList
+
+    return _validated(ConditionList, _document(CONDITIONS_FILE)).conditions
+
+
+@cache
 def reference_catalogue() -> CatalogueFile:
     """The archetype cocktails, published as the catalogue of supplier ``reference``."""
     from meso_formulary.model import CatalogueFile
@@ -175,10 +198,15 @@ def data_checksum() -> str:
 
 __all__ = [
     "COCKTAILS_FILE",
+    "CONDITIONS_FILE",
     "INDICATIONS_FILE",
     "INGREDIENTS_FILE",
+    "SUBSTANCES_FILE",
+    "ConditionList",
     "IndicationList",
     "IngredientDictionary",
+    "SubstanceGroups",
+    "conditions",
     "data_checksum",
     "data_digest",
     "folder_checksum",
@@ -186,4 +214,5 @@ __all__ = [
     "indications",
     "ingredients",
     "reference_catalogue",
+    "substances",
 ]

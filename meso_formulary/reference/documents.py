@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from meso_formulary.model import Indication, Ingredient, Record
+from meso_formulary.model import (
+    AllergenGroup,
+    ClientCondition,
+    Indication,
+    Ingredient,
+    MoietyGroup,
+    Record,
+)
 
 
 class IngredientDictionary(Record):
@@ -34,6 +41,30 @@ class IndicationList(Record):
         return self
 
 
+class SubstanceGroups(Record):
+    """The shape of ``substances.yaml``: the moiety groups and the allergen groups."""
+
+    moieties: tuple[MoietyGroup, ...]
+    allergen_groups: tuple[AllergenGroup, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> SubstanceGroups:
+        _refuse_duplicates([group.id for group in self.moieties], "moiety group id")
+        _refuse_duplicates([group.id for group in self.allergen_groups], "allergen group id")
+        return self
+
+
+class ConditionList(Record):
+    """The shape of ``conditions.yaml``: the client conditions, each once."""
+
+    conditions: tuple[ClientCondition, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ConditionList:
+        _refuse_duplicates([condition.id for condition in self.conditions], "condition id")
+        return self
+
+
 def _refuse_duplicates(values: list[str], what: str) -> None:
     seen: set[str] = set()
     for value in values:
@@ -42,4 +73,4 @@ def _refuse_duplicates(values: list[str], what: str) -> None:
         seen.add(value)
 
 
-__all__ = ["IndicationList", "IngredientDictionary"]
+__all__ = ["ConditionList", "IndicationList", "IngredientDictionary", "SubstanceGroups"]
