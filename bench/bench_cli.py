@@ -3,8 +3,9 @@
     python bench/bench_cli.py [--runs 21] [--warmups 3]
 
 Compares ``meso search "hair loss" --json`` and every read command (``show``, ``compare``,
-``indications``, ``ingredients``, ``stats``, ``schedule``, each with ``--json``) with a
-floor: a bare ``python -c "import sqlite3"``, the least any Python command costs. For
+``indications``, ``conditions``, ``ingredients``, ``stats``, ``schedule``, each with
+``--json``) with a floor: a bare ``python -c "import sqlite3"``, the least any Python
+command costs. For
 reference it also times a ``python -c`` that opens the same catalogue with sqlite3 and
 runs one full-text query (what a search cannot do with less), and ``meso --help`` and
 ``meso --version``. Runs alternate between the commands (A, B, C, ... A, B, C ...), so
@@ -45,6 +46,7 @@ READ_COMMANDS: dict[str, list[str]] = {
     f"meso show {SHOWN} --json": ["show", SHOWN, "--json"],
     f"meso compare {SHOWN} {OTHER} --json": ["compare", SHOWN, OTHER, "--json"],
     "meso indications --json": ["indications", "--json"],
+    "meso conditions --json": ["conditions", "--json"],
     "meso ingredients --json": ["ingredients", "--json"],
     "meso stats --json": ["stats", "--json"],
     f"meso schedule {SHOWN} --start 2026-03-02 --json": [

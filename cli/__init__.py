@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "show": "meso_formulary.cli.inspect_commands:show",
     "compare": "meso_formulary.cli.inspect_commands:compare",
     "indications": "meso_formulary.cli.inspect_commands:indications",
+    "conditions": "meso_formulary.cli.inspect_commands:conditions",
     "ingredients": "meso_formulary.cli.inspect_commands:ingredients",
     "stats": "meso_formulary.cli.inspect_commands:stats",
     "history": "meso_formulary.cli.inspect_commands:history",

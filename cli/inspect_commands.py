@@ -1,5 +1,5 @@
-"""Looking things up: ``meso show``, ``compare``, ``indications``, ``ingredients``, ``stats``
-and ``history``.
+"""Looking things up: ``meso show``, ``compare``, ``indications``, ``conditions``,
+``ingredients``, ``stats`` and ``history``.
 
 All but ``history`` render stored rows without the models: the cocktail view
 (:mod:`meso_formulary.catalogue.store.cocktail_view`, which the web page renders too) and
@@ -38,10 +38,19 @@ _id_argument = click.argument("cocktail_id", metavar="ID")
 
 @click.command()
 @_id_argument
+@click.option(
+    "--client",
+    "clients",
+    multiple=True,
+    metavar="ID",
+    help="Mark what applies to a client with condition ID (pregnancy, fish-allergy ...; "
+    "meso conditions lists them). Repeatable.",
+)
 @output_options
 @db_option
-def show(cocktail_id: str, fmt: Format, db: Path | None) -> None:
-    """Everything about cocktail ID: composition, protocol, aftercare, findings, sources.
+def show(cocktail_id: str, clients: tuple[str, ...], fmt: Format, db: Path | None) -> None:
+    """Everything about cocktail ID: composition, protocol, aftercare, contraindications,
+    findings, sources.
 
     The composition lists each ingredient's strength as the supplier gives it, its class,
     and the strength in mg/mL where it can be converted. Findings are what the rules engine
@@ -50,15 +59,25 @@ def show(cocktail_id: str, fmt: Format, db: Path | None) -> None:
     from: the shipped reference data, a signed bundle that verified, or an unsigned draft
     (imported with meso import --unsigned). The web page of a cocktail shows the same.
 
+    Contraindications name a client condition of the vocabulary (meso conditions), the
+    source's words and the source; "Also ruled out for" lists the conditions that rule the
+    cocktail out through its ingredients (one lists the condition, or the condition rules
+    out what it holds: fish allergy, fish-derived ingredients) or through the words of a
+    plain-text contraindication. With --client, the client's conditions that apply are
+    marked ("applies: Pregnancy").
+
     With --json or --nl: the cocktail as stored (fields at their default left out), its
-    composition lines with name, class and mg_per_ml added, a "findings" list and a
+    composition lines with name, class and mg_per_ml added, a "ruled_out_by" list of
+    every reason (condition, name, via, ingredient, detail, why, applies), "applies" (the
+    --client conditions that rule it out; null without --client), a "findings" list and a
     "provenance" object (catalogue_version, verified, signed_by, status). With --csv: the
     composition lines.
     """
+    from meso_formulary.catalogue.search.screening_text import client_conditions
     from meso_formulary.catalogue.store.cocktail_view import load_cocktail
 
     with closing(connect_catalogue(db)) as conn:
-        view = load_cocktail(conn, cocktail_id)
+        view = load_cocktail(conn, cocktail_id, client_conditions(clients))
     lines = [line.as_dict() for line in view.composition]
     emit(
         [view.as_dict()],
@@ -76,6 +95,7 @@ def _show_view(view: CocktailView) -> Group:
     from rich.console import Group
 
     from meso_formulary.catalogue.store.cocktail_view import (
+        ALSO_RULED_OUT,
         NO_CONTRAINDICATIONS,
         NO_SOURCES,
         words,
@@ -85,6 +105,12 @@ def _show_view(view: CocktailView) -> Group:
     heading.append("\n")
     heading.append_text(cell(" | ".join(view.summary), style="dim"))
     parts: list[RenderableType] = [heading, cell(view.description)]
+    if view.client_summary is not None:
+        names = ", ".join(condition.name for condition in view.clients)
+        summary = cell(f"For this client ({names}):", style="bold")
+        summary.append(" ")
+        summary.append_text(cell(view.client_summary, style="red" if view.applies else ""))
+        parts.append(summary)
     composition = new_table("#", "Ingredient", "Strength", "Class", "mg/mL", title="Composition")
     for line in view.composition:
         composition.add_row(
@@ -108,7 +134,14 @@ def _show_view(view: CocktailView) -> Group:
         for effect in view.effects:
             effects.add_row(cell(effect.effect), cell(effect.within), cell(effect.note))
         parts.append(effects)
-    parts.append(_bullets("Contraindications", view.contraindications, NO_CONTRAINDICATIONS))
+    listed = [_marked(line.text, line.mark) for line in view.contraindications]
+    parts.append(_bullets("Contraindications", listed, NO_CONTRAINDICATIONS))
+    if view.also_ruled_out_by:
+        reasons = [
+            _marked(reason.text, "applies" if reason.applies else "")
+            for reason in view.also_ruled_out_by
+        ]
+        parts.append(_bullets(ALSO_RULED_OUT, reasons, ""))
     parts.append(_findings_table(view))
     parts.append(_bullets("Sources", view.sources, NO_SOURCES))
     spaced: list[RenderableType] = []
@@ -125,12 +158,21 @@ def _facts(title: str, facts: Iterable[tuple[str, str]]) -> Table:
     return table
 
 
-def _bullets(title: str, items: Sequence[str], empty: str) -> Text:
+def _bullets(title: str, items: Sequence[str | Text], empty: str) -> Text:
     text = cell(title, style="bold")
     for item in items or (empty,):
         text.append("\n  - ")
-        text.append_text(cell(item))
+        text.append_text(item if not isinstance(item, str) else cell(item))
     return text
+
+
+def _marked(text: str, mark: str) -> Text:
+    """``text``, then ``mark`` in red between brackets when there is one."""
+    line = cell(text)
+    if mark:
+        line.append("  ")
+        line.append_text(cell(f"[{mark}]", style="bold red"))
+    return line
 
 
 def _findings_table(view: CocktailView) -> RenderableType:
@@ -318,6 +360,66 @@ def _indications_table(records: Sequence[Mapping[str, Any]]) -> Table:
         name.append("\n")
         name.append_text(cell(record["id"], style="dim"))
         table.add_row(name, cell(", ".join(record["synonyms"])), cell(", ".join(record["codes"])))
+    return table
+
+
+CONDITION_FIELDS = ("id", "name", "synonyms", "codes", "rules_out", "note", "sources")
+
+
+@click.command()
+@output_options
+@db_option
+def conditions(fmt: Format, db: Path | None) -> None:
+    """The client conditions screening knows: ids, names, words, codes, what each rules out.
+
+    Give an id to meso search --client or meso show --client (pregnancy, fish-allergy ...).
+    A condition rules out every cocktail that lists it, directly or through one of its
+    ingredients, and every cocktail holding what the condition rules out: the active
+    moieties (in any salt or ester form) and allergen groups under "rules out". Search also
+    understands the words ("pregnant", "allergic to fish") in six languages. Codes are
+    SNOMED CT where a source gives one. With --json or --nl: the entries as stored (fields
+    at their default left out).
+    """
+    from meso_formulary.catalogue.store.listings import condition_records
+
+    with closing(connect_catalogue(db)) as conn:
+        found = [json.loads(record) for record in condition_records(conn)]
+    records = [_condition_record(condition) for condition in found]
+    emit(found, fmt, lambda: _conditions_table(records), flat=records, columns=CONDITION_FIELDS)
+
+
+def _condition_record(condition: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": condition["id"],
+        "name": condition["name"],
+        "synonyms": list(condition.get("synonyms", ())),
+        "codes": [f"{code['system']} {code['code']}" for code in condition.get("codes", ())],
+        "rules_out": [
+            *condition.get("rules_out_moieties", ()),
+            *condition.get("rules_out_groups", ()),
+        ],
+        "note": condition.get("note"),
+        "sources": list(condition.get("sources", ())),
+    }
+
+
+def _conditions_table(records: Sequence[Mapping[str, Any]]) -> Table:
+    table = new_table("Condition", "Words", "Codes", "Also rules out", "Sources")
+    table.expand = True
+    for column, ratio in zip(table.columns, (2, 3, None, 2, 3), strict=True):
+        column.ratio = ratio
+    table.columns[2].no_wrap = True  # a code split over two lines reads as two
+    for record in records:
+        name = cell(record["name"], style="bold")
+        name.append("\n")
+        name.append_text(cell(record["id"], style="dim"))
+        table.add_row(
+            name,
+            cell(", ".join(record["synonyms"])),
+            cell("\n".join(record["codes"])),
+            cell(", ".join(record["rules_out"])),
+            cell("\n".join(record["sources"])),
+        )
     return table
 
 

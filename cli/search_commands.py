@@ -22,11 +22,13 @@ from meso_formulary.catalogue.search.runner import (
     DEFAULT_LIMIT,
     FIELDS,
     MAX_LIMIT,
+    SEARCH_FIELDS,
     Answer,
     Query,
     run,
     unknown_field,
 )
+from meso_formulary.catalogue.search.screening_text import screening_lines
 from meso_formulary.cli.common import connect_catalogue, db_option, safe_text
 from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
 
@@ -51,7 +53,7 @@ class _SearchCommand(click.Command):
             options = [
                 name
                 for param in self.params
-                if param.name in Query._fields
+                if param.name in SEARCH_FIELDS
                 for name in param.opts
                 if name.startswith("--")
             ]
@@ -73,8 +75,9 @@ class _SearchCommand(click.Command):
     "--exclude",
     multiple=True,
     metavar="X",
-    help="Must not contain ingredient X (nor its salts: lidocaine covers lidocaine "
-    "hydrochloride). Repeatable.",
+    help="Must not contain ingredient X in any form (hyaluronic acid covers sodium "
+    "hyaluronate), or any member of group X (fish-derived, amide-local-anaesthetics). "
+    "Repeatable.",
 )
 @click.option(
     "--exclude-class",
@@ -89,6 +92,14 @@ class _SearchCommand(click.Command):
     multiple=True,
     metavar="O",
     help="Must not contain any ingredient of origin O (fish, bovine, animal ...). Repeatable.",
+)
+@click.option(
+    "--client",
+    "client",
+    multiple=True,
+    metavar="ID",
+    help="Hide every cocktail that condition ID rules out (pregnancy, fish-allergy ...; "
+    "meso conditions lists them). Repeatable.",
 )
 @click.option("--area", metavar="A", help="Only cocktails for treatment area A (scalp, face ...).")
 @click.option("--supplier", metavar="S", help="Only cocktails of supplier S (its id).")
@@ -113,25 +124,40 @@ def search(fmt: Format, db: Path | None, **criteria: Any) -> None:
     Examples:
       meso search "hair loss"
       meso search "panda eyes" --exclude lidocaine --exclude-origin fish
+      meso search "skin booster" --client pregnancy --client fish-allergy
       meso search "cellulite" --area thighs --max-actives 4 --json
 
+    --exclude covers every form of the substance (excluding hyaluronic acid hides sodium
+    hyaluronate too) and takes allergen groups (fish-derived, amide-local-anaesthetics);
+    --client hides what a condition rules out (meso conditions lists them). Words of
+    screening in TEXT count the same ("pregnant", "allergic to lidocaine", in six
+    languages): never as a concern to search for. Below the results, the search says how many
+    cocktails were hidden and why ("3 hidden because: Pregnancy (2), Fish allergy (1)") and
+    what each exclusion covered. Nothing hidden does not make a cocktail suitable: this is
+    information, not medical advice.
+
     With --json, --nl or --csv, each result has: id, name, supplier, indications (ids),
-    score, why (the reasons it matched), key_actives and n_actives. When nothing matches,
-    a message (with "did you mean" suggestions) goes to stderr and the exit status is 1.
+    score, why (the reasons it matched), key_actives and n_actives; the screening report
+    goes to stderr. When nothing matches, a message (with "did you mean" suggestions) goes
+    to stderr and the exit status is 1.
     """
     # Options left out keep the query's defaults; facets are for the table's footer.
     given = {name: value for name, value in criteria.items() if value is not None}
     query = Query.from_values({**given, "facets": fmt is Format.TABLE})
     with closing(connect_catalogue(db)) as conn:
         answer = run(conn, query)
+    report = screening_lines(answer.screening)
     if not answer.hits:
-        _nothing_found(answer, criteria)
+        _nothing_found(answer, criteria, report)
+    if fmt is not Format.TABLE and report:
+        click.echo("\n".join(safe_text(line) for line in report), err=True)
     records = [found.record() for found in answer.hits]
-    emit(records, fmt, lambda: _table(answer, query.offset), columns=FIELDS)
+    emit(records, fmt, lambda: _table(answer, query.offset, report), columns=FIELDS)
 
 
-def _nothing_found(results: Answer, criteria: dict[str, Any]) -> None:
-    """Say that nothing matched (and why it may be) on stderr, then exit 1."""
+def _nothing_found(results: Answer, criteria: dict[str, Any], report: tuple[str, ...]) -> None:
+    """Say that nothing matched (and why it may be, what screening hid) on stderr, then
+    exit 1."""
     text = criteria.get("text")
     what = f"for {text!r}" if text else "for these filters"
     if results.total:
@@ -140,12 +166,12 @@ def _nothing_found(results: Answer, criteria: dict[str, Any]) -> None:
         message = f"No cocktails found {what}."
     lines = [message]
     if results.did_you_mean:
-        lines.append(safe_text("Did you mean: " + ", ".join(results.did_you_mean) + "?"))
-    click.echo("\n".join(lines), err=True)
+        lines.append("Did you mean: " + ", ".join(results.did_you_mean) + "?")
+    click.echo("\n".join(safe_text(line) for line in [*lines, *report]), err=True)
     sys.exit(1)
 
 
-def _table(results: Answer, offset: int) -> Group:
+def _table(results: Answer, offset: int, report: tuple[str, ...]) -> Group:
     from rich.console import Group
     from rich.text import Text
 
@@ -166,6 +192,7 @@ def _table(results: Answer, offset: int) -> Group:
         )
     first, last = offset + 1, offset + len(results.hits)
     footer = [Text(f"Showing {first}-{last} of {results.total}.")]
+    footer += [cell(line, style="bold") for line in report]
     if not results.ranking_complete:
         footer.append(
             Text(

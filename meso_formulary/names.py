@@ -21,6 +21,16 @@ checked by :func:`meso_formulary.validate` (with ``own=``), ``meso validate`` or
 classes, areas, search words), with one cutoff (:data:`SUGGEST_CUTOFF`) and one limit
 (:data:`SUGGEST_LIMIT`). A suggestion is only shown, never applied: prilocaine is not procaine.
 
+Substance groups (the screening issue) plug into the same resolver. A *moiety group* holds
+the ingredients that carry one active moiety (its salts, esters, acid and base forms:
+"sodium hyaluronate" and "hyaluronic acid"); an *allergen group* the ingredients one allergy
+rules out together ("fish-derived"). :meth:`NameResolver.resolve` answers every name with
+the moiety groups of what it names (:attr:`NameMatch.moieties`), and
+:meth:`NameResolver.exclusion` says what excluding a name must hide: everything the name
+covers, every ingredient sharing a moiety group with any of it, and every member of a group
+the name names (by the group's id, name or one of its names; "fish" for "fish-derived"),
+certain or not. Safety over recall: an exclusion hides too much rather than too little.
+
 Standard library only at import: rapidfuzz loads when a suggestion is asked for, so exact
 look-ups (``meso search "hair loss"``, an import of ids) never pay for it.
 """
@@ -28,10 +38,11 @@ look-ups (``meso search "hair loss"``, an import of ids) never pay for it.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from meso_formulary.identifiers import name_key
 
@@ -87,6 +98,118 @@ def table_of_rows(rows: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]
     return {key: tuple(ids) for key, ids in table.items()}
 
 
+_APOSTROPHES = re.compile(r"['’ʼ`]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def word_key(text: str) -> str:
+    """The words of ``text`` as one key: :func:`name_key`, apostrophes dropped, punctuation out.
+
+    ``"Crow's-feet"`` and ``"crows feet"`` share the key ``"crows feet"``; ``"B₁₂"`` is ``"b12"``.
+    """
+    return " ".join(_WORD.findall(_APOSTROPHES.sub("", name_key(text))))
+
+
+class GroupKind(StrEnum):
+    """What a substance group gathers (see the module doc)."""
+
+    MOIETY = "moiety"
+    ALLERGEN = "allergen"
+
+
+_DERIVED: Final = "-derived"
+
+
+class SubstanceGroup(NamedTuple):
+    """A moiety or allergen group as the resolver uses it: its names and its members.
+
+    ``names`` are every name the group answers to (its id, name and other names; an
+    allergen group ``x-derived`` also answers to ``x``). ``members`` holds every ingredient
+    of the group, certain or not: screening hides both. (The records of this module that
+    ``meso search`` builds are ``NamedTuple`` classes: cheaper to create at import than
+    dataclasses, see :mod:`meso_formulary.catalogue.search.runner`.)
+    """
+
+    kind: GroupKind
+    id: str
+    name: str
+    names: tuple[str, ...]
+    members: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls, kind: GroupKind, id: str, name: str, names: Iterable[str], members: Iterable[str]
+    ) -> SubstanceGroup:
+        """A group answering to ``id``, ``name`` and ``names`` (and to ``x`` if its id is
+        ``x-derived``: "fish" excludes the fish-derived)."""
+        every = [id.replace("-", " "), name, *names]
+        if kind is GroupKind.ALLERGEN and id.endswith(_DERIVED):
+            every.append(id.removesuffix(_DERIVED).replace("-", " "))
+        return cls(kind, id, name, tuple(dict.fromkeys(every)), tuple(dict.fromkeys(members)))
+
+
+Declared = tuple[GroupKind, str, str]
+"""``(kind, group id, ingredient id)``: an ingredient's own ``moieties`` or
+``allergen_groups`` entry (a supplier's ingredient names its groups itself)."""
+
+
+def with_declared(
+    groups: Iterable[SubstanceGroup], declared: Iterable[Declared]
+) -> tuple[SubstanceGroup, ...]:
+    """``groups`` with the memberships ingredients declare added.
+
+    A declared moiety names a moiety group or an ingredient: an ingredient's moiety groups
+    then gain the declaring ingredient, and an ingredient in no group is a moiety of its own
+    (a group of that ingredient and every ingredient declaring it, named by nothing). A
+    declared group that is not known yet is created, empty of names, so that it still hides
+    its members.
+    """
+    by_key = {(g.kind, g.id): g for g in groups}
+    added: dict[tuple[GroupKind, str], list[str]] = {}
+    moieties_of: dict[str, list[str]] = {}
+    for group in by_key.values():
+        if group.kind is GroupKind.MOIETY:
+            for member in group.members:
+                moieties_of.setdefault(member, []).append(group.id)
+    for kind, group_id, ingredient_id in declared:
+        targets = [group_id]
+        if kind is GroupKind.MOIETY and (kind, group_id) not in by_key:
+            # An ingredient: join its moiety groups, or share the moiety it is alone in.
+            targets = moieties_of.get(group_id, [])
+            if not targets:
+                targets = [group_id]
+                added.setdefault((kind, group_id), []).append(group_id)
+        for target in targets:
+            added.setdefault((kind, target), []).append(ingredient_id)
+    result = dict(by_key)
+    for (kind, group_id), members in added.items():
+        known = result.get((kind, group_id)) or SubstanceGroup(kind, group_id, group_id, (), ())
+        every = tuple(dict.fromkeys((*known.members, *members)))
+        result[(kind, group_id)] = known._replace(members=every)
+    return tuple(result.values())
+
+
+class Exclusion(NamedTuple):
+    """What excluding one name hides (see :meth:`NameResolver.exclusion`)."""
+
+    text: str
+    """The name as given."""
+    ids: tuple[str, ...]
+    """Every ingredient to hide: what the name covers first, then its moiety siblings and
+    the members of the groups it names (none for a group no ingredient belongs to yet)."""
+    groups: tuple[SubstanceGroup, ...]
+    """The groups that widened it: the moiety groups of what it covers, and the groups it
+    names."""
+
+    @property
+    def known(self) -> bool:
+        """True when the name names an ingredient or a group; else the caller refuses it."""
+        return bool(self.ids or self.groups)
+
+
+_GroupIndex = dict[str, list[SubstanceGroup]]
+
+
 class Tier(StrEnum):
     """Which tier of the resolver answered (see the module doc)."""
 
@@ -100,10 +223,9 @@ class NameMatch:
     """What one name resolves to.
 
     ``ids`` holds the ingredients the answering tier knows by the name: none when the name
-    is unknown, one when it resolves, several (sorted) when it is ambiguous. The screening
-    issue adds the ingredient's active-moiety and allergen groups to this record (a salt form
-    and its parent, "sodium hyaluronate" and "hyaluronic acid", share one), as a field with
-    a default: callers read fields by name, so an added field changes none of them.
+    is unknown, one when it resolves, several (sorted) when it is ambiguous. ``moieties``
+    holds the ids of their moiety groups (a salt form and its parent, "sodium hyaluronate"
+    and "hyaluronic acid", share one); an ingredient in none is its own moiety and adds none.
     """
 
     text: str
@@ -111,6 +233,8 @@ class NameMatch:
     ids: tuple[str, ...]
     tier: Tier | None = None
     """The tier that answered; ``None`` when none knows the name."""
+    moieties: tuple[str, ...] = ()
+    """The moiety groups of ``ids`` (when the resolver knows the groups)."""
 
     @property
     def ingredient_id(self) -> str | None:
@@ -127,9 +251,11 @@ class NameResolver:
     """Ingredient ids, a supplier's own names and the dictionary's names (module doc).
 
     ``ingredients``: every ingredient the resolver knows, by id (anything with a ``name``:
-    suggestions show it); ``dictionary`` and ``own``: the name tables of the two name tiers.
-    Build one with :meth:`of` from ingredient records, or directly, e.g. from a catalogue's
-    stored name rows (:func:`table_of_rows`). Look-ups are remembered: build one, reuse it.
+    suggestions show it); ``dictionary`` and ``own``: the name tables of the two name tiers;
+    ``groups``: the moiety and allergen groups (:func:`with_declared` adds the memberships
+    ingredients declare). Build one with :meth:`of` from ingredient records, or directly,
+    e.g. from a catalogue's stored name rows (:func:`table_of_rows`). Look-ups are
+    remembered: build one, reuse it.
     """
 
     def __init__(
@@ -137,6 +263,7 @@ class NameResolver:
         ingredients: Mapping[str, Shown],
         dictionary: NameTable,
         own: NameTable | None = None,
+        groups: Iterable[SubstanceGroup] = (),
     ) -> None:
         self._names = ingredients
         self.dictionary = dictionary
@@ -145,6 +272,8 @@ class NameResolver:
         self._cache: dict[str, NameMatch] = {}
         self._keys: list[str] | None = None
         self._choices: dict[str, str] | None = None
+        self._groups = tuple(groups)
+        self._group_index: tuple[_GroupIndex, _GroupIndex] | None = None
 
     @classmethod
     def of(
@@ -153,8 +282,10 @@ class NameResolver:
         own: Iterable[Named] = (),
         *,
         dictionary_table: NameTable | None = None,
+        groups: Iterable[SubstanceGroup] = (),
     ) -> NameResolver:
-        """The resolver of ``dictionary`` entries under a supplier's ``own`` entries.
+        """The resolver of ``dictionary`` entries under a supplier's ``own`` entries, with
+        the substance ``groups``.
 
         ``dictionary_table`` is :func:`name_table` of ``dictionary``, for callers that build
         many resolvers over one dictionary (it is the costly part).
@@ -163,7 +294,7 @@ class NameResolver:
         own = tuple(own)
         ingredients = {entry.id: entry for entry in (*dictionary, *own)}
         table = name_table(dictionary) if dictionary_table is None else dictionary_table
-        return cls(ingredients, table, name_table(own))
+        return cls(ingredients, table, name_table(own), groups)
 
     # ------------------------------------------------------------------ resolving
 
@@ -178,15 +309,53 @@ class NameResolver:
 
     def _resolve(self, text: str) -> NameMatch:
         if text in self._names:
-            return NameMatch(text, (text,), Tier.ID)
+            return NameMatch(text, (text,), Tier.ID, self.moieties((text,)))
         key = name_key(text)
         if key in self._names:  # an id in another spelling ("Biotin", " BIOTIN ")
-            return NameMatch(text, (key,), Tier.ID)
+            return NameMatch(text, (key,), Tier.ID, self.moieties((key,)))
         for tier, table in self._tiers:
             ids = table.get(key)
             if ids:
-                return NameMatch(text, ids if len(ids) == 1 else tuple(sorted(ids)), tier)
+                ids = ids if len(ids) == 1 else tuple(sorted(ids))
+                return NameMatch(text, ids, tier, self.moieties(ids))
         return NameMatch(text, ())
+
+    def _indexed_groups(self) -> tuple[_GroupIndex, _GroupIndex]:
+        """The groups by name key, and the moiety groups by member (built on first use:
+        ``meso search "hair loss"`` resolves no name)."""
+        index = self._group_index
+        if index is None:  # a race only builds the same index twice
+            by_name: _GroupIndex = {}
+            moieties_of: _GroupIndex = {}
+            for group in self._groups:
+                for name in group.names:
+                    named = by_name.setdefault(word_key(name), [])
+                    if group not in named:
+                        named.append(group)
+                if group.kind is GroupKind.MOIETY:
+                    for member in group.members:
+                        moieties_of.setdefault(member, []).append(group)
+            index = self._group_index = (by_name, moieties_of)
+        return index
+
+    def moieties(self, ids: Iterable[str]) -> tuple[str, ...]:
+        """The ids of the moiety groups of the ingredients ``ids``, each once."""
+        moieties_of = self._indexed_groups()[1]
+        return tuple(dict.fromkeys(group.id for i in ids for group in moieties_of.get(i, ())))
+
+    def exclusion(self, text: str) -> Exclusion:
+        """What excluding ``text`` hides (see the module doc): what it covers
+        (:meth:`covering`), every ingredient sharing a moiety group with any of that, and
+        every member of a moiety or allergen group it names. A name that names nothing is not
+        :attr:`~Exclusion.known`: the caller refuses it, never drops it."""
+        covered = self.covering(text)
+        by_name, moieties_of = self._indexed_groups()
+        groups = dict.fromkeys(g for i in covered for g in moieties_of.get(i, ()))
+        groups.update(dict.fromkeys(by_name.get(word_key(text), ())))
+        ids = dict.fromkeys(covered)
+        for group in groups:
+            ids.update(dict.fromkeys(group.members))
+        return Exclusion(text, tuple(ids), tuple(groups))
 
     def covering(self, text: str) -> tuple[str, ...]:
         """Every ingredient ``text`` may stand for, in any tier, and every one a longer name
@@ -289,14 +458,20 @@ __all__ = [
     "SUGGEST_CUTOFF",
     "SUGGEST_LIMIT",
     "SUGGEST_MIN_CHARS",
+    "Declared",
+    "Exclusion",
+    "GroupKind",
     "NameMatch",
     "NameResolver",
     "NameTable",
     "Named",
     "Shown",
+    "SubstanceGroup",
     "Tier",
     "either",
     "name_table",
     "suggest",
     "table_of_rows",
+    "with_declared",
+    "word_key",
 ]

@@ -144,6 +144,7 @@ class ConditionId(StrEnum):
     RECENT_FACIAL_SURGERY = "recent-facial-surgery"
     ACTIVE_CANCER = "active-cancer"
     UNCONTROLLED_HYPERTENSION = "uncontrolled-hypertension"
+    DYSPHAGIA = "dysphagia"
     UNDER_18 = "under-18"
     FISH_ALLERGY = "fish-allergy"
     SOY_ALLERGY = "soy-allergy"

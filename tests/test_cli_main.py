@@ -109,7 +109,9 @@ def _top_level(modules: list[str]) -> set[str]:
     return {module.split(".")[0] for module in modules}
 
 
-@pytest.mark.parametrize("text", ["hair loss", "panda eyes", "double chin", "celulite"])
+@pytest.mark.parametrize(
+    "text", ["hair loss", "panda eyes", "double chin", "celulite", "--client=fish-allergy"]
+)
 @pytest.mark.parametrize("fmt", ["--json", "--nl"])
 def test_search_imports_nothing_heavy(built_data_dir: Path, text: str, fmt: str) -> None:
     # meso search's start-up is measured against a bare python -c (bench/bench_cli.py):
@@ -127,8 +129,10 @@ def test_search_loads_rapidfuzz_for_a_typo_and_rich_for_a_table(built_data_dir: 
 
 READ_COMMANDS = {
     "show": ["show", "reference/dutasteride-hair"],
+    "show --client": ["show", "reference/dutasteride-hair", "--client", "pregnancy-planned"],
     "compare": ["compare", "reference/dutasteride-hair", "reference/minoxidil-hair-cocktail"],
     "indications": ["indications"],
+    "conditions": ["conditions"],
     "ingredients": ["ingredients"],
     "ingredients TEXT": ["ingredients", "biotin"],
     "stats": ["stats"],

@@ -104,11 +104,16 @@ def test_no_findings_and_findings_not_computed_read_differently(
 
 
 def _as_schema_1(path: Path) -> None:
-    """Turn a catalogue file back into schema version 1: no findings column."""
+    """Turn a catalogue file back into schema version 1: no findings column (and none of
+    the screening tables of version 3)."""
     with closing(sqlite3.connect(path)) as conn, conn:
+        for table in schema.SCREENING_TABLE_NAMES:
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE cocktails DROP COLUMN findings")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0002_findings'")
+        conn.execute(
+            "DELETE FROM _sqlite_migrations WHERE name IN ('0002_findings', '0003_screening')"
+        )
 
 
 def test_an_older_catalogue_gets_its_findings_on_upgrade(db: Path, tmp_path: Path) -> None:
@@ -119,5 +124,5 @@ def test_an_older_catalogue_gets_its_findings_on_upgrade(db: Path, tmp_path: Pat
     with pytest.raises(CatalogueError, match="older schema version 1"):
         Catalogue.open(old, readonly=True)
     with Catalogue.open(old) as catalogue:
-        assert catalogue.stats().schema_version == schema.SCHEMA_VERSION == 2
+        assert catalogue.stats().schema_version == schema.SCHEMA_VERSION == 3
     assert stored_findings(old, EYE_BRIGHT) == expected

@@ -495,9 +495,9 @@ def test_rounding_noise_is_not_an_overdose() -> None:
         (lidocaine_cocktail(20, volume=None), {}, "volume_per_session_ml is unknown"),
         (lidocaine_cocktail(None), {}, "strength of Lidocaine hydrochloride is undisclosed"),
         (
-            lidocaine_cocktail(20),
+            lidocaine_cocktail(None),
             {"jurisdiction": "FR"},
-            "no lidocaine dose cap for jurisdiction FR",
+            "strength of Lidocaine hydrochloride is undisclosed",
         ),
     ],
 )
@@ -779,8 +779,10 @@ def test_the_shipped_tables_load_with_a_source_on_every_row() -> None:
         *tables.area_restrictions,
         *tables.strength_thresholds,
         *tables.dose_caps,
+        *tables.required_contraindications,
+        *tables.injection_hazards,
     ]
-    assert len(rows) >= 14
+    assert len(rows) >= 20
     assert all(len(row.source) >= 10 for row in rows)
     assert {row.jurisdictions for row in tables.dose_caps if row.substance == "lidocaine"} == {
         ("US",),
@@ -944,6 +946,8 @@ def test_every_id_in_the_shipped_tables_is_in_the_shipped_dictionary() -> None:
         *(row.ingredients for row in tables.area_restrictions),
         *(row.ingredients for row in tables.strength_thresholds),
         *(row.ingredients for row in tables.dose_caps),
+        *(row.ingredients for row in tables.required_contraindications),
+        *(row.ingredients for row in tables.injection_hazards),
         *(side for pair in tables.incompatible_pairs for side in (pair.first, pair.second)),
     ]
     ids = {ing.id for ing in reference.ingredients()}

@@ -328,15 +328,15 @@ def test_unknown_field_hints_name_each_front_doors_own_fields(
 ) -> None:
     bad = next(b for b in TABLE if b.name == "unknown sort")
     assert by_cli(meso, catalogue_path, bad).hint == (
-        "search fields: --ingredient, --exclude, --exclude-class, --exclude-origin, --area, "
-        "--supplier, --technique, --max-actives, --limit, --offset"
+        "search fields: --ingredient, --exclude, --exclude-class, --exclude-origin, --client, "
+        "--area, --supplier, --technique, --max-actives, --limit, --offset"
     )
     assert by_api(catalogue, bad).hint == (
-        "search fields: text, include, exclude, exclude_classes, exclude_origins, area, "
-        "supplier, technique, max_actives, limit, offset, facets"
+        "search fields: text, include, exclude, exclude_classes, exclude_origins, client, "
+        "area, supplier, technique, max_actives, limit, offset, facets"
     )
     assert by_web(ds, bad).hint == (
-        "search fields: q, exclude, exclude_class, exclude_origin, area, limit, offset"
+        "search fields: q, exclude, exclude_class, exclude_origin, client, area, limit, offset"
     )
 
 

@@ -192,7 +192,11 @@ def test_ingredients_of_classes_and_origins(lexicon: Lexicon) -> None:
         "lidocaine-hcl",
         "procaine-hcl",
     )
-    assert lexicon.ingredients_of(origins=[Origin.FISH]) == ("polynucleotides",)
+    # An origin takes in its allergen group, members whose origin is not stated included.
+    assert lexicon.ingredients_of(origins=[Origin.FISH]) == (
+        "polynucleotides",
+        "sodium-chondroitin-sulfate",
+    )
     assert lexicon.ingredients_of() == ()
 
 
@@ -216,7 +220,12 @@ def test_ingredients_of_classes_and_origins(lexicon: Lexicon) -> None:
             ("please",),
         ),
         (["excluding", "anaesthetics"], "anaesthetics", ("lidocaine-hcl", "procaine-hcl"), ()),
-        (["no", "fish-derived"], "fish derived", ("polynucleotides",), ()),
+        (
+            ["no", "fish-derived"],
+            "fish derived",
+            ("polynucleotides", "sodium-chondroitin-sulfate"),
+            (),
+        ),
         (["anaesthetic-free", "glow"], "anaesthetic", ("lidocaine-hcl", "procaine-hcl"), ("glow",)),
     ],
 )

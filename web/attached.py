@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,8 @@ class AttachedCatalogue:
     refusal: str | None
     """Why this release cannot read the file (:func:`check_version`'s words), or None."""
     suppliers: tuple[SupplierNote, ...]
+    conditions: Mapping[str, str]
+    """The client conditions the catalogue knows: id -> name (the search page's boxes)."""
 
     @property
     def usable(self) -> bool:
@@ -62,16 +64,19 @@ async def find_catalogues(datasette: Any) -> None:
             continue
         facts = await database.execute_fn(_catalogue_facts)
         if facts is not None:
-            refusal, suppliers = facts
-            found.append(AttachedCatalogue(name, Path(database.path), refusal, suppliers))
+            refusal, suppliers, conditions = facts
+            found.append(
+                AttachedCatalogue(name, Path(database.path), refusal, suppliers, conditions)
+            )
     _FOUND[datasette] = tuple(found)
 
 
 def _catalogue_facts(
     conn: sqlite3.Connection,
-) -> tuple[str | None, tuple[SupplierNote, ...]] | None:
-    """Why this release cannot read the catalogue on ``conn`` (None when it can), and its
-    suppliers; None when the file is not a catalogue at all."""
+) -> tuple[str | None, tuple[SupplierNote, ...], dict[str, str]] | None:
+    """Why this release cannot read the catalogue on ``conn`` (None when it can), its
+    suppliers and its client conditions (id -> name); None when the file is not a
+    catalogue at all."""
     try:
         if stored_version(conn) is None:
             return None
@@ -80,7 +85,7 @@ def _catalogue_facts(
     try:
         check_version(conn, upgradable=False)
     except CatalogueError as error:
-        return error.message, ()  # another release's tables: nothing more is read
+        return error.message, (), {}  # another release's tables: nothing more is read
     notes: list[SupplierNote] = []
     for supplier_id, record in conn.execute("SELECT id, record FROM suppliers ORDER BY id"):
         try:
@@ -89,7 +94,8 @@ def _catalogue_facts(
             notes.append(SupplierNote(supplier_id, supplier_id, None, None))
             continue
         notes.append(SupplierNote(supplier.id, supplier.name, supplier.licence, supplier.url))
-    return None, tuple(notes)
+    conditions = dict(conn.execute("SELECT id, name FROM conditions ORDER BY name"))
+    return None, tuple(notes), conditions
 
 
 async def run(datasette: Any, attached: AttachedCatalogue, work: Callable[[Catalogue], T]) -> T:

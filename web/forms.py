@@ -7,6 +7,8 @@ the same search as JSON::
     exclude         named ingredients the client cannot have (repeat it, or separate by commas)
     exclude_class   ingredient classes to leave out (the page offers "anaesthetic")
     exclude_origin  ingredient origins to leave out (fish, bovine, porcine, avian, human)
+    client          conditions of the client (ids of ``meso conditions``; repeat it): every
+                    cocktail a condition rules out is hidden
     area            a treatment area
     limit, offset   paging
 
@@ -28,6 +30,7 @@ from urllib.parse import urlencode
 from meso_formulary.catalogue.search.api import SearchRequest
 from meso_formulary.catalogue.search.runner import refuse_unknown
 from meso_formulary.model import IngredientClass, Origin
+from meso_formulary.vocabulary import ConditionId
 
 EXCLUDABLE_CLASSES: Mapping[str, str] = {
     IngredientClass.ANAESTHETIC.value: "Anaesthetics (lidocaine, procaine…)",
@@ -44,6 +47,43 @@ EXCLUDABLE_ORIGINS: Mapping[str, str] = {
 """Ingredient origins the page offers as tick boxes: value -> label."""
 
 
+CONDITION_GROUPS: Mapping[str, tuple[ConditionId, ...]] = {
+    "Pregnancy and breastfeeding": (
+        ConditionId.PREGNANCY,
+        ConditionId.BREASTFEEDING,
+        ConditionId.PREGNANCY_PLANNED,
+        ConditionId.CHILDBEARING_POTENTIAL_NO_CONTRACEPTION,
+    ),
+    "Medicines": (ConditionId.ANTICOAGULANTS, ConditionId.ISOTRETINOIN_RECENT),
+    "Health": (
+        ConditionId.BLEEDING_DISORDER,
+        ConditionId.AUTOIMMUNE_DISEASE,
+        ConditionId.ACTIVE_CANCER,
+        ConditionId.UNCONTROLLED_HYPERTENSION,
+        ConditionId.DYSPHAGIA,
+        ConditionId.UNDER_18,
+    ),
+    "Skin": (
+        ConditionId.ACTIVE_SKIN_INFECTION,
+        ConditionId.KELOID_TENDENCY,
+        ConditionId.RECENT_LASER,
+        ConditionId.RECENT_FACIAL_SURGERY,
+    ),
+    "Allergies": (
+        ConditionId.FISH_ALLERGY,
+        ConditionId.SOY_ALLERGY,
+        ConditionId.PEANUT_ALLERGY,
+        ConditionId.EGG_ALLERGY,
+        ConditionId.AMIDE_ANAESTHETIC_ALLERGY,
+        ConditionId.ESTER_ANAESTHETIC_ALLERGY,
+        ConditionId.HYALURONIC_ACID_ALLERGY,
+        ConditionId.GRAM_POSITIVE_PROTEIN_ALLERGY,
+        ConditionId.SEVERE_ALLERGY_HISTORY,
+    ),
+}
+"""The client conditions the page offers as tick boxes, by group (every condition once)."""
+
+
 class QueryArgs(Protocol):
     """What the form needs of Datasette's ``request.args`` (a ``MultiParams``)."""
 
@@ -54,7 +94,16 @@ class QueryArgs(Protocol):
     def __iter__(self) -> Iterator[str]: ...
 
 
-ARGUMENTS = ("q", "exclude", "exclude_class", "exclude_origin", "area", "limit", "offset")
+ARGUMENTS = (
+    "q",
+    "exclude",
+    "exclude_class",
+    "exclude_origin",
+    "client",
+    "area",
+    "limit",
+    "offset",
+)
 """The query-string arguments of the search (page and JSON)."""
 
 
@@ -66,6 +115,7 @@ class SearchForm:
     exclude: str = ""
     exclude_classes: tuple[str, ...] = ()
     exclude_origins: tuple[str, ...] = ()
+    clients: tuple[str, ...] = ()
     area: str = ""
     limit: str = ""
     offset: str = ""
@@ -84,6 +134,7 @@ class SearchForm:
                 self.exclude,
                 self.exclude_classes,
                 self.exclude_origins,
+                self.clients,
                 self.area,
                 self.limit,
                 self.offset,
@@ -101,6 +152,7 @@ class SearchForm:
             ),
             "exclude_classes": self.exclude_classes,
             "exclude_origins": self.exclude_origins,
+            "client": self.clients,
             "area": self.area or None,
         }
         if self.limit:
@@ -118,6 +170,7 @@ def read_form(args: QueryArgs) -> SearchForm:
         exclude=", ".join(value.strip() for value in args.getlist("exclude") if value.strip()),
         exclude_classes=_distinct(args.getlist("exclude_class")),
         exclude_origins=_distinct(args.getlist("exclude_origin")),
+        clients=_distinct(args.getlist("client")),
         area=args.get("area") or "",
         limit=args.get("limit") or "",
         offset=args.get("offset") or "",
@@ -133,6 +186,7 @@ def query_string(form: SearchForm, request: SearchRequest, offset: int) -> str:
         pairs.append(("exclude", form.exclude))
     pairs += [("exclude_class", value) for value in form.exclude_classes]
     pairs += [("exclude_origin", value) for value in form.exclude_origins]
+    pairs += [("client", value) for value in form.clients]
     if form.area:
         pairs.append(("area", form.area))
     if form.limit:

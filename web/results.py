@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from meso_formulary.catalogue.search.api import SearchRequest, SearchResults
+from meso_formulary.catalogue.search.screening_text import excluded_lines, hidden_line
 from meso_formulary.model import Area
 from meso_formulary.web.forms import (
+    CONDITION_GROUPS,
     EXCLUDABLE_CLASSES,
     EXCLUDABLE_ORIGINS,
     SearchForm,
@@ -33,8 +36,23 @@ class Labels:
         return names.get(key) or words(key)
 
 
-def form_context(form: SearchForm) -> dict[str, Any]:
-    """The form's tick boxes and area choices, as submitted."""
+def form_context(form: SearchForm, conditions: Mapping[str, str]) -> dict[str, Any]:
+    """The form's tick boxes (the client's conditions by group, with the names in
+    ``conditions``: id -> name) and area choices, as submitted."""
+    condition_groups = [
+        {
+            "title": title,
+            "options": [
+                {
+                    "value": c.value,
+                    "label": conditions.get(c.value) or words(c.value),
+                    "checked": c.value in form.clients,
+                }
+                for c in members
+            ],
+        }
+        for title, members in CONDITION_GROUPS.items()
+    ]
     exclusions = [
         {"name": "exclude_class", "value": v, "label": label, "checked": v in form.exclude_classes}
         for v, label in EXCLUDABLE_CLASSES.items()
@@ -45,7 +63,12 @@ def form_context(form: SearchForm) -> dict[str, Any]:
     areas = [
         {"value": a.value, "label": words(a.value), "selected": a.value == form.area} for a in Area
     ]
-    return {"form": form, "exclusions": exclusions, "areas": areas}
+    return {
+        "form": form,
+        "condition_groups": condition_groups,
+        "exclusions": exclusions,
+        "areas": areas,
+    }
 
 
 def results_context(
@@ -62,12 +85,14 @@ def results_context(
         return f"{search_url}?{query_string(changed, request, offset)}"
 
     offset, limit = request.offset, request.limit
+    # The cocktail page marks what applies to the same client.
+    marks = f"?{urlencode([('client', c) for c in form.clients])}" if form.clients else ""
     hits = [
         {
             "id": hit.id,
             "name": hit.name,
             "supplier": label("supplier", hit.supplier),
-            "url": cocktail_url(datasette, hit.id),
+            "url": cocktail_url(datasette, hit.id) + marks,
             "indications": [label("indication", i.value) for i in hit.indications],
             "key_actives": hit.key_actives,
             "why": hit.why,
@@ -89,6 +114,8 @@ def results_context(
     ]
     return {
         "results": results,
+        "hidden": hidden_line(results.screening),
+        "excluded": excluded_lines(results.screening),
         "hits": hits,
         "facets": facets,
         "concerns": concerns,
@@ -104,7 +131,10 @@ def results_context(
 
 
 def results_json(request: SearchRequest, results: SearchResults) -> dict[str, Any]:
-    """The JSON answer. Each hit has the fields of ``meso search --json``, in its order."""
+    """The JSON answer. Each hit has the fields of ``meso search --json``, in its order;
+    ``screening`` says what the search hid and why (``excluded``: each name as typed, the
+    substances it covered and the cocktails it hid; ``conditions``: each client condition
+    and the cocktails it hid; ``hidden``: the cocktails hidden in all, each once)."""
     return {
         "ok": True,
         "request": request.model_dump(mode="json"),
@@ -113,5 +143,6 @@ def results_json(request: SearchRequest, results: SearchResults) -> dict[str, An
         "facets": results.facets,
         "concerns": [concern.model_dump(mode="json") for concern in results.concerns],
         "did_you_mean": results.did_you_mean,
+        "screening": results.screening.model_dump(mode="json"),
         "note": NOT_MEDICAL_ADVICE,
     }

@@ -9,6 +9,7 @@ untrusted.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +17,9 @@ from urllib.parse import quote
 from datasette.utils.asgi import Response
 
 from meso_formulary.catalogue.search.api import SearchRequest, search
+from meso_formulary.catalogue.search.screening_text import client_conditions
 from meso_formulary.catalogue.store.cocktail_view import (
+    ALSO_RULED_OUT,
     FINDINGS_NOT_COMPUTED,
     NO_CONTRAINDICATIONS,
     NO_FINDINGS,
@@ -50,11 +53,13 @@ async def search_view(datasette: Any, request: Any) -> Response:
     """``/-/meso-search`` (the page) and ``/-/meso-search.json`` (the same search as JSON)."""
     as_json = bool(request.url_vars.get("format"))
     form = read_form(request.args)
+    conditions: Mapping[str, str] = {}
     try:
         _only_get(request)
         catalogue = _catalogue(datasette)
+        conditions = catalogue.conditions
         if not form.submitted and not as_json:
-            return await _search_page(datasette, request, form, {})
+            return await _search_page(datasette, request, form, conditions, {})
         search_request = _search_request(form)
         try:
             results, indications = await attached.run(
@@ -73,17 +78,18 @@ async def search_view(datasette: Any, request: Any) -> Response:
             return Response.json(body, status=problem.status)
         if problem.status == 400:
             problems = {"problems": [p for p in (problem.message, problem.hint) if p]}
-            return await _search_page(datasette, request, form, problems, 400)
+            return await _search_page(datasette, request, form, conditions, problems, 400)
         return await _problem_page(datasette, request, problem)
     if as_json:
         return Response.json(results_json(search_request, results))
     labels = Labels(indications, {s.id: s.name for s in catalogue.suppliers})
     context = results_context(datasette, form, search_request, results, labels)
-    return await _search_page(datasette, request, form, context)
+    return await _search_page(datasette, request, form, conditions, context)
 
 
 async def cocktail_view(datasette: Any, request: Any) -> Response:
-    """``/-/meso-cocktail/<supplier>/<slug>``: composition, course, aftercare, sources."""
+    """``/-/meso-cocktail/<supplier>/<slug>``: composition, course, aftercare, sources;
+    with ``client=`` (repeated), what applies to a client with those conditions."""
     try:
         _only_get(request)
         catalogue = _catalogue(datasette)
@@ -92,8 +98,14 @@ async def cocktail_view(datasette: Any, request: Any) -> Response:
             raise Problem(404, "No such cocktail", "A cocktail address is /supplier/name.")
         start = _start_date(request.args.get("start"))
         try:
+            clients = client_conditions(request.args.getlist("client"))
+        except SearchError as error:
+            raise Problem(400, "Unknown condition", error.message, error.hint) from None
+        try:
             cocktail = await attached.run(
-                datasette, catalogue, lambda cat: load_cocktail(cat.conn, f"{supplier}/{slug}")
+                datasette,
+                catalogue,
+                lambda cat: load_cocktail(cat.conn, f"{supplier}/{slug}", clients),
             )
         except NotFound as error:
             raise Problem(404, "No such cocktail", error.message, error.hint) from None
@@ -109,6 +121,7 @@ async def cocktail_view(datasette: Any, request: Any) -> Response:
         "supplier_url": safe_url(cocktail.supplier.url),
         "timeline": course,
         "row_url": f"{rows}?id={quote(cocktail.id, safe='')}",
+        "also_ruled_out": ALSO_RULED_OUT,
         "no_contraindications": NO_CONTRAINDICATIONS,
         "no_findings": NO_FINDINGS,
         "findings_not_computed": FINDINGS_NOT_COMPUTED,
@@ -129,9 +142,20 @@ def _cannot_search(error: SearchError) -> Problem:
 
 
 async def _search_page(
-    datasette: Any, request: Any, form: SearchForm, context: dict[str, Any], status: int = 200
+    datasette: Any,
+    request: Any,
+    form: SearchForm,
+    conditions: Mapping[str, str],
+    context: dict[str, Any],
+    status: int = 200,
 ) -> Response:
-    page = {"problems": [], "results": None, "json_url": None, **form_context(form), **context}
+    page = {
+        "problems": [],
+        "results": None,
+        "json_url": None,
+        **form_context(form, conditions),
+        **context,
+    }
     return await _render(datasette, request, "meso_search.html", page, status)
 
 

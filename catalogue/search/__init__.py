@@ -18,15 +18,31 @@ _EXPORTS: dict[str, str] = {
     "SearchResults": ".api",
     "Hit": ".api",
     "ConcernMatch": ".api",
+    "ExcludedName": ".api",
+    "ScreenedCondition": ".api",
+    "Screening": ".api",
     "search": ".api",
 }
 
-__all__ = ["ConcernMatch", "Hit", "SearchFields", "SearchRequest", "SearchResults", "search"]
+__all__ = [
+    "ConcernMatch",
+    "ExcludedName",
+    "Hit",
+    "ScreenedCondition",
+    "Screening",
+    "SearchFields",
+    "SearchRequest",
+    "SearchResults",
+    "search",
+]
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue.search.api import (
         ConcernMatch,
+        ExcludedName,
         Hit,
+        ScreenedCondition,
+        Screening,
         SearchFields,
         SearchRequest,
         SearchResults,

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Final, Literal, TypedDict, Unpack
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from meso_formulary.catalogue.search.lexicon import Lexicon
 from meso_formulary.catalogue.search.runner import (
@@ -28,7 +28,14 @@ from meso_formulary.catalogue.search.runner import (
     database_file,
     run,
 )
-from meso_formulary.model import Area, IndicationId, IngredientClass, Origin, Technique
+from meso_formulary.model import (
+    Area,
+    ConditionId,
+    IndicationId,
+    IngredientClass,
+    Origin,
+    Technique,
+)
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue.store.catalogue_store import Catalogue
@@ -48,6 +55,7 @@ class SearchFields(TypedDict, total=False):
     exclude: Iterable[str] | str
     exclude_classes: Iterable[IngredientClass | str] | str
     exclude_origins: Iterable[Origin | str] | str
+    client: Iterable[ConditionId | str] | str
     area: Area | str | None
     supplier: str | None
     technique: Technique | str | None
@@ -65,16 +73,21 @@ class SearchRequest(BaseModel):
     class and origin names are forgiving ("anaesthetics", "Anesthetic", "fish-derived",
     "animal"), ``area`` and ``technique`` ignore case and accents, and anything invalid
     raises :class:`~meso_formulary.errors.SearchError` (a ``ValueError``) saying which field,
-    the value and what is allowed.
+    the value and what is allowed. Client conditions are given as ``client`` (one id or
+    several: ``SearchRequest(client=("pregnancy", "fish-allergy"))``, as ``--client`` and
+    ``client=`` are) and held in ``clients``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
 
     text: str | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     exclude_classes: tuple[IngredientClass, ...] = ()
     exclude_origins: tuple[Origin, ...] = ()
+    clients: tuple[ConditionId, ...] = Field(default=(), alias="client")
+    """Client conditions: every cocktail one of them rules out is hidden (given as
+    ``client``, as on the command line and the web)."""
     area: Area | None = None
     supplier: str | None = None
     technique: Technique | None = None
@@ -101,7 +114,7 @@ class SearchRequest(BaseModel):
         """This request as the engine's :class:`~.runner.Query`, checked again: a request
         made without :meth:`parse` or the constructor (``model_validate``,
         ``model_construct``) is held to the same bounds."""
-        return Query.from_values(self.model_dump())
+        return Query.from_values(self.model_dump(by_alias=True))
 
 
 # ---------------------------------------------------------------- results
@@ -137,6 +150,40 @@ class Hit(BaseModel):
     n_actives: int
 
 
+class ExcludedName(BaseModel):
+    """One excluded name, what it covered and how many cocktails it hid."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """The name as typed."""
+    substances: tuple[str, ...]
+    """The names of every ingredient it hid (the same moiety in other forms, the members of
+    a group it names)."""
+    cocktails_hidden: int
+
+
+class ScreenedCondition(BaseModel):
+    """One client condition screened for, and how many cocktails it hid."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: ConditionId
+    name: str
+    cocktails_hidden: int
+
+
+class Screening(BaseModel):
+    """What the search's exclusions and client conditions hid, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    excluded: tuple[ExcludedName, ...] = ()
+    conditions: tuple[ScreenedCondition, ...] = ()
+    hidden: int = 0
+    """Cocktails hidden by any of them, each counted once."""
+
+
 class SearchResults(BaseModel):
     """A page of hits, the number of all matches, facet counts, and how the text was read."""
 
@@ -153,6 +200,8 @@ class SearchResults(BaseModel):
     sample of them was ranked (every match with the words in its name is in it)."""
     concerns: list[ConcernMatch]
     did_you_mean: list[str]
+    screening: Screening
+    """What the exclusions and client conditions hid (:mod:`.runner`)."""
 
     @classmethod
     def of(cls, answer: Answer) -> SearchResults:
@@ -170,6 +219,16 @@ class SearchResults(BaseModel):
             ranking_complete=answer.ranking_complete,
             concerns=[ConcernMatch.model_construct(**c._asdict()) for c in answer.concerns],
             did_you_mean=list(answer.did_you_mean),
+            screening=Screening.model_construct(
+                excluded=tuple(
+                    ExcludedName.model_construct(**e._asdict()) for e in answer.screening.excluded
+                ),
+                conditions=tuple(
+                    ScreenedCondition.model_construct(**c._asdict())
+                    for c in answer.screening.conditions
+                ),
+                hidden=answer.screening.hidden,
+            ),
         )
 
 
@@ -214,7 +273,10 @@ def search(catalogue: Catalogue, request: SearchRequest) -> SearchResults:
 
 __all__ = [
     "ConcernMatch",
+    "ExcludedName",
     "Hit",
+    "ScreenedCondition",
+    "Screening",
     "SearchFields",
     "SearchRequest",
     "SearchResults",

@@ -7,10 +7,14 @@ answers, for the CLI and the web alike (both go through :mod:`.engine`):
 
 - which indications a text names (:meth:`Lexicon.concerns`): whole phrases by their word key
   first, longest first, anywhere in the text; then typos by rapidfuzz;
-- which ingredient ids a filter name means (:meth:`Lexicon.resolve_ingredient`), by the
-  project's one resolver (:mod:`meso_formulary.names`);
+- which ingredient ids a filter name means (:meth:`Lexicon.resolve_ingredient`), and what
+  an exclusion hides (:meth:`Lexicon.resolve_exclusion`: the moiety groups and allergen
+  groups too), by the project's one resolver (:mod:`meso_formulary.names`);
 - what the user may have meant when nothing matched (:meth:`Lexicon.did_you_mean`, by the
-  project's one :func:`~meso_formulary.names.suggest`).
+  project's one :func:`~meso_formulary.names.suggest`);
+- what the text says about the client (:meth:`Lexicon.screening`: "pregnant", "allergic to
+  fish"), read before any concern, and the near-words no concern may take ("cellulitis"),
+  both by :mod:`.screening_words`.
 
 Class and origin names (:func:`parse_class`, :func:`parse_origins`) need no data: they are
 checked against the model's enumerations, forgiving plurals, US spellings and "-derived".
@@ -30,7 +34,6 @@ the same reason the records are ``NamedTuple`` classes, and there is no ``from _
 import annotations`` (see :mod:`.engine`).
 """
 
-import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -39,13 +42,24 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING, Literal, NamedTuple, Self, TypeVar
 
 from meso_formulary.catalogue.search.fts import words as fts_words
+from meso_formulary.catalogue.search.screening_words import ScreeningScan, ScreeningWords
 from meso_formulary.errors import SearchError
 from meso_formulary.identifiers import name_key
-from meso_formulary.names import NameResolver, suggest, table_of_rows
+from meso_formulary.names import (
+    Exclusion,
+    GroupKind,
+    NameResolver,
+    SubstanceGroup,
+    suggest,
+    table_of_rows,
+    with_declared,
+    word_key,
+)
 from meso_formulary.vocabulary import IndicationId, IngredientClass, Origin
 
 if TYPE_CHECKING:
-    from meso_formulary.model import Indication, Ingredient
+    from meso_formulary.model import ClientCondition, Indication, Ingredient
+    from meso_formulary.reference.documents import NearWord
 
 FUZZY_CUTOFF = 85.0
 """Least ``fuzz.ratio`` for a typo to count as a concern (tuned in bench/bench_search.py)."""
@@ -66,17 +80,6 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 NEGATIONS = frozenset({"no", "not", "without", "excluding", "exclude", "except"})
 """Words that turn what follows into an exclusion when it names an ingredient, class or
 origin ("no lidocaine"); see :meth:`Lexicon.negations`."""
-
-_APOSTROPHES = re.compile(r"['’ʼ`]")
-_WORD = re.compile(r"[^\W_]+")
-
-
-def word_key(text: str) -> str:
-    """The words of ``text`` as one key: :func:`name_key`, apostrophes dropped, punctuation out.
-
-    ``"Crow's-feet"`` and ``"crows feet"`` share the key ``"crows feet"``; ``"B₁₂"`` is ``"b12"``.
-    """
-    return " ".join(_WORD.findall(_APOSTROPHES.sub("", name_key(text))))
 
 
 class Concern(NamedTuple):
@@ -157,8 +160,12 @@ class Lexicon:
     ``(ingredient_id, name, class, origin or None)``; ``ingredient_names``: ``(key,
     ingredient_id, name)`` for every name (id, name, INCI, synonyms), the key being the
     name's :func:`name_key` (the catalogue stores it, so a large dictionary is not keyed
-    again). Build it once per catalogue state (:meth:`from_connection`) or from the shipped
-    reference data (:meth:`from_reference`).
+    again); ``groups``: the moiety and allergen groups (memberships ingredients declare
+    included, :func:`~meso_formulary.names.with_declared`); ``conditions``: ``(condition
+    id, name)`` of the screening vocabulary; ``condition_words``: ``(condition id, name or
+    synonym)``, what the concern box reads as a condition; ``near_words``: ``(word,
+    condition id or None)``, words no concern may take. Build it once per catalogue state
+    (:meth:`from_connection`) or from the shipped reference data (:meth:`from_reference`).
     """
 
     def __init__(
@@ -166,6 +173,10 @@ class Lexicon:
         phrases: Iterable[tuple[str, str]],
         ingredients: Iterable[tuple[str, str, str, str | None]] = (),
         ingredient_names: Iterable[tuple[str, str, str]] = (),
+        groups: Iterable[SubstanceGroup] = (),
+        conditions: Iterable[tuple[str, str]] = (),
+        condition_words: Iterable[tuple[str, str]] = (),
+        near_words: Iterable[tuple[str, str | None]] = (),
     ) -> None:
         self._phrases: dict[str, list[_Phrase]] = {}
         indications = _INDICATION_IDS  # a dict look-up: calling the enum costs 5x as much
@@ -195,12 +206,33 @@ class Lexicon:
 
         # A search has no supplier of its own: every ingredient's names are the dictionary.
         self._name_rows = list(ingredient_names)
+        groups = tuple(groups)
         self._names = NameResolver(
-            self._facts, table_of_rows((key, i) for key, i, _name in self._name_rows)
+            self._facts, table_of_rows((key, i) for key, i, _name in self._name_rows), None, groups
         )
+        self._allergens = {g.id: g for g in groups if g.kind is GroupKind.ALLERGEN}
+        self._conditions = dict(conditions)
+        self._condition_words = list(condition_words)
+        self._near_word_rows = list(near_words)
 
     # What only the fuzzy pass and the suggestions need is built on first use: most searches
     # never need it, and ``meso search`` builds a lexicon in every process.
+
+    @cached_property
+    def _screening_words(self) -> ScreeningWords:
+        """The condition phrases and near-words, indexed (see :mod:`.screening_words`)."""
+        return ScreeningWords(
+            self._condition_words,
+            self._near_word_rows,
+            (p.text for bucket in self._phrases.values() for p in bucket),
+        )
+
+    @cached_property
+    def _near_choices(self) -> list[str]:
+        """The near-words as rapidfuzz compares them (see :meth:`_fuzzy`)."""
+        from rapidfuzz import utils
+
+        return [utils.default_process(w) for w in self._screening_words.near_words]
 
     @cached_property
     def _fuzzy_choices(self) -> list[str]:
@@ -223,9 +255,17 @@ class Lexicon:
 
     @classmethod
     def from_models(
-        cls, indications: "Iterable[Indication]", ingredients: "Iterable[Ingredient]" = ()
+        cls,
+        indications: "Iterable[Indication]",
+        ingredients: "Iterable[Ingredient]" = (),
+        groups: Iterable[SubstanceGroup] = (),
+        conditions: "Iterable[ClientCondition]" = (),
+        near_words: "Iterable[NearWord]" = (),
     ) -> Self:
-        """From model objects: each indication's id, name and synonyms; each ingredient's names."""
+        """From model objects: each indication's id, name and synonyms; each ingredient's
+        names; the groups (:func:`~meso_formulary.names.with_declared` adds the memberships
+        ``ingredients`` declare); the conditions' names and synonyms; the near-words."""
+        conditions = tuple(conditions)
         phrases = [
             (ind.id.value, text)
             for ind in indications
@@ -242,18 +282,44 @@ class Lexicon:
             for name in (ing.name, *ing.names())
             if name_key(name)
         ]
-        return cls(phrases, facts, names)
+        declared = [
+            *((GroupKind.MOIETY, m, ing.id) for ing in ingredients for m in ing.moieties),
+            *(
+                (GroupKind.ALLERGEN, g.value, ing.id)
+                for ing in ingredients
+                for g in ing.allergen_groups
+            ),
+        ]
+        return cls(
+            phrases,
+            facts,
+            names,
+            with_declared(groups, declared),
+            ((c.id.value, c.name) for c in conditions),
+            ((c.id.value, word) for c in conditions for word in (c.name, *c.synonyms)),
+            ((n.word, n.condition and n.condition.value) for n in near_words),
+        )
 
     @classmethod
     def from_reference(cls) -> Self:
         """From the shipped reference data, for lookups without a catalogue."""
         from meso_formulary import reference
+        from meso_formulary.catalogue.store.screening import reference_groups
 
-        return cls.from_models(reference.indications(), reference.ingredients())
+        substances = reference.substances()
+        return cls.from_models(
+            reference.indications(),
+            reference.ingredients(),
+            reference_groups(substances.moieties, substances.allergen_groups),
+            reference.conditions(),
+            reference.near_words(),
+        )
 
     @classmethod
     def from_connection(cls, conn: sqlite3.Connection) -> Self:
-        """From a catalogue's ``indications``, ``indication_synonyms`` and ``ingredient_names``."""
+        """From a catalogue's ``indications``, ``indication_synonyms``, ``ingredient_names``,
+        substance groups, conditions and their words, and near-words (read as rows: no
+        model is loaded)."""
         phrases: list[tuple[str, str]] = [
             (ind_id, text)
             for ind_id, name in conn.execute("SELECT id, name FROM indications")
@@ -262,7 +328,18 @@ class Lexicon:
         phrases += conn.execute("SELECT indication_id, synonym FROM indication_synonyms").fetchall()
         facts = conn.execute("SELECT id, name, ingredient_class, origin FROM ingredients")
         names = conn.execute("SELECT key, ingredient_id, name FROM ingredient_names")
-        return cls(phrases, facts.fetchall(), names.fetchall())
+        conditions = conn.execute("SELECT id, name FROM conditions ORDER BY rowid").fetchall()
+        words = conn.execute("SELECT condition_id, word FROM condition_words").fetchall()
+        near = conn.execute("SELECT word, condition_id FROM near_words").fetchall()
+        return cls(
+            phrases,
+            facts.fetchall(),
+            names.fetchall(),
+            _stored_groups(conn),
+            conditions,
+            words,
+            near,
+        )
 
     # ------------------------------------------------------------------ concerns
 
@@ -272,7 +349,9 @@ class Lexicon:
         Exact phrases are taken longest first, anywhere in the text ("biotin for hair loss
         on the scalp" -> alopecia via "hair loss"); the words left then get one fuzzy pass,
         best score first, over windows of up to a few words that neither start nor end with
-        a stop word. A window never overlaps another match.
+        a stop word. A window never overlaps another match. A near-word ("cellulitis",
+        "melanoma") is never a concern: its words are left over, and a typo closer to a
+        near-word than to any concern phrase is left too.
         """
         tokens = fts_words(text)
         words: list[str] = []
@@ -281,7 +360,8 @@ class Lexicon:
             own = word_key(token).split()
             spans.append(range(len(words), len(words) + len(own)))
             words += own
-        taken = [False] * len(words)
+        near = self._screening_words.near_word_mask(words)
+        taken = list(near)
         found: list[tuple[int, Concern]] = []
 
         for size in range(min(self._longest, len(words)), 0, -1):
@@ -295,8 +375,9 @@ class Lexicon:
 
         found += self._fuzzy(words, taken)
         found.sort(key=lambda item: item[0])
+        matched = [t and not n for t, n in zip(taken, near, strict=True)]
         return ConcernScan(
-            tuple(match for _, match in found), _remainder(tokens, spans, words, taken)
+            tuple(match for _, match in found), _remainder(tokens, spans, words, matched)
         )
 
     def _fuzzy(self, words: list[str], taken: list[bool]) -> list[tuple[int, Concern]]:
@@ -317,23 +398,40 @@ class Lexicon:
         windows = [" ".join(words[s:e]) for s, e in spans]
         candidates: list[tuple[float, int, int, int]] = []
         for w, window in enumerate(windows):
+            processed = utils.default_process(window)
             best = process.extractOne(
-                utils.default_process(window),
+                processed,
                 self._fuzzy_choices,
                 scorer=fuzz.ratio,
                 processor=None,  # both sides went through utils.default_process already
                 score_cutoff=FUZZY_CUTOFF,
             )
-            if best is not None:
-                candidates.append((float(best[1]), spans[w][1] - spans[w][0], w, best[2]))
+            if best is None:
+                continue
+            # A typo at least as close to a near-word ("cellulitus") is no concern: the
+            # window is set aside (k = -1) and keeps its words from any other match.
+            nearer = process.extractOne(
+                processed,
+                self._near_choices,
+                scorer=fuzz.ratio,
+                processor=None,
+                score_cutoff=float(best[1]),
+            )
+            k = -1 if nearer is not None else best[2]
+            candidates.append((float(best[1]), spans[w][1] - spans[w][0], w, k))
         # Best score first; on a tie the longer window, then the earlier one (deterministic).
-        candidates.sort(key=lambda c: (-c[0], -c[1], spans[c[2]][0], self._phrase_keys[c[3]]))
+        keys = self._phrase_keys
+        candidates.sort(
+            key=lambda c: (-c[0], -c[1], spans[c[2]][0], keys[c[3]] if c[3] >= 0 else "")
+        )
         found: list[tuple[int, Concern]] = []
         for score, _, w, k in candidates:
             start, end = spans[w]
             if any(taken[start:end]):
                 continue
             taken[start:end] = [True] * (end - start)
+            if k < 0:
+                continue
             for phrase in self._phrases[self._phrase_keys[k]]:
                 found.append((start, self._match(windows[w], phrase, "fuzzy", round(score, 1))))
         return found
@@ -364,13 +462,34 @@ class Lexicon:
             raise SearchError(f"unknown ingredient {name!r}", hint=self._names.hint(name))
         return ResolvedIngredient(term=name, ids=ids)
 
+    def resolve_exclusion(self, name: str) -> Exclusion:
+        """What excluding ``name`` hides: every ingredient it covers, every ingredient
+        sharing a moiety group with one of them ("hyaluronic acid" hides sodium hyaluronate),
+        and every member of a group it names ("vitamin C", "fish"), certain or not (see
+        :meth:`~meso_formulary.names.NameResolver.exclusion`). A name that matches nothing
+        raises :class:`SearchError` with suggestions: an exclusion is never dropped."""
+        exclusion = self._names.exclusion(name)
+        if not exclusion.known:
+            raise SearchError(f"unknown ingredient {name!r}", hint=self._names.hint(name))
+        return exclusion
+
     def ingredients_of(
         self, classes: Iterable[IngredientClass] = (), origins: Iterable[Origin] = ()
     ) -> tuple[str, ...]:
-        """The ids of every ingredient of one of ``classes`` or one of ``origins``, sorted."""
+        """The ids of every ingredient of one of ``classes`` or one of ``origins``, sorted.
+
+        An origin also covers the members of its allergen group (``fish`` the
+        ``fish-derived`` group, members whose origin is not stated included)."""
         ids = [i for c in classes for i in self._by_class.get(c, ())]
         ids += [i for o in origins for i in self._by_origin.get(o, ())]
+        for origin in origins:
+            group = self._allergens.get(f"{origin.value}-derived")
+            ids += group.members if group is not None else ()
         return tuple(sorted(set(ids)))
+
+    def condition_name(self, condition_id: str) -> str:
+        """The name of a client condition (its id when the catalogue stores none)."""
+        return self._conditions.get(condition_id, condition_id)
 
     def negations(self, tokens: Sequence[str]) -> NegationScan:
         """Exclusions typed as words, and the other words.
@@ -405,8 +524,9 @@ class Lexicon:
         return NegationScan(tuple(found), tuple(rest))
 
     def _negation(self, term: str) -> Negation | None:
-        """``term`` as an ingredient, else a class, else an origin; ``None`` if none of them."""
-        ids = self._names.covering(term)
+        """``term`` as an ingredient or a group (what :meth:`resolve_exclusion` hides), else
+        a class, else an origin; ``None`` if none of them."""
+        ids = self._names.exclusion(term).ids
         if ids:
             return Negation(term, ids)
         cls = _find_choice(term, IngredientClass)
@@ -424,8 +544,80 @@ class Lexicon:
     # ------------------------------------------------------------------ suggestions
 
     def did_you_mean(self, text: str) -> list[str]:
-        """Indication names and synonyms or ingredient names close to ``text`` (:func:`suggest`)."""
-        return suggest(text, self._suggestions)
+        """Indication names and synonyms or ingredient names close to ``text`` (:func:`suggest`).
+
+        Only for the words a search would look for, never the screening words ("lidocaine
+        allergy" offers no "lidocaine": the client is allergic to it); and nothing for a text
+        holding a near-word or a typo of one ("cellulitis", "lipedema thighs": offering
+        "celulitis" or "dimpled thighs" would read an infection or a disease as cellulite).
+        """
+        left = self.screening(text).rest
+        words = word_key(left).split()
+        if not words or any(self._screening_words.near_word_mask(words)):
+            return []
+        if self._near_typo(" ".join(words)):
+            return []
+        return suggest(left, self._suggestions)
+
+    def _near_typo(self, text: str) -> bool:
+        """True when ``text`` is as close to a near-word as a typo is to a concern
+        ("cellulitus"): offering the concern would be a guess the other way."""
+        from rapidfuzz import fuzz, process, utils
+
+        nearer = process.extractOne(
+            utils.default_process(text),
+            self._near_choices,
+            scorer=fuzz.ratio,
+            processor=None,
+            score_cutoff=FUZZY_CUTOFF,
+        )
+        return nearer is not None
+
+    # ------------------------------------------------------------------ screening
+
+    def screening(self, text: str) -> ScreeningScan:
+        """The client conditions and exclusions ``text`` states ("pregnant", "allergic to
+        fish", "Lidocain-Allergie", "taking warfarin", "celulitis infecciosa"), and the text
+        left to search (see :mod:`.screening_words`). An allergen a condition names is that
+        condition ("fish allergy": fish-allergy); any other one the catalogue knows (an
+        ingredient or a group, by the one resolver) is an exclusion, as is the first one
+        typed after "allergic to" even when nothing names it: the resolver refuses it with
+        suggestions rather than the search looking for it."""
+        return self._screening_words.scan(text, self._knows)
+
+    def _knows(self, name: str) -> bool:
+        return self._names.exclusion(name).known
+
+
+def _stored_groups(conn: sqlite3.Connection) -> tuple[SubstanceGroup, ...]:
+    """The substance groups a catalogue stores, with the memberships its ingredients
+    declare (:func:`~meso_formulary.names.with_declared`)."""
+    kinds = {k.value: k for k in GroupKind}
+    names: dict[tuple[str, str], list[str]] = {}
+    for kind, group_id, name in conn.execute(
+        "SELECT kind, group_id, name FROM substance_group_names"
+    ):
+        names.setdefault((kind, group_id), []).append(name)
+    members: dict[tuple[str, str], list[str]] = {}
+    declared: list[tuple[GroupKind, str, str]] = []
+    for kind, group_id, ingredient_id, own in conn.execute(
+        "SELECT kind, group_id, ingredient_id, declared FROM substance_group_members"
+    ):
+        if own:
+            declared.append((kinds[kind], group_id, ingredient_id))
+        else:
+            members.setdefault((kind, group_id), []).append(ingredient_id)
+    groups = [
+        SubstanceGroup(
+            kinds[kind],
+            group_id,
+            name,
+            tuple(names.get((kind, group_id), ())),
+            tuple(members.get((kind, group_id), ())),
+        )
+        for kind, group_id, name in conn.execute("SELECT kind, id, name FROM substance_groups")
+    ]
+    return with_declared(groups, declared)
 
 
 def _remainder(
@@ -553,6 +745,7 @@ __all__ = [
     "Negation",
     "NegationScan",
     "ResolvedIngredient",
+    "ScreeningScan",
     "parse_choice",
     "parse_class",
     "parse_origins",

@@ -30,6 +30,16 @@ How a query becomes SQL:
   ``exclude_classes``, ``exclude_origins``, ``area``, ``supplier``, ``technique``,
   ``max_actives``. An ingredient name that matches nothing is an error with suggestions,
   never silently dropped: dropping an exclusion would show a client's allergen.
+- **Screening.** An excluded name (``exclude``, or typed: "no hyaluronic acid") hides
+  every cocktail holding any ingredient it covers, any ingredient sharing a moiety group
+  with one of those (hyaluronic acid and sodium hyaluronate; theophylline and
+  aminophylline), and any member of a moiety or allergen group it names ("vitamin C",
+  "fish"), certain or not (:meth:`~.lexicon.Lexicon.resolve_exclusion`). A client
+  condition (``client``) hides every cocktail that the condition rules out, as the import
+  stored it (``cocktail_screening``: listed by the cocktail, by one of its ingredients, or
+  through a moiety or allergen group the condition rules out). The answer's
+  :class:`Screening` says what each name excluded and how many cocktails each name and
+  each condition hid (each cocktail counted once in ``hidden``).
 - **Empty query** (no text, no filters): every cocktail, by name (the browse view).
 
 Order and scale, the documented policy (100k cocktails: ``bench/bench_search.py``):
@@ -85,7 +95,14 @@ from meso_formulary.catalogue.search.lexicon import (
 )
 from meso_formulary.errors import CatalogueError, SearchError
 from meso_formulary.identifiers import SLUG_RE, clean_text
-from meso_formulary.vocabulary import Area, IndicationId, IngredientClass, Origin, Technique
+from meso_formulary.vocabulary import (
+    Area,
+    ConditionId,
+    IndicationId,
+    IngredientClass,
+    Origin,
+    Technique,
+)
 
 MAX_TEXT: Final = 500
 """Longest search text accepted (characters)."""
@@ -95,6 +112,7 @@ MAX_NAME: Final = 300
 
 MAX_INCLUDE: Final = 20
 MAX_EXCLUDE: Final = 50
+MAX_CLIENT: Final = 30
 MAX_ACTIVES: Final = 250
 MAX_LIMIT: Final = 500
 MAX_OFFSET: Final = 100_000
@@ -156,6 +174,9 @@ class Query(NamedTuple):
     exclude: tuple[str, ...] = ()
     exclude_classes: tuple[IngredientClass, ...] = ()
     exclude_origins: tuple[Origin, ...] = ()
+    clients: tuple[ConditionId, ...] = ()
+    """Client conditions: every cocktail one of them rules out is hidden (input field
+    ``client``, one id or a list)."""
     area: Area | None = None
     supplier: str | None = None
     technique: Technique | None = None
@@ -174,6 +195,7 @@ class Query(NamedTuple):
         exclude: str | Iterable[str] = (),
         exclude_classes: str | Iterable[str | IngredientClass] = (),
         exclude_origins: str | Iterable[str | Origin] = (),
+        client: str | Iterable[str | ConditionId] = (),
         area: str | Area | None = None,
         supplier: str | None = None,
         technique: str | Technique | None = None,
@@ -184,9 +206,9 @@ class Query(NamedTuple):
     ) -> Self:
         """Check a search typed by a user; numbers may be given as typed ("20").
 
-        Names of classes, origins, areas and techniques are forgiving ("anaesthetics",
-        "fish-derived", "Point by point"); one string stands for a one-item list. Raises
-        :class:`SearchError` as :meth:`from_values` does.
+        Names of classes, origins, conditions, areas and techniques are forgiving
+        ("anaesthetics", "fish-derived", "Fish allergy", "Point by point"); one string
+        stands for a one-item list. Raises :class:`SearchError` as :meth:`from_values` does.
         """
         return cls.from_values(
             {
@@ -195,6 +217,7 @@ class Query(NamedTuple):
                 "exclude": exclude,
                 "exclude_classes": exclude_classes,
                 "exclude_origins": exclude_origins,
+                "client": client,
                 "area": area,
                 "supplier": supplier,
                 "technique": technique,
@@ -213,12 +236,13 @@ class Query(NamedTuple):
 
         Raises :class:`SearchError` ``"invalid search: FIELD: what is wrong (got VALUE)"``,
         its hint saying what is allowed (every valid value, or the closest ones of a long
-        list). A name that is not a field of :class:`Query` is refused too: a misspelt
-        ``exclude`` must never be dropped in silence. Text that is blank (or only characters
-        that are cleaned out) with no filter is refused; with a filter it is no text.
+        list). The input names are :data:`SEARCH_FIELDS` (``client`` for ``clients``); any
+        other name is refused too: a misspelt ``exclude`` must never be dropped in silence.
+        Text that is blank (or only characters that are cleaned out) with no filter is
+        refused; with a filter it is no text.
         """
         try:
-            refuse_unknown(values, cls._fields)
+            refuse_unknown(values, SEARCH_FIELDS)
             text = _text(values.get("text"))
             query = cls(
                 text=text,
@@ -233,6 +257,7 @@ class Query(NamedTuple):
                     for v in _items("exclude_origins", values.get("exclude_origins", ()))
                     for o in _choice("exclude_origins", v, parse_origins, Origin, "origin")
                 ),
+                clients=_clients(values.get("client", ())),
                 area=_optional("area", values.get("area"), _area, Area),
                 supplier=_supplier(values.get("supplier")),
                 technique=_optional("technique", values.get("technique"), _technique, Technique),
@@ -259,11 +284,17 @@ class Query(NamedTuple):
             or self.exclude
             or self.exclude_classes
             or self.exclude_origins
+            or self.clients
             or self.area is not None
             or self.supplier is not None
             or self.technique is not None
             or self.max_actives is not None
         )
+
+
+SEARCH_FIELDS: Final = tuple("client" if f == "clients" else f for f in Query._fields)
+"""The names of a search's input (:meth:`Query.from_values`): :class:`Query`'s fields, but
+``client`` (one condition per item, as typed: ``--client``, ``client=``) for ``clients``."""
 
 
 def refuse_unknown(names: Iterable[object], fields: Sequence[str]) -> None:
@@ -388,6 +419,17 @@ def _technique(value: str) -> Technique:
     return parse_choice(value, Technique, "technique")
 
 
+def _condition(value: str) -> ConditionId:
+    return parse_choice(value, ConditionId, "condition")
+
+
+def _clients(value: object) -> tuple[ConditionId, ...]:
+    items = _items("client", value)
+    if len(items) > MAX_CLIENT:
+        raise _Invalid("client", f"must be at most {MAX_CLIENT} conditions (got {len(items)})")
+    return _unique(_choice("client", item, _condition, ConditionId, "condition") for item in items)
+
+
 def _unique(items: Iterable[_Out]) -> tuple[_Out, ...]:
     return tuple(dict.fromkeys(items))
 
@@ -456,6 +498,55 @@ class Found(NamedTuple):
         }
 
 
+class ExcludedName(NamedTuple):
+    """One excluded name, what it covered and how many cocktails it hid."""
+
+    name: str
+    """The name as typed (``--exclude``, or in the text: "no lidocaine")."""
+    substances: tuple[str, ...]
+    """The names of every ingredient it hid: what it names, the same moiety in other
+    forms, the members of a group it names."""
+    cocktails_hidden: int
+    """Cocktails that met the rest of the search and hold one of ``substances``."""
+
+    def record(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "substances": list(self.substances),
+            "cocktails_hidden": self.cocktails_hidden,
+        }
+
+
+class ScreenedCondition(NamedTuple):
+    """One client condition screened for, and how many cocktails it hid."""
+
+    id: ConditionId
+    name: str
+    cocktails_hidden: int
+    """Cocktails that met the rest of the search and that the condition rules out."""
+
+    def record(self) -> dict[str, object]:
+        return {"id": self.id.value, "name": self.name, "cocktails_hidden": self.cocktails_hidden}
+
+
+class Screening(NamedTuple):
+    """What a search's screening hid, and why. (A ``NamedTuple``, immutable like a frozen
+    dataclass, for this module's start-up time: see the module doc.)"""
+
+    excluded: tuple[ExcludedName, ...] = ()
+    conditions: tuple[ScreenedCondition, ...] = ()
+    hidden: int = 0
+    """Cocktails hidden by any of them, each counted once."""
+
+    def record(self) -> dict[str, object]:
+        """The screening as JSON-ready values."""
+        return {
+            "excluded": [e.record() for e in self.excluded],
+            "conditions": [c.record() for c in self.conditions],
+            "hidden": self.hidden,
+        }
+
+
 class Answer(NamedTuple):
     """A page of hits, the number of all matches, facet counts, and how the text was read."""
 
@@ -471,6 +562,8 @@ class Answer(NamedTuple):
     sample of them was ranked (see the module doc)."""
     concerns: tuple[Concern, ...]
     did_you_mean: tuple[str, ...]
+    screening: Screening
+    """What the exclusions and client conditions hid (see the module doc)."""
 
 
 # ---------------------------------------------------------------- the lexicon
@@ -588,6 +681,37 @@ class _LinkSet(NamedTuple):
         return "id" if self.table == "cocktails" else "cocktail_id"
 
 
+class _AnyOf(NamedTuple):
+    """The cocktails in any of ``links`` (what a search's screening hides, counted once)."""
+
+    links: tuple[_LinkSet, ...]
+
+    def ids(self) -> _Fragment:
+        parts = [link.ids() for link in self.links]
+        return " UNION ".join(sql for sql, _ in parts), [p for _, ps in parts for p in ps]
+
+    def contains(self) -> _Fragment:
+        parts = [link.contains() for link in self.links]
+        sql = " OR ".join(sql for sql, _ in parts)
+        return f"({sql})", [p for _, ps in parts for p in ps]
+
+    def estimate(self) -> _Fragment:
+        parts = [link.estimate() for link in self.links]
+        sql = " + ".join(f"({sql})" for sql, _ in parts)
+        return f"SELECT {sql}", [p for _, ps in parts for p in ps]
+
+
+_Link = _LinkSet | _AnyOf
+"""A set of cocktails a match must belong to."""
+
+
+class _Screen(NamedTuple):
+    """One excluded name: as typed, and the ingredient ids it hides."""
+
+    name: str
+    ids: tuple[str, ...]
+
+
 class _Plan(NamedTuple):
     """A query resolved against the catalogue: what the SQL needs, and the reasons."""
 
@@ -600,27 +724,48 @@ class _Plan(NamedTuple):
     fts: str | None
     name_fts: str | None
     """``fts`` within the ``name`` column: the matches a bounded ranking always ranks."""
-    required: tuple[_LinkSet, ...]
+    required: tuple[_Link, ...]
     """Sets every match belongs to (concerns, each include, area, technique, supplier)."""
     excluded: tuple[str, ...]
-    """Ingredient ids no match contains (exclude, exclude_origins, and exclusions typed in
-    the text by ingredient or origin)."""
+    """Ingredient ids no match contains (exclude_origins), beyond the screens."""
     excluded_classes: tuple[IngredientClass, ...]
     """Ingredient classes no match contains (exclude_classes, and classes typed in the text)."""
     max_actives: int | None
+    screens: tuple[_Screen, ...]
+    """The excluded names (exclude, and names typed in the text) and what each hides."""
+    clients: tuple[ConditionId, ...]
+    """Client conditions: no match is one they rule out."""
 
     @property
     def filtered(self) -> bool:
         """True when something beyond the free text decides what matches."""
         return bool(
-            self.required or self.excluded or self.excluded_classes or self.max_actives is not None
+            self.required
+            or self.excluded
+            or self.excluded_classes
+            or self.max_actives is not None
+            or self.screens
+            or self.clients
         )
+
+    @property
+    def unscreened(self) -> "_Plan":
+        """This plan without its screens and client conditions (what they hid from)."""
+        return self._replace(screens=(), clients=())
+
+    def screen_links(self) -> list[_LinkSet]:
+        """Per screen, then per client condition, the cocktails it hides."""
+        links = [_LinkSet("composition", "ingredient_id", screen.ids) for screen in self.screens]
+        links += [_LinkSet("cocktail_screening", "condition_id", (c.value,)) for c in self.clients]
+        return links
 
 
 def _plan(query: Query, lex: Lexicon) -> _Plan:
     concerns: tuple[Concern, ...] = ()
     negations: tuple[Negation, ...] = ()
     free_text = ""
+    clients = dict.fromkeys(query.clients)
+    screens = [_Screen(name, _excluded(lex, "exclude", name)) for name in query.exclude]
     if query.text is not None and clean_text(query.text):
         if not words(query.text):
             raise _Invalid(
@@ -628,13 +773,17 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
                 f"nothing to search for (got {_shown(query.text)})",
                 "type a concern (hair loss), an ingredient or a word",
             ).refusal()
-        scan = lex.concerns(query.text)
+        # Screening words ("pregnant", "allergic to fish") screen; they are never searched for.
+        stated = lex.screening(query.text)
+        clients.update(dict.fromkeys(stated.conditions))
+        screens += [_Screen(name, _excluded(lex, "text", name)) for name in stated.exclusions]
+        scan = lex.concerns(stated.rest)
         concerns = scan.concerns
         negated = lex.negations(scan.remainder)
         negations = negated.negations
         # Only stop words typed ("the"): search for them rather than for nothing.
-        understood = concerns or negations
-        free = negated.remainder or (() if understood else tuple(words(query.text)))
+        understood = concerns or negations or stated.phrases
+        free = negated.remainder or (() if understood else tuple(words(stated.rest)))
         free_text = " ".join(free)
 
     terms: dict[str, dict[str, None]] = {}
@@ -642,7 +791,7 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
         terms.setdefault(match.term, {})[match.indication_id.value] = None
     concern_terms = tuple(tuple(ids) for ids in terms.values())
 
-    required: list[_LinkSet] = []
+    required: list[_Link] = []
     if concern_terms:
         all_ids = tuple(dict.fromkeys(i for ids in concern_terms for i in ids))
         required.append(_LinkSet("cocktail_indications", "indication_id", all_ids))
@@ -655,9 +804,7 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
     if query.supplier is not None:
         required.append(_LinkSet("cocktails", "supplier_id", (query.supplier,)))
 
-    excluded = [i for name in query.exclude for i in _resolved(lex, "exclude", name)]
-    excluded += lex.ingredients_of(origins=query.exclude_origins)
-    excluded += [i for n in negations if not n.classes for i in n.ingredient_ids]
+    screens += [_Screen(n.term, n.ingredient_ids) for n in negations if not n.classes]
     classes = [*query.exclude_classes, *(c for n in negations for c in n.classes)]
     fts = fts_query(free_text) if free_text else None
     return _Plan(
@@ -668,9 +815,11 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
         fts=fts,
         name_fts=None if fts is None else f"name : ({fts})",
         required=tuple(required),
-        excluded=tuple(dict.fromkeys(excluded)),
+        excluded=lex.ingredients_of(origins=query.exclude_origins),
         excluded_classes=tuple(dict.fromkeys(classes)),
         max_actives=query.max_actives,
+        screens=tuple(screens),
+        clients=tuple(clients),
     )
 
 
@@ -679,6 +828,15 @@ def _resolved(lex: Lexicon, field: str, name: str) -> tuple[str, ...]:
     try:
         return lex.resolve_ingredient(name).ids
     except SearchError as error:  # "unknown ingredient 'x'", the closest names as its hint
+        raise _Invalid(field, error.message, error.hint).refusal() from None
+
+
+def _excluded(lex: Lexicon, field: str, name: str) -> tuple[str, ...]:
+    """The ingredient ids excluding ``name`` hides (its moiety and groups too); an unknown
+    name is refused, never dropped."""
+    try:
+        return lex.resolve_exclusion(name).ids
+    except SearchError as error:
         raise _Invalid(field, error.message, error.hint).refusal() from None
 
 
@@ -742,7 +900,7 @@ class _Card(NamedTuple):
     """JSON array of indication ids, in the maker's order."""
 
 
-def _conditions(plan: _Plan, others: Iterable[_LinkSet]) -> _Sql:
+def _conditions(plan: _Plan, others: Iterable[_Link]) -> _Sql:
     """`` AND ...`` conditions on cocktail ``c`` (its id and n_actives): ``others`` and
     every exclusion. Each is an index seek per cocktail (see :data:`SEEK_LIMIT`), so the
     cost follows the cocktails checked, not how common an excluded ingredient is."""
@@ -752,9 +910,14 @@ def _conditions(plan: _Plan, others: Iterable[_LinkSet]) -> _Sql:
         sql.extend(link.contains())
     if plan.max_actives is not None:
         sql.add(" AND c.n_actives <= ?", plan.max_actives)
-    if plan.excluded:
+    ingredients = tuple(dict.fromkeys(chain(plan.excluded, *(s.ids for s in plan.screens))))
+    if ingredients:
         sql.add(" AND NOT ")
-        sql.extend(_LinkSet("composition", "ingredient_id", plan.excluded).contains())
+        sql.extend(_LinkSet("composition", "ingredient_id", ingredients).contains())
+    if plan.clients:
+        values = tuple(c.value for c in plan.clients)
+        sql.add(" AND NOT ")
+        sql.extend(_LinkSet("cocktail_screening", "condition_id", values).contains())
     for excluded in plan.excluded_classes:
         # c.classes is a JSON array of slugs: a quoted slug can only be a whole element.
         sql.add(" AND instr(c.classes, ?) = 0", json.dumps(excluded.value))
@@ -775,10 +938,63 @@ def _concern_score(plan: _Plan) -> _Fragment:
     return " + ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
 
 
-def _smallest(conn: sqlite3.Connection, links: Sequence[_LinkSet]) -> tuple[_LinkSet, int]:
+def _smallest(conn: sqlite3.Connection, links: Sequence[_Link]) -> tuple[_Link, int]:
     """The set an index count says is smallest, and its count (capped)."""
     counted = [(link, int(conn.execute(*link.estimate()).fetchone()[0])) for link in links]
     return min(counted, key=lambda item: item[1])
+
+
+def _count(conn: sqlite3.Connection, plan: _Plan) -> int:
+    """How many cocktails match ``plan``, which has a required set (see :func:`_screening`)."""
+    if plan.fts is not None:
+        survivors = _survivors(conn, plan, plan.fts)
+        sql = f"SELECT count(*) FROM ({survivors.sql})"
+        return int(conn.execute(sql, survivors.params).fetchone()[0])
+    driver, _ = _smallest(conn, plan.required)
+    ids_sql, ids_params = driver.ids()
+    conditions = _conditions(plan, [link for link in plan.required if link is not driver])
+    return int(
+        conn.execute(
+            f"SELECT count(*) FROM ({ids_sql}) AS d CROSS JOIN {_BY_ID} ON c.id = d.id "
+            f"WHERE 1{conditions.sql}",
+            [*ids_params, *conditions.params],
+        ).fetchone()[0]
+    )
+
+
+def _screening(conn: sqlite3.Connection, plan: _Plan, lex: Lexicon) -> Screening:
+    """What ``plan``'s screens and client conditions hid from the rest of the search.
+
+    Each count is the search without the screening, narrowed to the cocktails one screen
+    (or all of them, for ``hidden``) would hide: its cost follows the cocktails holding
+    what is screened, not the catalogue.
+    """
+    links = plan.screen_links()
+    if not links:
+        return Screening()
+    base = plan.unscreened
+    counts = [_count(conn, base._replace(required=(*base.required, link))) for link in links]
+    hidden = (
+        counts[0]
+        if len(links) == 1
+        else _count(conn, base._replace(required=(*base.required, _AnyOf(tuple(links)))))
+    )
+    screens = len(plan.screens)
+    excluded = tuple(
+        ExcludedName(screen.name, _substances(lex, screen.ids), n)
+        for screen, n in zip(plan.screens, counts[:screens], strict=True)
+    )
+    conditions = tuple(
+        ScreenedCondition(c, lex.condition_name(c.value), n)
+        for c, n in zip(plan.clients, counts[screens:], strict=True)
+    )
+    return Screening(excluded, conditions, hidden)
+
+
+def _substances(lex: Lexicon, ids: Iterable[str]) -> tuple[str, ...]:
+    """The names of the ingredients ``ids``, each once."""
+    names = (facts.name for facts in map(lex.facts, ids) if facts is not None)
+    return tuple(dict.fromkeys(names))
 
 
 def _matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matches:
@@ -1041,6 +1257,7 @@ def _why(
         reasons.append(f"{card.n_actives} actives (at most {query.max_actives})")
     reasons += [f"excludes {name}" for name in query.exclude]
     reasons += [f"excludes {negation.term} (as typed)" for negation in plan.negations]
+    reasons += [f"screened for {client.value}" for client in plan.clients]
     reasons += [f"excludes {c.value} ingredients" for c in query.exclude_classes]
     reasons += [f"excludes {o.value}-derived ingredients" for o in query.exclude_origins]
     if query.exclude_origins and contents.unstated_origin:
@@ -1089,6 +1306,7 @@ def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = 
             page = matches.best[query.offset : query.offset + query.limit]
             counted = [pk for pk, _, _ in matches.best[:FACET_LIMIT]]
             facets = _facets(conn, counted) if query.facets else {}
+            screening = _screening(conn, plan, lex)
             cards = _cards(conn, [pk for pk, _, _ in page]) if page else {}
             origins = bool(query.exclude_origins)
             hits = []
@@ -1120,6 +1338,7 @@ def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = 
         ranking_complete=plan.fts is None or matches.total <= RANK_LIMIT,
         concerns=plan.concerns,
         did_you_mean=tuple(suggestions),
+        screening=screening,
     )
 
 
@@ -1130,6 +1349,7 @@ __all__ = [
     "FIELDS",
     "KEY_ACTIVES",
     "MAX_ACTIVES",
+    "MAX_CLIENT",
     "MAX_EXCLUDE",
     "MAX_INCLUDE",
     "MAX_LIMIT",
@@ -1137,10 +1357,14 @@ __all__ = [
     "MAX_OFFSET",
     "MAX_TEXT",
     "RANK_LIMIT",
+    "SEARCH_FIELDS",
     "Answer",
+    "ExcludedName",
     "Found",
     "LexiconCache",
     "Query",
+    "ScreenedCondition",
+    "Screening",
     "database_file",
     "refuse_unknown",
     "run",

@@ -3,27 +3,39 @@
 ``meso show`` (its table and ``--json``) and the web cocktail page both render the
 :class:`CocktailView` that :func:`load_cocktail` builds, so they say the same things in the
 same words: the composition with names, classes, strengths as given and in mg/mL, the
-indications by name, the course, aftercare, expected effects, contraindications, the rule
-findings and where the supplier's catalogue came from.
+indications by name, the course, aftercare, expected effects, contraindications (a client
+condition by name, the source's words and the source; plain text from older files as it
+is), every condition that rules the cocktail out and why, what applies to a client with
+given conditions, the rule findings and where the supplier's catalogue came from.
 
 Nothing here loads pydantic or runs the rules engine: the cocktail's record is the canonical
 JSON the importer stored after validating it, the mg/mL figures are the ones it computed,
-and the findings are the ones the rules engine reported when the cocktail was written
-(``cocktails.findings``, see :mod:`.sql_schema`). Reading a cocktail therefore costs a few
-queries, which keeps ``meso show`` about as fast to start as ``meso search``.
+the findings are the ones the rules engine reported when the cocktail was written
+(``cocktails.findings``, see :mod:`.sql_schema`), and the conditions that rule it out are
+the ones the importer worked out then (``cocktail_screening``, see :mod:`.screening`):
+the search hides a cocktail for a client by the same rows, so the page and the search
+never disagree. Reading a cocktail therefore costs a few queries, which keeps ``meso show``
+about as fast to start as ``meso search``.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from meso_formulary.errors import NotFound
+from meso_formulary.vocabulary import ConditionId
 
 NO_CONTRAINDICATIONS: Final = (
     "None listed here. That does not mean there are none: check the product's labelling."
+)
+ALSO_RULED_OUT: Final = "Also ruled out for"
+NONE_APPLIES: Final = (
+    "none of the client's conditions rules it out as far as this catalogue records. That "
+    "does not make it suitable: check the product's labelling."
 )
 NO_FINDINGS: Final = "None: the rules engine finds nothing questionable."
 FINDINGS_NOT_COMPUTED: Final = (
@@ -243,6 +255,83 @@ class Named:
 
 
 @dataclass(frozen=True)
+class ContraindicationLine:
+    """One contraindication the cocktail lists: a client condition of the vocabulary with
+    the source's words and the source, or the plain text of a file written before the
+    vocabulary (``condition`` is then ``None`` and ``note`` holds the text as given)."""
+
+    condition: Named | None
+    note: str | None
+    source: str | None
+    applies: bool
+    """Whether the condition is one of the client's (``meso show --client``)."""
+
+    @property
+    def text(self) -> str:
+        """``Pregnancy: pregnancy or breast-feeding (source: ...)``, or the plain text."""
+        if self.condition is None:
+            return self.note or ""
+        text = self.condition.name
+        if self.note and self.note.casefold() != text.casefold():
+            text += f": {self.note}"
+        if self.source:
+            text += f" (source: {self.source})"
+        return text
+
+    @property
+    def mark(self) -> str:
+        """``applies: Pregnancy`` when the condition is one of the client's, else blank."""
+        return f"applies: {self.condition.name}" if self.applies and self.condition else ""
+
+
+@dataclass(frozen=True)
+class RuledOutBy:
+    """A client condition that rules the cocktail out, and why, as the importer worked it
+    out (:mod:`.screening`): the cocktail lists it, one of its ingredients lists it, an
+    ingredient carries a moiety or belongs to an allergen group the condition rules out,
+    or a plain-text contraindication names it."""
+
+    condition: Named
+    via: str
+    """``cocktail``, ``ingredient``, ``moiety``, ``group`` or ``text``."""
+    ingredient: str | None
+    """The name of the ingredient the reason comes through, if any."""
+    detail: str | None
+    """The source's words (cocktail, ingredient), the name of the moiety or allergen group
+    (moiety, group) or the plain text (text)."""
+    applies: bool
+    """Whether the condition is one of the client's."""
+
+    @property
+    def why(self) -> str:
+        """``listed by the cocktail (pregnancy or breast-feeding)``, ``holds
+        Polynucleotides (Fish-derived)`` ..."""
+        ingredient, detail = self.ingredient or "an ingredient", self.detail
+        if self.via == "cocktail":
+            return "listed by the cocktail" + (f" ({detail})" if detail else "")
+        if self.via == "ingredient":
+            return f"listed for {ingredient}" + (f" ({detail})" if detail else "")
+        if self.via in ("moiety", "group"):
+            return f"holds {ingredient} ({detail})"
+        return f"the contraindication “{detail}” names it"
+
+    @property
+    def text(self) -> str:
+        return f"{self.condition.name}: {self.why}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "condition": self.condition.id,
+            "name": self.condition.name,
+            "via": self.via,
+            "ingredient": self.ingredient,
+            "detail": self.detail,
+            "why": self.why,
+            "applies": self.applies,
+        }
+
+
+@dataclass(frozen=True)
 class CocktailView:
     """Everything any front end shows about one cocktail (see the module doc)."""
 
@@ -263,7 +352,12 @@ class CocktailView:
     protocol: ProtocolFacts | None
     aftercare: tuple[AftercareLine, ...]
     effects: tuple[EffectLine, ...]
-    contraindications: tuple[str, ...]
+    contraindications: tuple[ContraindicationLine, ...]
+    """As the cocktail lists them (its ingredients' own are in :attr:`ruled_out_by`)."""
+    ruled_out_by: tuple[RuledOutBy, ...]
+    """Every client condition that rules the cocktail out, and why."""
+    clients: tuple[Named, ...]
+    """The client's conditions the view was asked to mark (``meso show --client``)."""
     findings: tuple[FindingLine, ...] | None
     """``None`` when the row holds no findings (not written by the importer)."""
     sources: tuple[str, ...]
@@ -295,12 +389,38 @@ class CocktailView:
             *(self.administration or (("Administration", NOT_STATED),)),
         )
 
+    @property
+    def also_ruled_out_by(self) -> tuple[RuledOutBy, ...]:
+        """The reasons beyond the cocktail's own list: through its ingredients, or the
+        words of a plain-text contraindication."""
+        return tuple(reason for reason in self.ruled_out_by if reason.via != "cocktail")
+
+    @property
+    def applies(self) -> tuple[Named, ...]:
+        """The client's conditions that rule the cocktail out, each once."""
+        found = {r.condition.id: r.condition for r in self.ruled_out_by if r.applies}
+        return tuple(found.values())
+
+    @property
+    def client_summary(self) -> str | None:
+        """What the client's conditions mean for this cocktail (``None`` without clients):
+        ``applies: Pregnancy, Fish allergy``, or that none of them rules it out here."""
+        if not self.clients:
+            return None
+        if self.applies:
+            return "applies: " + ", ".join(condition.name for condition in self.applies)
+        return NONE_APPLIES
+
     def as_dict(self) -> dict[str, Any]:
         """What ``meso show --json`` prints: the stored record, its composition lines with
-        names, classes and mg/mL, the findings (null: not computed) and the provenance."""
+        names, classes and mg/mL, the conditions that rule it out ("ruled_out_by", each
+        with "applies" for the client's), the client's conditions that apply ("applies",
+        null without --client), the findings (null: not computed) and the provenance."""
         return {
             **self.record,
             "composition": [line.as_dict() for line in self.composition],
+            "ruled_out_by": [reason.as_dict() for reason in self.ruled_out_by],
+            "applies": [c.id for c in self.applies] if self.clients else None,
             "findings": None
             if self.findings is None
             else [finding.as_dict() for finding in self.findings],
@@ -323,8 +443,11 @@ WHERE x.cocktail_id = ? ORDER BY x.position
 :meth:`Catalogue.composition <.catalogue_store.Catalogue.composition>`)."""
 
 
-def load_cocktail(conn: sqlite3.Connection, cocktail_id: str) -> CocktailView:
-    """The view of cocktail ``cocktail_id`` in the catalogue on ``conn``.
+def load_cocktail(
+    conn: sqlite3.Connection, cocktail_id: str, clients: Sequence[ConditionId] = ()
+) -> CocktailView:
+    """The view of cocktail ``cocktail_id`` in the catalogue on ``conn``, with what applies
+    to a client with the conditions ``clients`` marked.
 
     Raises :class:`~meso_formulary.errors.NotFound`, with close ids as a hint, when the
     catalogue has no such cocktail.
@@ -349,6 +472,9 @@ def load_cocktail(conn: sqlite3.Connection, cocktail_id: str) -> CocktailView:
         else ()
     )
     protocol = record.get("protocol")
+    wanted = tuple(dict.fromkeys(condition.value for condition in clients))
+    ruled_out = conn.execute(_RULED_OUT_SQL, (cocktail_id,)).fetchall()
+    conditions = _condition_names(conn)
     return CocktailView(
         id=record["id"],
         name=record["name"],
@@ -394,12 +520,40 @@ def load_cocktail(conn: sqlite3.Connection, cocktail_id: str) -> CocktailView:
             )
             for item in record.get("expected_effects", ())
         ),
-        contraindications=tuple(record.get("contraindications", ())),
+        contraindications=tuple(
+            _contraindication(item, conditions, wanted)
+            for item in record.get("contraindications", ())
+        ),
+        ruled_out_by=tuple(
+            RuledOutBy(conditions[condition], via, ingredient, detail, condition in wanted)
+            for condition, via, ingredient, detail in ruled_out
+        ),
+        clients=tuple(conditions[condition] for condition in wanted),
         findings=None
         if findings_text is None
         else tuple(FindingLine(**finding) for finding in json.loads(findings_text)),
         sources=tuple(record.get("sources", ())),
         record=record,
+    )
+
+
+def _condition_names(conn: sqlite3.Connection) -> dict[str, Named]:
+    """Every condition of the vocabulary by id, with the name the catalogue gives it (the
+    table holds every condition a stored row can name: its rows are never removed)."""
+    return {
+        condition: Named(condition, name)
+        for condition, name in conn.execute("SELECT id, name FROM conditions")
+    }
+
+
+def _contraindication(
+    item: str | dict[str, Any], conditions: dict[str, Named], clients: Sequence[str]
+) -> ContraindicationLine:
+    if isinstance(item, str):
+        return ContraindicationLine(None, item, None, applies=False)
+    condition = item["condition"]
+    return ContraindicationLine(
+        conditions[condition], item.get("note"), item.get("source"), condition in clients
     )
 
 
@@ -410,6 +564,28 @@ def _provenance_kind(
         return "verified"
     source = conn.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
     return "reference" if source is not None and source[0] == "reference" else "unsigned"
+
+
+_RULED_OUT_SQL: Final = """
+SELECT s.condition_id, s.via, i.name,
+       CASE s.via
+           WHEN 'moiety' THEN coalesce(g.name, d.name, s.detail)
+           WHEN 'group' THEN coalesce(g.name, s.detail)
+               || CASE WHEN min(m.certain) = 0 THEN ' (may be)' ELSE '' END
+           ELSE s.detail
+       END
+FROM cocktail_screening AS s
+LEFT JOIN ingredients AS i ON i.id = s.ingredient_id
+LEFT JOIN ingredients AS d ON d.id = s.detail
+LEFT JOIN substance_groups AS g ON g.id = s.detail
+    AND g.kind = CASE s.via WHEN 'moiety' THEN 'moiety' ELSE 'allergen' END
+LEFT JOIN substance_group_members AS m ON s.via = 'group' AND m.kind = 'allergen'
+    AND m.group_id = s.detail AND m.ingredient_id = s.ingredient_id
+WHERE s.cocktail_id = ?
+GROUP BY s.position ORDER BY s.position
+"""
+"""Why each condition rules the cocktail out, with names for the ids (see
+:class:`RuledOutBy`)."""
 
 
 def _properties(record: dict[str, Any]) -> tuple[tuple[str, str], ...]:

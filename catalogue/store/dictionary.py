@@ -14,28 +14,49 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from meso_formulary.identifiers import clean_text, name_key
-from meso_formulary.model import Indication, Ingredient, IngredientClass
+from meso_formulary.model import (
+    AllergenGroup,
+    ClientCondition,
+    Indication,
+    Ingredient,
+    IngredientClass,
+    MoietyGroup,
+)
 from meso_formulary.names import NameMatch, NameResolver, NameTable
+from meso_formulary.reference.documents import NearWord
 from meso_formulary.rules import IngredientIndex
 
 
 @dataclass(frozen=True)
 class ReferenceData:
-    """The shipped dictionary every catalogue carries, and the digest of the files it came from."""
+    """The shipped dictionary every catalogue carries, and the digest of the files it came from.
+
+    The screening data (moiety and allergen groups, client conditions, near-words) default
+    to none, for a hand-made reference of a few ingredients.
+    """
 
     ingredients: tuple[Ingredient, ...]
     indications: tuple[Indication, ...]
     digest: str
+    moieties: tuple[MoietyGroup, ...] = ()
+    allergen_groups: tuple[AllergenGroup, ...] = ()
+    conditions: tuple[ClientCondition, ...] = ()
+    near_words: tuple[NearWord, ...] = ()
 
     @classmethod
     def shipped(cls) -> ReferenceData:
         """The reference data installed with the package (loaded once per process)."""
         from meso_formulary import reference
 
+        substances = reference.substances()
         return cls(
             ingredients=tuple(reference.ingredients()),
             indications=tuple(reference.indications()),
             digest=reference.data_digest(),
+            moieties=substances.moieties,
+            allergen_groups=substances.allergen_groups,
+            conditions=tuple(reference.conditions()),
+            near_words=tuple(reference.near_words()),
         )
 
 

@@ -17,7 +17,7 @@ runs once per cocktail: an import preceded by :func:`check_document` (``import_c
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -28,6 +28,7 @@ from meso_formulary.catalogue.store.records import canonical_json, sha256_hex
 from meso_formulary.catalogue.store.reference_sync import reference_ingredients
 from meso_formulary.errors import InvalidInput, Problem
 from meso_formulary.model import CatalogueFile, Cocktail, Indication, Ingredient
+from meso_formulary.names import either, suggest
 from meso_formulary.rules import Finding, Severity, build_context, default_registry
 
 CocktailInput = Cocktail | Mapping[str, Any]
@@ -284,15 +285,31 @@ def own_ingredients(
     reference: Mapping[str, Ingredient],
     owners: Mapping[str, str | None],
     problems: Problems,
+    *,
+    moiety_groups: Collection[str],
 ) -> list[Ingredient]:
     """The document's own ingredients (copies of reference entries left out).
 
     ``owners`` maps ingredient ids already stored to their supplier (``None``: reference).
     An id that belongs to someone else, or a reference id with different facts, is refused.
+    An ingredient's ``moieties`` must each name one of ``moiety_groups`` or an ingredient
+    (of the reference or the document): a moiety nothing carries would screen nothing.
     """
     supplier = document.supplier.id
     own: list[Ingredient] = []
+    known = {i.id for i in document.ingredients}
     for n, ingredient in enumerate(document.ingredients):
+        for m, moiety in enumerate(ingredient.moieties):
+            if moiety not in moiety_groups and moiety not in reference and moiety not in known:
+                close = suggest(moiety, [*moiety_groups, *reference])
+                hint = f"; did you mean {either(close)}?" if close else ""
+                problems.add(
+                    f"ingredient {ingredient.id!r} names moiety {moiety!r}, which is neither "
+                    f"a moiety group nor an ingredient{hint}",
+                    f"ingredients.{n}.moieties.{m}",
+                    moiety,
+                    "unknown_moiety",
+                )
         ref = reference.get(ingredient.id)
         path = f"ingredients.{n}.id"
         if ref is not None:
@@ -356,7 +373,13 @@ def check_document(
     else:
         entries = reference_ingredients(conn, reference)
         owners = owners_of(conn, (i.id for i in document.ingredients))
-    own = own_ingredients(document, {i.id: i for i in entries}, owners, problems)
+    own = own_ingredients(
+        document,
+        {i.id: i for i in entries},
+        owners,
+        problems,
+        moiety_groups={g.id for g in reference.moieties},
+    )
     dictionary = Dictionary(entries, own)
     rules = RuleCheck(dictionary, reference.indications, warnings=warnings)
     checker = Checker(document, dictionary, problems, rules=rules)

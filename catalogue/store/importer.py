@@ -50,12 +50,14 @@ from meso_formulary.catalogue.store.import_checks import (
 )
 from meso_formulary.catalogue.store.records import canonical_json, header_json, utc_now
 from meso_formulary.catalogue.store.reference_sync import (
+    SCREENING_INSERT,
     findings_json,
     reference_ingredients,
     refresh_derived,
     sync_reference,
     upsert_ingredient,
 )
+from meso_formulary.catalogue.store.screening import Screener, ScreeningRow, stored_screening
 from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import CatalogueFile, Indication, Ingredient
@@ -106,6 +108,7 @@ _LINK_TABLES: Final = (
     "cocktail_indications",
     "cocktail_areas",
     "cocktail_techniques",
+    "cocktail_screening",
 )
 
 CocktailRow = tuple[Any, ...]
@@ -151,6 +154,7 @@ class _Batch:
     indications: list[tuple[str, str]] = field(default_factory=list)
     areas: list[tuple[str, str]] = field(default_factory=list)
     techniques: list[tuple[str, str]] = field(default_factory=list)
+    screening: list[ScreeningRow] = field(default_factory=list)
     versions: list[tuple[str, int, str, int, str, str]] = field(default_factory=list)
     members: list[tuple[str, int, int, str, int]] = field(default_factory=list)
     cocktails: int = 0
@@ -164,6 +168,7 @@ class _Batch:
         conn.executemany("INSERT INTO cocktail_indications VALUES (?, ?)", self.indications)
         conn.executemany("INSERT INTO cocktail_areas VALUES (?, ?)", self.areas)
         conn.executemany("INSERT INTO cocktail_techniques VALUES (?, ?)", self.techniques)
+        conn.executemany(SCREENING_INSERT, self.screening)
         conn.executemany(
             "INSERT INTO cocktail_versions(cocktail_id, version_no, supplier_id, "
             "catalogue_version, digest, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -272,6 +277,8 @@ class ImportSession:
         self._reference = reference_ingredients(conn, reference)
         self._reference_by_id = {i.id: i for i in self._reference}
         self._reference_names = name_table(self._reference)
+        self._moiety_groups = {g.id for g in reference.moieties}
+        self._screening = stored_screening(conn)
 
     def finish(self) -> None:
         """Rebuild what a bulk load skipped (indexes, full-text index, statistics)."""
@@ -316,11 +323,14 @@ class ImportSession:
         rederive = latest is None or latest.header != header
 
         owners = owners_of(conn, (i.id for i in document.ingredients))
-        own = own_ingredients(document, self._reference_by_id, owners, problems)
+        own = own_ingredients(
+            document, self._reference_by_id, owners, problems, moiety_groups=self._moiety_groups
+        )
         dictionary = Dictionary(self._reference, own, reference_names=self._reference_names)
         rules = RuleCheck(dictionary, self._indications.values(), warnings=True)
         checker = Checker(document, dictionary, problems)
         deriver = Deriver(dictionary, self._indications)
+        screener = self._screening.screener(dictionary.ingredients)
         now = utc_now()
         writing = not problems.items and not same_version
         if writing:
@@ -363,7 +373,7 @@ class ImportSession:
                     prepared,
                     findings_json(findings),
                     document,
-                    deriver,
+                    (deriver, screener),
                     version_no,
                     write,
                     now,
@@ -456,7 +466,7 @@ class ImportSession:
         prepared: Prepared,
         findings: str,
         document: CatalogueFile,
-        deriver: Deriver,
+        derivers: tuple[Deriver, Screener],
         version_no: int,
         status: _Write,
         now: str,
@@ -464,6 +474,7 @@ class ImportSession:
         """Queue one cocktail's rows: ``added`` and ``restored`` insert, ``changed`` and
         ``rederive`` replace; only ``added`` and ``changed`` are new versions in history."""
         cocktail = prepared.cocktail
+        deriver, screener = derivers
         derived = deriver.derive(cocktail, document.supplier.name)
         techniques = cocktail.administration.techniques if cocktail.administration else ()
         # StrEnum members are strings: json and sqlite3 take them as their values.
@@ -498,6 +509,7 @@ class ImportSession:
         batch.indications.extend((cocktail.id, i) for i in indications)
         batch.areas.extend((cocktail.id, a) for a in areas)
         batch.techniques.extend((cocktail.id, t) for t in technique_ids)
+        batch.screening.extend(screener.rows(cocktail))
         if status in ("added", "changed"):
             batch.versions.append(
                 (

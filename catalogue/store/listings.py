@@ -85,6 +85,11 @@ def indication_records(conn: sqlite3.Connection) -> list[str]:
     return [row[0] for row in conn.execute("SELECT record FROM indications ORDER BY id")]
 
 
+def condition_records(conn: sqlite3.Connection) -> list[str]:
+    """Every client condition's stored record (JSON text), by id."""
+    return [row[0] for row in conn.execute("SELECT record FROM conditions ORDER BY id")]
+
+
 def ingredient_records(
     conn: sqlite3.Connection, ingredient_class: str | None = None, text: str | None = None
 ) -> list[str]:

@@ -19,6 +19,12 @@ from meso_formulary.catalogue.store.dictionary import (
     synonym_rows,
 )
 from meso_formulary.catalogue.store.records import canonical_json
+from meso_formulary.catalogue.store.screening import (
+    ScreeningRow,
+    stored_screening,
+    write_declared,
+    write_reference,
+)
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import Cocktail, Indication, Ingredient
 from meso_formulary.rules import Finding, build_context, default_registry
@@ -49,6 +55,7 @@ def upsert_ingredient(
     if existed:
         conn.execute("DELETE FROM ingredient_names WHERE ingredient_id = ?", (ingredient.id,))
     conn.executemany("INSERT INTO ingredient_names VALUES (?, ?, ?)", name_rows(ingredient))
+    write_declared(conn, ingredient, existed=existed)
 
 
 def reference_ingredients(conn: sqlite3.Connection, shipped: ReferenceData) -> list[Ingredient]:
@@ -105,6 +112,7 @@ def sync_reference(conn: sqlite3.Connection, reference: ReferenceData) -> bool:
         conn.executemany(
             "INSERT INTO indication_synonyms VALUES (?, ?, ?)", synonym_rows(indication)
         )
+    write_screening_reference(conn, reference)
     conn.execute(
         "INSERT INTO meta VALUES ('reference_digest', ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -113,9 +121,22 @@ def sync_reference(conn: sqlite3.Connection, reference: ReferenceData) -> bool:
     return True
 
 
+def write_screening_reference(conn: sqlite3.Connection, reference: ReferenceData) -> None:
+    """Write ``reference``'s moiety and allergen groups, client conditions and near-words
+    (the screening tables of :mod:`.screening`)."""
+    write_reference(
+        conn,
+        reference.moieties,
+        reference.allergen_groups,
+        reference.conditions,
+        reference.near_words,
+    )
+
+
 def refresh_derived(conn: sqlite3.Connection, indications: Iterable[Indication]) -> None:
-    """Recompute every cocktail's derived columns and rule findings after the dictionary
-    changed (``indications``: the catalogue's, as :func:`stored_indications` reads them)."""
+    """Recompute every cocktail's derived columns, rule findings and screening rows after
+    the dictionary changed (``indications``: the catalogue's, as :func:`stored_indications`
+    reads them)."""
     everything = [
         Ingredient.model_validate_json(row[0])
         for row in conn.execute("SELECT record FROM ingredients")
@@ -125,8 +146,10 @@ def refresh_derived(conn: sqlite3.Connection, indications: Iterable[Indication])
     deriver = Deriver(dictionary, {i.id.value: i for i in indications})
     context = build_context(ingredients=dictionary.ingredients, indications=indications)
     rules = default_registry()
+    screener = stored_screening(conn).screener(dictionary.ingredients)
     for record, supplier_name in _cocktail_records(conn):
         cocktail = Cocktail.model_validate_json(record)
+        refresh_screening(conn, cocktail.id, screener.rows(cocktail))
         derived = deriver.derive(cocktail, supplier_name)
         classes = json.dumps(derived.classes)
         findings = findings_json(rules.check(cocktail, context))
@@ -151,6 +174,22 @@ def refresh_derived(conn: sqlite3.Connection, indications: Iterable[Indication])
             "AND mg_per_ml IS NOT ?",
             [(row[5], row[0], row[1], row[5]) for row in derived.composition],
         )
+
+
+def refresh_screening(conn: sqlite3.Connection, cocktail_id: str, rows: list[ScreeningRow]) -> None:
+    """Replace ``cocktail_id``'s screening rows by ``rows`` when they differ."""
+    stored = conn.execute(
+        "SELECT cocktail_id, position, condition_id, via, ingredient_id, detail "
+        "FROM cocktail_screening WHERE cocktail_id = ? ORDER BY position",
+        (cocktail_id,),
+    ).fetchall()
+    if stored != rows:
+        conn.execute("DELETE FROM cocktail_screening WHERE cocktail_id = ?", (cocktail_id,))
+        conn.executemany(SCREENING_INSERT, rows)
+
+
+SCREENING_INSERT = "INSERT INTO cocktail_screening VALUES (?, ?, ?, ?, ?, ?)"
+"""Insert one :data:`~.screening.ScreeningRow` (columns in the table's order)."""
 
 
 def findings_json(findings: Iterable[Finding]) -> str:

@@ -37,6 +37,7 @@ from meso_formulary.catalogue.store.connect import SCHEMA_VERSION as SCHEMA_VERS
 from meso_formulary.catalogue.store.connect import check_version as check_version
 from meso_formulary.catalogue.store.connect import configure as configure
 from meso_formulary.catalogue.store.connect import stored_version as stored_version
+from meso_formulary.catalogue.store.screening import VIAS
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import RegulatoryStatus
 from meso_formulary.units import MAX_VALUE, MIN_VALUE, Unit
@@ -59,6 +60,12 @@ def _one_of(column: str, values: Iterable[StrEnum]) -> str:
     0.1 us for ``CASE`` (0.65 s of a 350k-line load).
     """
     whens = " ".join(f"WHEN {_sql_text(v.value)} THEN 1" for v in values)
+    return f"(CASE {column} {whens} ELSE 0 END)"
+
+
+def _one_of_text(column: str, values: Iterable[str]) -> str:
+    """:func:`_one_of` for plain strings."""
+    whens = " ".join(f"WHEN {_sql_text(v)} THEN 1" for v in values)
     return f"(CASE {column} {whens} ELSE 0 END)"
 
 
@@ -406,10 +413,106 @@ running the rules engine. NULL only in a row written by hand: "not computed", ne
 
 @MIGRATIONS(name="0002_findings")
 def _findings(db: Database) -> None:
-    from meso_formulary.catalogue.store.reference_sync import refresh_derived, stored_indications
+    # Every cocktail's findings are derived by 0003, which runs in the same upgrade (this
+    # release writes no file of version 2) and derives every column anew.
+    db.conn.execute(FINDINGS_COLUMN)
+
+
+SCREENING_TABLES: Final[tuple[str, ...]] = (
+    # The shipped moiety and allergen groups (kind + id: the two kinds are separate
+    # vocabularies), the names each answers to (by word key) and their members. A member
+    # row is the group's (declared = 0, written with the reference data) or an ingredient's
+    # own ``moieties``/``allergen_groups`` entry (declared = 1, written with the ingredient);
+    # a declared moiety may name an ingredient rather than a group, so group_id has no FK.
+    # (Primary-key columns come first in each table: SQLite 3.40's integrity_check misreads
+    # a NOT NULL column placed before one of a WITHOUT ROWID table's key columns.)
+    """CREATE TABLE substance_groups (
+    kind TEXT NOT NULL CHECK (kind IN ('moiety', 'allergen')),
+    id TEXT NOT NULL,
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+    record TEXT NOT NULL CHECK (json_valid(record)),
+    PRIMARY KEY (kind, id)
+) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE substance_group_names (
+    key TEXT NOT NULL CHECK (length(key) >= 1),
+    kind TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (key, kind, group_id),
+    FOREIGN KEY (kind, group_id) REFERENCES substance_groups(kind, id) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE substance_group_members (
+    kind TEXT NOT NULL CHECK (kind IN ('moiety', 'allergen')),
+    group_id TEXT NOT NULL,
+    ingredient_id TEXT NOT NULL REFERENCES ingredients(id) ON DELETE CASCADE,
+    declared INTEGER NOT NULL CHECK (declared IN (0, 1)),
+    certain INTEGER NOT NULL CHECK (certain IN (0, 1)),
+    PRIMARY KEY (kind, group_id, ingredient_id, declared)
+) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE conditions (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+    record TEXT NOT NULL CHECK (json_valid(record))
+) STRICT""",
+    # Words that look like a concern's but name something else ("cellulitis"): the search
+    # never reads them as the concern (reference data, replaced with it).
+    """CREATE TABLE near_words (
+    key TEXT PRIMARY KEY NOT NULL CHECK (length(key) >= 1),
+    word TEXT NOT NULL,
+    condition_id TEXT,
+    record TEXT NOT NULL CHECK (json_valid(record))
+) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE condition_words (
+    key TEXT NOT NULL CHECK (length(key) >= 1),
+    condition_id TEXT NOT NULL REFERENCES conditions(id) ON DELETE CASCADE,
+    word TEXT NOT NULL,
+    PRIMARY KEY (key, condition_id)
+) STRICT, WITHOUT ROWID""",
+    # Why each condition rules each cocktail out (.screening), derived like the findings:
+    # written with the cocktail and again when the dictionary changes. ``detail`` is the
+    # note, the moiety or allergen group, or the plain text that named the condition. A
+    # condition id is one of the model's vocabulary; no FK, so that a catalogue made with a
+    # reference of its own (no conditions stored) still imports a cocktail that lists one.
+    f"""CREATE TABLE cocktail_screening (
+    cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL CHECK (position >= 0),
+    condition_id TEXT NOT NULL,
+    via TEXT NOT NULL CHECK ({_one_of_text("via", VIAS)}),
+    ingredient_id TEXT,
+    detail TEXT,
+    PRIMARY KEY (cocktail_id, position)
+) STRICT, WITHOUT ROWID""",
+)
+"""The tables of migration ``0003_screening``."""
+
+SCREENING_TABLE_NAMES: Final = tuple(statement.split()[2] for statement in SCREENING_TABLES)
+"""Their names, in the order they are created."""
+
+SCREENING_INDEXES: Final[dict[str, str]] = {
+    "idx_substance_group_members_ingredient": "substance_group_members(ingredient_id)",
+    "idx_condition_words_condition": "condition_words(condition_id, key)",
+    # The search's client screen: the cocktails a condition rules out. Kept through a bulk
+    # load (a cocktail has a few rows, the dictionary tables none).
+    "idx_cocktail_screening_condition": "cocktail_screening(condition_id, cocktail_id)",
+}
+"""Indexes of the screening tables: always present."""
+
+
+@MIGRATIONS(name="0003_screening")
+def _screening(db: Database) -> None:
+    from meso_formulary.catalogue.store.dictionary import ReferenceData
+    from meso_formulary.catalogue.store.reference_sync import (
+        refresh_derived,
+        stored_indications,
+        write_screening_reference,
+    )
 
     conn = db.conn
-    conn.execute(FINDINGS_COLUMN)
+    for statement in SCREENING_TABLES:
+        conn.execute(statement)
+    for name, target in SCREENING_INDEXES.items():
+        conn.execute(f"CREATE INDEX {name} ON {target}")
+    write_screening_reference(conn, ReferenceData.shipped())
     refresh_derived(conn, stored_indications(conn))
 
 

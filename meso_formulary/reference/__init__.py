@@ -13,6 +13,7 @@ the process runs.
 - :func:`substances`: the active-moiety groups and allergen groups screening expands an
   exclusion by (``substances.yaml``)
 - :func:`conditions`: the client conditions screening knows (``conditions.yaml``)
+- :func:`near_words`: the medically distinct words no concern may take (``near_words.yaml``)
 - :func:`reference_catalogue`: the archetype cocktails of supplier ``reference``
   (``cocktails.yaml``)
 - :func:`data_digest`: a fingerprint (SHA-256) of every shipped ``*.yaml`` file, so that a
@@ -46,7 +47,13 @@ if TYPE_CHECKING:
     from meso_formulary.files import Document
     from meso_formulary.model import CatalogueFile, ClientCondition, Indication, Ingredient
 
-    from .documents import ConditionList, IndicationList, IngredientDictionary, SubstanceGroups
+    from .documents import (
+        ConditionList,
+        IndicationList,
+        IngredientDictionary,
+        NearWord,
+        SubstanceGroups,
+    )
 
     _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -55,9 +62,17 @@ INDICATIONS_FILE = "indications.yaml"
 COCKTAILS_FILE = "cocktails.yaml"
 SUBSTANCES_FILE = "substances.yaml"
 CONDITIONS_FILE = "conditions.yaml"
+NEAR_WORDS_FILE = "near_words.yaml"
 
 _DOCUMENT_MODELS = frozenset(
-    {"ConditionList", "IndicationList", "IngredientDictionary", "SubstanceGroups"}
+    {
+        "ConditionList",
+        "IndicationList",
+        "IngredientDictionary",
+        "NearWord",
+        "NearWordList",
+        "SubstanceGroups",
+    }
 )
 """Names re-exported from :mod:`.documents` on first use (PEP 562)."""
 
@@ -142,6 +157,14 @@ def conditions() -> tuple[ClientCondition, ...]:
 
 
 @cache
+def near_words() -> tuple[NearWord, ...]:
+    """The near-words of the concerns: what each names, what it resembles, and why."""
+    from .documents import NearWordList
+
+    return _validated(NearWordList, _document(NEAR_WORDS_FILE)).near_words
+
+
+@cache
 def reference_catalogue() -> CatalogueFile:
     """The archetype cocktails, published as the catalogue of supplier ``reference``."""
     from meso_formulary.model import CatalogueFile
@@ -201,10 +224,13 @@ __all__ = [
     "CONDITIONS_FILE",
     "INDICATIONS_FILE",
     "INGREDIENTS_FILE",
+    "NEAR_WORDS_FILE",
     "SUBSTANCES_FILE",
     "ConditionList",
     "IndicationList",
     "IngredientDictionary",
+    "NearWord",
+    "NearWordList",
     "SubstanceGroups",
     "conditions",
     "data_checksum",
@@ -213,6 +239,7 @@ __all__ = [
     "folder_digest",
     "indications",
     "ingredients",
+    "near_words",
     "reference_catalogue",
     "substances",
 ]

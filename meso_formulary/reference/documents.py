@@ -7,16 +7,25 @@ find the built reference catalogue) does not load pydantic.
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from typing import Literal
 
+from pydantic import Field, model_validator
+
+from meso_formulary.identifiers import name_key
 from meso_formulary.model import (
     AllergenGroup,
     ClientCondition,
+    Coding,
     Indication,
     Ingredient,
     MoietyGroup,
     Record,
 )
+from meso_formulary.types import LongText, ShortText, SourceText
+from meso_formulary.vocabulary import ConditionId, IndicationId
+
+Language = Literal["en", "pt", "es", "fr", "de", "it"]
+"""The languages the lay words of the reference data are in."""
 
 
 class IngredientDictionary(Record):
@@ -65,6 +74,36 @@ class ConditionList(Record):
         return self
 
 
+class NearWord(Record):
+    """A medically distinct word that looks like a concern's words: never read as the
+    concern, exactly or as a typo; read as ``condition`` when it names one."""
+
+    word: ShortText
+    languages: tuple[Language, ...] = Field(min_length=1)
+    what: LongText
+    """What the word names."""
+    resembles: tuple[IndicationId, ...] = Field(min_length=1)
+    """The concerns it could be taken for."""
+    kind: Literal["spelling", "prefix", "shared-word", "semantic"]
+    """How it resembles them: a letter or two apart, the same prefix, a concern word plus a
+    qualifier, or another spelling with an easily confused meaning."""
+    condition: ConditionId | None = None
+    codes: tuple[Coding, ...] = ()
+    note: LongText | None = None
+    sources: tuple[SourceText, ...] = Field(min_length=1)
+
+
+class NearWordList(Record):
+    """The shape of ``near_words.yaml``: each word once (by its :func:`name_key`)."""
+
+    near_words: tuple[NearWord, ...]
+
+    @model_validator(mode="after")
+    def _unique_words(self) -> NearWordList:
+        _refuse_duplicates([name_key(n.word) for n in self.near_words], "near-word")
+        return self
+
+
 def _refuse_duplicates(values: list[str], what: str) -> None:
     seen: set[str] = set()
     for value in values:
@@ -73,4 +112,12 @@ def _refuse_duplicates(values: list[str], what: str) -> None:
         seen.add(value)
 
 
-__all__ = ["ConditionList", "IndicationList", "IngredientDictionary", "SubstanceGroups"]
+__all__ = [
+    "ConditionList",
+    "IndicationList",
+    "IngredientDictionary",
+    "Language",
+    "NearWord",
+    "NearWordList",
+    "SubstanceGroups",
+]

@@ -20,7 +20,7 @@ from functools import cache
 from types import MappingProxyType
 
 from meso_formulary import reference
-from meso_formulary.model import Cocktail, Indication, IndicationId, Ingredient
+from meso_formulary.model import AllergenGroup, Cocktail, Indication, IndicationId, Ingredient
 from meso_formulary.rules.builtin import default_registry
 from meso_formulary.rules.engine import (
     Check,
@@ -31,10 +31,11 @@ from meso_formulary.rules.engine import (
     Rule,
     RuleContext,
     RuleRegistry,
+    allergen_memberships,
     rules_markdown,
 )
 from meso_formulary.rules.tables import RuleTables, default_tables, read_tables
-from meso_formulary.vocabulary import Severity
+from meso_formulary.vocabulary import AllergenGroupId, Severity
 
 IngredientsArg = IngredientIndex | Mapping[str, Ingredient] | Iterable[Ingredient]
 
@@ -42,6 +43,11 @@ IngredientsArg = IngredientIndex | Mapping[str, Ingredient] | Iterable[Ingredien
 @cache
 def _shipped_ingredients() -> IngredientIndex:
     return IngredientIndex.build(reference.ingredients())
+
+
+@cache
+def _shipped_allergen_groups() -> Mapping[str, frozenset[AllergenGroupId]]:
+    return allergen_memberships(reference.substances().allergen_groups)
 
 
 @cache
@@ -55,13 +61,16 @@ def build_context(
     own: Iterable[Ingredient] = (),
     indications: Mapping[IndicationId, Indication] | Iterable[Indication] | None = None,
     tables: RuleTables | None = None,
+    allergen_groups: Iterable[AllergenGroup] | None = None,
     patient_weight_kg: float | None = None,
     jurisdiction: str = "US",
 ) -> RuleContext:
-    """The context rules run in; ``None`` means the shipped dictionary, indications or tables.
+    """The context rules run in; ``None`` means the shipped dictionary, indications, tables
+    or allergen groups (``reference/substances.yaml``).
 
     ``own``: a supplier's own ingredients (a catalogue file's ``ingredients``), whose names
-    shadow the dictionary's as in an import (see :meth:`IngredientIndex.build`).
+    shadow the dictionary's as in an import (see :meth:`IngredientIndex.build`). An
+    ingredient's own ``allergen_groups`` count besides the groups that list it.
     """
     own = tuple(own)
     if isinstance(ingredients, IngredientIndex):
@@ -90,6 +99,11 @@ def build_context(
         ingredients=index,
         indications=by_id,
         tables=default_tables() if tables is None else tables,
+        allergen_groups=(
+            _shipped_allergen_groups()
+            if allergen_groups is None
+            else allergen_memberships(allergen_groups)
+        ),
         patient_weight_kg=patient_weight_kg,
         jurisdiction=jurisdiction,
     )
@@ -107,13 +121,16 @@ def validate(
     patient_weight_kg: float | None = None,
     jurisdiction: str = "US",
     tables: RuleTables | None = None,
+    allergen_groups: Iterable[AllergenGroup] | None = None,
 ) -> list[Finding]:
     """Check ``cocktail`` against the rules; findings sorted by severity, then path.
 
     ``ingredients`` is the dictionary (``None``: the shipped one) and ``own`` a supplier's own
     ingredients, whose names come first: ``validate(cocktail, own=file.ingredients)`` resolves
     names as ``meso validate`` and an import of the file do. ``select`` keeps only the rules
-    named (by code or name), ``ignore`` drops some.
+    named (by code or name), ``ignore`` drops some. ``allergen_groups`` (``None``: the
+    shipped ones) say which ingredients belong to an allergen group, for the rules that
+    select by group (MF170).
 
     Raises :class:`~meso_formulary.errors.InvalidInput` for an implausible patient weight or
     an unknown jurisdiction, :class:`~meso_formulary.errors.NotFound` for an unknown rule
@@ -135,6 +152,7 @@ def validate(
         own=own,
         indications=indications,
         tables=tables,
+        allergen_groups=allergen_groups,
         patient_weight_kg=patient_weight_kg,
         jurisdiction=jurisdiction,
     )
@@ -152,6 +170,7 @@ __all__ = [
     "RuleRegistry",
     "RuleTables",
     "Severity",
+    "allergen_memberships",
     "build_context",
     "default_registry",
     "default_tables",

@@ -21,7 +21,7 @@ from meso_formulary.model import (
 from meso_formulary.rules.engine import Issue, RuleContext, RuleRegistry
 from meso_formulary.rules.tables import Band, DoseCap
 from meso_formulary.units import Strength, Unit, convert
-from meso_formulary.vocabulary import Severity
+from meso_formulary.vocabulary import ConditionId, Severity
 
 _REGISTRY = RuleRegistry()
 _rule = _REGISTRY.rule
@@ -266,10 +266,9 @@ def strength_above_threshold(cocktail: Cocktail, context: RuleContext) -> Iterab
     """
     resolution = context.resolution(cocktail)
     for row in context.tables.strength_thresholds:
-        if not resolution.selects(row.ingredients):
-            continue
+        selected = {i for i, _ in resolution.lines(row.ingredients)}
         for i, strength, ingredient in resolution.measured:
-            if not row.ingredients.matches(ingredient):
+            if i not in selected:
                 continue
             above = row.above
             pair = _comparable(strength, above.value, above.unit, ingredient, cocktail, context)
@@ -328,11 +327,7 @@ def ph_unsuitable_for_ingredient(cocktail: Cocktail, context: RuleContext) -> It
     ph = cocktail.ph
     resolution = context.resolution(cocktail)
     for row in context.tables.ph_requirements:
-        if not resolution.selects(row.ingredients):
-            continue
-        for i, ingredient in resolution.resolved:
-            if not row.ingredients.matches(ingredient):
-                continue
+        for i, ingredient in resolution.lines(row.ingredients):
             if row.min is not None and ph < row.min:
                 too, need = "acid", f"at least pH {row.min:g}"
             elif row.max is not None and ph > row.max:
@@ -404,11 +399,7 @@ def area_restricted_for_ingredient(cocktail: Cocktail, context: RuleContext) -> 
         return
     resolution = context.resolution(cocktail)
     for row in context.tables.area_restrictions:
-        if not resolution.selects(row.ingredients):
-            continue
-        for i, ingredient in resolution.resolved:
-            if not row.ingredients.matches(ingredient):
-                continue
+        for i, ingredient in resolution.lines(row.ingredients):
             for k, area in enumerate(cocktail.areas):
                 if not row.forbids(area):
                     continue
@@ -440,17 +431,14 @@ def incompatible_ingredients(cocktail: Cocktail, context: RuleContext) -> Iterab
     Shipped: deoxycholate with ascorbic acid; a local anaesthetic with a lipolysis stimulator.
     """
     resolution = context.resolution(cocktail)
-    resolved = resolution.resolved
     for pair in context.tables.incompatible_pairs:
-        if not (resolution.selects(pair.first) and resolution.selects(pair.second)):
-            continue
+        firsts = resolution.lines(pair.first)
+        seconds = resolution.lines(pair.second) if firsts else ()
         reported: set[frozenset[int]] = set()
-        for i, a in resolved:
-            if not pair.first.matches(a):
-                continue
-            for j, b in resolved:
+        for i, a in firsts:
+            for j, b in seconds:
                 both = frozenset((i, j))
-                if b.id == a.id or not pair.second.matches(b) or both in reported:
+                if b.id == a.id or both in reported:
                     continue
                 reported.add(both)
                 yield Issue(
@@ -471,36 +459,41 @@ def session_dose_above_cap(cocktail: Cocktail, context: RuleContext) -> Iterable
 
     Caps come from the rule tables for the context's jurisdiction (lidocaine: US label
     4.5 mg/kg, at most 300 mg; BNF at most 200 mg: errors. Phosphatidylcholine 2,500 mg, a
-    practice standard: a warning). Per-kg caps need the patient's weight.
-    When the dose cannot be worked out (no volume per session, an undisclosed strength), or
-    no cap is known for the jurisdiction, an information finding says so.
+    practice standard: a warning). Per-kg caps need the patient's weight. Where no cap of a
+    substance is in force for the jurisdiction, the lowest of its known caps for this patient
+    applies as a default (lidocaine without the weight: the BNF's 200 mg), and the finding
+    says that it is a default and whose cap it is. When the dose cannot be worked out (no
+    volume per session, an undisclosed strength), an information finding says so.
     """
     resolution = context.resolution(cocktail)
-    caps = context.tables.dose_caps
-    if not any(resolution.selects(row.ingredients) for row in caps):
-        return
     substances: dict[str, list[DoseCap]] = {}
-    for row in caps:
-        substances.setdefault(row.substance, []).append(row)
-    resolved = resolution.resolved
-    for substance, rows in substances.items():
-        lines = [(i, ing) for i, ing in resolved if any(r.ingredients.matches(ing) for r in rows)]
-        if not lines:
-            continue
+    for row in context.tables.dose_caps:
+        if resolution.selects(row.ingredients):
+            substances.setdefault(row.substance, []).append(row)
+    for rows in substances.values():
         in_force = [row for row in rows if row.applies_in(context.jurisdiction)]
-        if not in_force:
-            known = ", ".join(sorted({j for row in rows for j in row.jurisdictions}))
-            yield _info(
-                f"no {substance} dose cap for jurisdiction {context.jurisdiction} in the rule "
-                f"tables (known for {known}); the dose per session is not checked",
-                f"composition.{lines[0][0]}.ingredient",
-            )
+        if in_force:
+            for row in in_force:  # each selects a line (see above)
+                issue = _check_cap(cocktail, context, row, resolution.lines(row.ingredients))
+                if issue is not None:
+                    yield issue
             continue
-        for row in in_force:
-            matched = [(i, ing) for i, ing in lines if row.ingredients.matches(ing)]
-            issue = _check_cap(cocktail, context, row, matched) if matched else None
-            if issue is not None:
-                yield issue
+        lowest = min(rows, key=lambda row: _cap_or_inf(row, context.patient_weight_kg))
+        issue = _check_cap(
+            cocktail,
+            context,
+            lowest,
+            resolution.lines(lowest.ingredients),
+            default_for=context.jurisdiction,
+        )
+        if issue is not None:
+            yield issue
+
+
+def _cap_or_inf(row: DoseCap, weight_kg: float | None) -> float:
+    """``row``'s cap in mg for this patient; infinite when it needs the weight."""
+    cap = row.limit_mg(weight_kg)
+    return math.inf if cap is None else cap[0]
 
 
 def _info(message: str, path: str) -> Issue:
@@ -512,8 +505,14 @@ def _check_cap(
     context: RuleContext,
     row: DoseCap,
     lines: Sequence[tuple[int, Ingredient]],
+    *,
+    default_for: str | None = None,
 ) -> Issue | None:
-    """One dose cap against the lines it covers: a finding, an information, or nothing."""
+    """One dose cap against the lines it covers: a finding, an information, or nothing.
+
+    ``default_for``: the jurisdiction the cap stands in for, as the lowest known cap of a
+    substance with no cap in force there.
+    """
     unchecked = f"the {row.substance} dose per session cannot be checked"
     volume = cocktail.administration.volume_per_session_ml if cocktail.administration else None
     if volume is None:
@@ -545,6 +544,11 @@ def _check_cap(
     limit, basis = cap
     if not _above(total, limit):
         return None
+    if default_for is not None:
+        where = (
+            f"the cap in force in {where}, used as a default: no {row.substance} cap is known "
+            f"for {default_for}, so the lowest known cap applies"
+        )
     note = f"; {row.note}" if row.note else ""
     return Issue(
         f"{' + '.join(parts)} × {volume:g} mL per session = {total:g} mg of {row.substance}, "
@@ -578,3 +582,73 @@ def eu_cosmetics_annex(cocktail: Cocktail, context: RuleContext) -> Iterable[Iss
             value=cocktail.composition[i].ingredient,
             severity=Severity.ERROR if prohibited else Severity.WARNING,
         )
+
+
+# ---------------------------------------------------------------- safety facts
+
+
+@_rule("MF170", "contraindication-not-listed", Severity.WARNING)
+def contraindication_not_listed(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """An ingredient calls for a client condition that neither the cocktail nor the
+    ingredient lists as a structured contraindication (severity per table row).
+
+    Without it, screening by ``--client`` cannot hide the cocktail for that client. Shipped:
+    a fish-derived ingredient (polynucleotides / PDRN) needs fish-allergy (Plinest and
+    Rejuran labelling; Kim 2021, Mar Drugs 19:296); a soy-derived one (phosphatidylcholine,
+    soy lecithin) soy-allergy and peanut-allergy (Lipidavit SL, Lipostabil and Vitlipid N
+    SmPCs: soy-peanut cross-reaction); deoxycholate dysphagia (KYBELLA label: avoid with
+    current or prior dysphagia). Group membership comes from the allergen groups
+    (``reference/substances.yaml``, certain members only) and the ingredient's own
+    ``allergen_groups``.
+    """
+    rows = context.tables.required_contraindications
+    if not rows:
+        return
+    resolution = context.resolution(cocktail)
+    listed: set[ConditionId] | None = None
+    for row in rows:
+        lines = resolution.lines(row.ingredients)
+        if not lines:
+            continue
+        if listed is None:
+            listed = {c.condition for c in cocktail.contraindications if not isinstance(c, str)}
+            for _i, ingredient in resolution.resolved:
+                listed.update(c.condition for c in ingredient.contraindications)
+        holders = ", ".join(f"{ingredient.name} (composition.{i})" for i, ingredient in lines)
+        for condition in row.conditions:
+            if condition in listed:
+                continue
+            yield Issue(
+                f"{holders}: the contraindication {condition} is not listed (on the cocktail "
+                f"or the ingredient); {row.reason} (source: {row.source})",
+                path="contraindications",
+                value=str(condition),
+                severity=row.severity,
+            )
+
+
+@_rule("MF171", "injection-hazard", Severity.WARNING)
+def injection_hazard(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
+    """An ingredient has a documented harm when injected (severity per table row).
+
+    Shipped: injected vitamin K1 (phytonadione) causes eczematous plaques and Texier's
+    pseudoscleroderma (Pang 1996, Australas J Dermatol 37:44; a case after cosmetic
+    intralesional injection, Korean J Dermatol 2007;45:404): a warning. Hydroquinone:
+    an error, whatever the cocktail's regulatory status, because it is prohibited in EU
+    cosmetics (Annex II ref 1339), classified as a suspected mutagen and carcinogen (CMR
+    category 2), and no use by injection is documented, so no dose, route or safety figure
+    exists that a person could check the cocktail against; an error keeps it out of an
+    import (MF160 covers only cosmetics). Deoxycholate: the KYBELLA label's injection-site
+    warnings (not into or within 1-1.5 cm of salivary glands, lymph nodes and muscles;
+    marginal mandibular nerve injury in 4% and dysphagia in 2% of trial subjects), as
+    information, since a cocktail has no structured field to carry them.
+    """
+    resolution = context.resolution(cocktail)
+    for row in context.tables.injection_hazards:
+        for i, ingredient in resolution.lines(row.ingredients):
+            yield Issue(
+                f"{ingredient.name} (composition.{i}): {row.effect} (source: {row.source})",
+                path=f"composition.{i}.ingredient",
+                value=cocktail.composition[i].ingredient,
+                severity=row.severity,
+            )

@@ -17,11 +17,18 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from meso_formulary.errors import InvalidInput, NotFound, Problem, UnitConversionError
-from meso_formulary.model import Cocktail, Indication, IndicationId, Ingredient, IngredientClass
+from meso_formulary.model import (
+    AllergenGroup,
+    Cocktail,
+    Indication,
+    IndicationId,
+    Ingredient,
+    IngredientClass,
+)
 from meso_formulary.names import NameMatch, NameResolver, NameTable, name_table
 from meso_formulary.rules.tables import IngredientSelector, RuleTables
 from meso_formulary.units import Strength, Unit, convert
-from meso_formulary.vocabulary import Severity
+from meso_formulary.vocabulary import AllergenGroupId, Severity
 
 FindingValue = str | float | None
 """The offending value as shown to people and written to JSON."""
@@ -207,16 +214,31 @@ class Resolution:
     """The ids of the resolved lines' ingredients."""
     classes: frozenset[IngredientClass]
     """The classes of the resolved lines' ingredients."""
+    groups: Mapping[int, frozenset[AllergenGroupId]]
+    """The allergen groups of each resolved line's ingredient, by position."""
+    allergen_groups: frozenset[AllergenGroupId]
+    """Every allergen group a resolved line's ingredient belongs to."""
 
     @classmethod
-    def of(cls, cocktail: Cocktail, index: IngredientIndex) -> Resolution:
-        """Resolve every composition line of ``cocktail`` against ``index``."""
+    def of(
+        cls,
+        cocktail: Cocktail,
+        index: IngredientIndex,
+        allergen_groups: Mapping[str, frozenset[AllergenGroupId]],
+    ) -> Resolution:
+        """Resolve every composition line of ``cocktail`` against ``index``.
+
+        ``allergen_groups``: the groups that list each ingredient id as a certain member
+        (see :attr:`RuleContext.allergen_groups`); an ingredient's own ``allergen_groups``
+        add to them.
+        """
         by_id = index.by_id
         resolved: list[tuple[int, Ingredient]] = []
         measured: list[tuple[int, Strength, Ingredient]] = []
         unresolved: list[tuple[int, tuple[Ingredient, ...]]] = []
         ids: set[str] = set()
         classes: set[IngredientClass] = set()
+        groups: dict[int, frozenset[AllergenGroupId]] = {}
         for i, line in enumerate(cocktail.composition):
             ingredient = by_id.get(line.ingredient)
             if ingredient is None:
@@ -228,6 +250,8 @@ class Resolution:
             resolved.append((i, ingredient))
             ids.add(ingredient.id)
             classes.add(ingredient.ingredient_class)
+            listed = allergen_groups.get(ingredient.id, frozenset())
+            groups[i] = listed.union(ingredient.allergen_groups)
             if line.strength is not None:
                 measured.append((i, line.strength, ingredient))
         return cls(
@@ -236,11 +260,42 @@ class Resolution:
             unresolved=tuple(unresolved),
             ids=frozenset(ids),
             classes=frozenset(classes),
+            groups=MappingProxyType(groups),
+            allergen_groups=frozenset().union(*groups.values()),
         )
 
     def selects(self, selector: IngredientSelector) -> bool:
-        """True when ``selector`` matches a resolved line (by id or by class)."""
-        return not (self.ids.isdisjoint(selector.ids) and self.classes.isdisjoint(selector.classes))
+        """True when ``selector`` matches a resolved line (by id, class or allergen group)."""
+        return not (
+            self.ids.isdisjoint(selector.ids)
+            and self.classes.isdisjoint(selector.classes)
+            and self.allergen_groups.isdisjoint(selector.allergen_groups)
+        )
+
+    def lines(self, selector: IngredientSelector) -> tuple[tuple[int, Ingredient], ...]:
+        """The positions and ingredients of the resolved lines ``selector`` matches."""
+        if not self.selects(selector):
+            return ()
+        return tuple(
+            (i, ingredient)
+            for i, ingredient in self.resolved
+            if selector.matches(ingredient, self.groups[i])
+        )
+
+
+def allergen_memberships(
+    groups: Iterable[AllergenGroup],
+) -> Mapping[str, frozenset[AllergenGroupId]]:
+    """The groups each ingredient id is a certain member of (see
+    :attr:`RuleContext.allergen_groups`)."""
+    found: dict[str, set[AllergenGroupId]] = {}
+    for group in groups:
+        if not isinstance(group, AllergenGroup):
+            raise TypeError(f"allergen groups must be AllergenGroup records, not {group!r}")
+        for member in group.members:
+            if member.certain:
+                found.setdefault(member.ingredient, set()).add(group.id)
+    return MappingProxyType({ingredient: frozenset(ids) for ingredient, ids in found.items()})
 
 
 MAX_PATIENT_WEIGHT_KG = 700.0
@@ -262,6 +317,10 @@ class RuleContext:
     ingredients: IngredientIndex
     indications: Mapping[IndicationId, Indication]
     tables: RuleTables
+    allergen_groups: Mapping[str, frozenset[AllergenGroupId]]
+    """The allergen groups that list each ingredient id as a certain member (a member whose
+    origin is only possible, ``certain: false``, is left out: no rule asks a maker to warn
+    of an allergen the substance may not hold). See :func:`allergen_memberships`."""
     patient_weight_kg: float | None = None
     jurisdiction: str = "US"
     _last: tuple[Cocktail, Resolution] | None = field(
@@ -301,7 +360,7 @@ class RuleContext:
         last = self._last
         if last is not None and last[0] is cocktail:
             return last[1]
-        resolution = Resolution.of(cocktail, self.ingredients)
+        resolution = Resolution.of(cocktail, self.ingredients, self.allergen_groups)
         object.__setattr__(self, "_last", (cocktail, resolution))
         return resolution
 

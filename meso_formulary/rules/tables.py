@@ -8,18 +8,26 @@ with ``default_tables().model_copy(update={...})``, and pass them to
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from functools import cache
 from importlib import resources
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from meso_formulary import files
 from meso_formulary.errors import InvalidInput
 from meso_formulary.model import Area, Ingredient, IngredientClass
 from meso_formulary.types import FiniteFloat, PositiveFinite, ShortText, Slug, SourceText
 from meso_formulary.units import Strength
-from meso_formulary.vocabulary import Severity
+from meso_formulary.vocabulary import AllergenGroupId, ConditionId, Severity
 
 Jurisdiction = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 """An ISO 3166-1 alpha-2 code, or ``EU``."""
@@ -38,20 +46,29 @@ class SourcedRow(TableRow):
 
 
 class IngredientSelector(TableRow):
-    """Which ingredients a row is about: by id, by class, or both (either matches)."""
+    """Which ingredients a row is about: by id, by class, by allergen group (any matches).
+
+    An ingredient's allergen groups are its own ``allergen_groups`` and the groups that list
+    it as a certain member (see :attr:`~meso_formulary.rules.RuleContext.allergen_groups`).
+    """
 
     ids: tuple[Slug, ...] = ()
     classes: tuple[IngredientClass, ...] = ()
+    allergen_groups: tuple[AllergenGroupId, ...] = ()
 
     @model_validator(mode="after")
     def _not_empty(self) -> IngredientSelector:
-        if not self.ids and not self.classes:
-            raise ValueError("a selector needs ids, classes or both")
+        if not (self.ids or self.classes or self.allergen_groups):
+            raise ValueError("a selector needs ids, classes or allergen_groups")
         return self
 
-    def matches(self, ingredient: Ingredient) -> bool:
-        """True when ``ingredient`` is one of the ids or of one of the classes."""
-        return ingredient.id in self.ids or ingredient.ingredient_class in self.classes
+    def matches(self, ingredient: Ingredient, groups: AbstractSet[AllergenGroupId]) -> bool:
+        """True when ``ingredient`` (whose allergen groups are ``groups``) is selected."""
+        return (
+            ingredient.id in self.ids
+            or ingredient.ingredient_class in self.classes
+            or not groups.isdisjoint(self.allergen_groups)
+        )
 
 
 class Band(SourcedRow):
@@ -192,6 +209,29 @@ class DoseCap(SourcedRow):
         return per_kg, basis
 
 
+class RequiredContraindication(SourcedRow):
+    """Client conditions a cocktail holding some ingredients must list, and why.
+
+    A condition counts as listed when it is a structured contraindication of the cocktail or
+    of one of its ingredients (an ingredient's contraindications apply to every cocktail
+    that holds it); plain-text contraindications do not count, since screening by
+    ``--client`` cannot rely on reading them.
+    """
+
+    ingredients: IngredientSelector
+    conditions: tuple[ConditionId, ...] = Field(min_length=1)
+    severity: Severity
+    reason: ShortText
+
+
+class InjectionHazard(SourcedRow):
+    """A documented harm of injecting some ingredients, said on every cocktail holding one."""
+
+    ingredients: IngredientSelector
+    severity: Severity
+    effect: ShortText
+
+
 class RuleTables(TableRow):
     """Every table the built-in rules read."""
 
@@ -203,6 +243,8 @@ class RuleTables(TableRow):
     area_restrictions: tuple[AreaRestriction, ...] = ()
     strength_thresholds: tuple[StrengthThreshold, ...] = ()
     dose_caps: tuple[DoseCap, ...] = ()
+    required_contraindications: tuple[RequiredContraindication, ...] = ()
+    injection_hazards: tuple[InjectionHazard, ...] = ()
 
     def overlapping(self, area: Area) -> frozenset[Area]:
         """Every area that overlaps ``area``: itself, its parts, the areas it is in."""
