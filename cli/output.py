@@ -95,6 +95,15 @@ def emit(
         write_csv_rows(rows, columns or (list(rows[0]) if rows else []))
     else:
         console().print(table())
+        notice()
+
+
+def notice() -> None:
+    """The notice under every answer drawn for a person (tables; machine formats leave it out,
+    so that their output stays the data alone)."""
+    from meso_formulary.notice import NOT_MEDICAL_ADVICE
+
+    console().print(NOT_MEDICAL_ADVICE)  # wrapped to the terminal's width, as the table is
 
 
 def write_csv_rows(rows: Iterable[Record], columns: Sequence[str]) -> None:

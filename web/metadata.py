@@ -14,11 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-NOT_MEDICAL_ADVICE = (
-    "Information, not medical advice. Every figure says where it comes from; where no source "
-    "gives a figure, the field is left empty. Nothing here replaces a qualified practitioner's "
-    "judgement, the product's labelling or local law."
-)
+from meso_formulary.notice import NOT_MEDICAL_ADVICE
 
 TITLE = "meso-formulary"
 
