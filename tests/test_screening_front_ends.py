@@ -30,9 +30,9 @@ from helpers_catalogue import published_catalogue
 from meso_formulary.catalogue.search.screening_text import screening_lines
 from meso_formulary.catalogue.store.cocktail_view import NONE_APPLIES, load_cocktail
 from meso_formulary.cli.inspect_commands import CONDITION_FIELDS
+from meso_formulary.notice import NOT_MEDICAL_ADVICE
 from meso_formulary.vocabulary import ConditionId
 from meso_formulary.web.forms import CONDITION_GROUPS
-from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE
 from meso_formulary.web.server import build_datasette
 
 PN = "reference/polynucleotides-20"

@@ -22,7 +22,7 @@ from datasette.app import Datasette
 from datasette.cli import cli as datasette_cli
 from helpers_catalogue import published_catalogue
 
-from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE
+from meso_formulary.notice import NOT_MEDICAL_ADVICE
 from meso_formulary.web.server import build_datasette
 
 SEARCH = "/-/meso-search"

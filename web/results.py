@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from meso_formulary.catalogue.search.api import SearchRequest, SearchResults
 from meso_formulary.catalogue.search.screening_text import excluded_lines, hidden_line
 from meso_formulary.model import Area
+from meso_formulary.notice import NOT_MEDICAL_ADVICE
 from meso_formulary.web.forms import (
     CONDITION_GROUPS,
     EXCLUDABLE_CLASSES,
@@ -17,7 +18,6 @@ from meso_formulary.web.forms import (
     SearchForm,
     query_string,
 )
-from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE
 from meso_formulary.web.pages import words
 from meso_formulary.web.paths import SEARCH_PATH, cocktail_url
 

@@ -28,9 +28,10 @@ from meso_formulary.catalogue.store.cocktail_view import (
 )
 from meso_formulary.errors import InvalidInput, NotFound, SearchError
 from meso_formulary.identifiers import SLUG_RE
+from meso_formulary.notice import NOT_MEDICAL_ADVICE
 from meso_formulary.web import attached
 from meso_formulary.web.forms import SearchForm, read_form
-from meso_formulary.web.metadata import NOT_MEDICAL_ADVICE, safe_url
+from meso_formulary.web.metadata import safe_url
 from meso_formulary.web.pages import timeline
 from meso_formulary.web.paths import SEARCH_PATH, STATIC_PATH
 from meso_formulary.web.results import Labels, form_context, results_context, results_json
