@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "compare": "meso_formulary.cli.inspect_commands:compare",
     "indications": "meso_formulary.cli.inspect_commands:indications",
     "conditions": "meso_formulary.cli.inspect_commands:conditions",
+    "areas": "meso_formulary.cli.inspect_commands:areas",
     "ingredients": "meso_formulary.cli.inspect_commands:ingredients",
     "stats": "meso_formulary.cli.inspect_commands:stats",
     "history": "meso_formulary.cli.inspect_commands:history",

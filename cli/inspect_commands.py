@@ -363,6 +363,53 @@ def _indications_table(records: Sequence[Mapping[str, Any]]) -> Table:
     return table
 
 
+AREA_FIELDS = ("id", "name", "description", "cocktails", "words")
+
+
+@click.command()
+@output_options
+@db_option
+def areas(fmt: Format, db: Path | None) -> None:
+    """The treatment areas: ids, plain names, how many cocktails treat each, and the words
+    clients use for them in six languages.
+
+    Give an id to meso search --area (scalp, submental ...). Search also reads the words in
+    the text ("double chin", "papada", "Oberschenkel"): a cocktail that treats the area
+    ranks first. With --json or --nl: each area as stored, with its cocktail count.
+    """
+    from meso_formulary.catalogue.store.listings import area_records
+
+    with closing(connect_catalogue(db)) as conn:
+        found = [{**json.loads(record), "cocktails": n} for record, n in area_records(conn)]
+    records = [_area_record(area) for area in found]
+    emit(found, fmt, lambda: _areas_table(records), flat=records, columns=AREA_FIELDS)
+
+
+def _area_record(area: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": area["id"],
+        "name": area["name"],
+        "description": area["description"],
+        "cocktails": area["cocktails"],
+        "words": [
+            f"{block['lang']}: {', '.join(block['words'])}" for block in area.get("terms", ())
+        ],
+    }
+
+
+def _areas_table(records: Sequence[Mapping[str, Any]]) -> Table:
+    table = new_table("Area", "Cocktails", "Words")
+    table.expand = True
+    for column, ratio in zip(table.columns, (2, None, 5), strict=True):
+        column.ratio = ratio
+    for record in records:
+        name = cell(record["name"], style="bold")
+        name.append("\n")
+        name.append_text(cell(record["id"], style="dim"))
+        table.add_row(name, cell(str(record["cocktails"])), cell("\n".join(record["words"])))
+    return table
+
+
 CONDITION_FIELDS = ("id", "name", "synonyms", "codes", "rules_out", "note", "sources")
 
 

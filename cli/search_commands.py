@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from meso_formulary.catalogue.search import runner as engine
+from meso_formulary.catalogue.search.reading_text import reading_lines, relaxation_lines
 from meso_formulary.catalogue.search.runner import (
     DEFAULT_LIMIT,
     FIELDS,
@@ -61,7 +62,7 @@ class _SearchCommand(click.Command):
 
 
 @click.command(cls=_SearchCommand)
-@click.argument("text", required=False)
+@click.argument("words", nargs=-1)
 @click.option(
     "-i",
     "--ingredient",
@@ -113,16 +114,19 @@ class _SearchCommand(click.Command):
 @click.option("--offset", metavar="N", help="Skip the first N results.  [default: 0]")
 @output_options
 @db_option
-def search(fmt: Format, db: Path | None, **criteria: Any) -> None:
-    """Find cocktails for a concern, in everyday words or clinical terms.
+def search(fmt: Format, db: Path | None, words: tuple[str, ...], **criteria: Any) -> None:
+    """Find cocktails for a concern, in the client's own words, in six languages.
 
-    TEXT may name concerns ("hair loss", "panda eyes", "orange peel skin"), ingredients or any
-    words of a cocktail's name and description; typos in concerns are forgiven. Without TEXT
-    or filters, every cocktail is listed by name.
+    WORDS (quoted or not) may be what the client said: concerns ("hair loss", "queda de
+    cabelo", "rides du front"), treatment areas ("double chin", "scalp"), brands
+    ("Profhilo"), ingredients or any words of a cocktail's name and description; typos,
+    accents and plurals are forgiven. What the text names drives the match; its other words
+    only rank. Without WORDS or filters, every cocktail is listed by name.
 
     \b
     Examples:
-      meso search "hair loss"
+      meso search hair loss
+      meso search "what can I do about my dark circles"
       meso search "panda eyes" --exclude lidocaine --exclude-origin fish
       meso search "skin booster" --client pregnancy --client fish-allergy
       meso search "cellulite" --area thighs --max-actives 4 --json
@@ -142,6 +146,8 @@ def search(fmt: Format, db: Path | None, **criteria: Any) -> None:
     to stderr and the exit status is 1.
     """
     # Options left out keep the query's defaults; facets are for the table's footer.
+    if words:
+        criteria["text"] = " ".join(words)
     given = {name: value for name, value in criteria.items() if value is not None}
     query = Query.from_values({**given, "facets": fmt is Format.TABLE})
     with closing(connect_catalogue(db)) as conn:
@@ -149,8 +155,9 @@ def search(fmt: Format, db: Path | None, **criteria: Any) -> None:
     report = screening_lines(answer.screening)
     if not answer.hits:
         _nothing_found(answer, criteria, report)
-    if fmt is not Format.TABLE and report:
-        click.echo("\n".join(safe_text(line) for line in report), err=True)
+    if fmt is not Format.TABLE and (report or answer.relaxed):
+        notes = [*relaxation_lines(answer), *report]
+        click.echo("\n".join(safe_text(line) for line in notes), err=True)
     records = [found.record() for found in answer.hits]
     emit(records, fmt, lambda: _table(answer, query.offset, report), columns=FIELDS)
 
@@ -167,6 +174,8 @@ def _nothing_found(results: Answer, criteria: dict[str, Any], report: tuple[str,
     lines = [message]
     if results.did_you_mean:
         lines.append("Did you mean: " + ", ".join(results.did_you_mean) + "?")
+    if results.covered:
+        lines.append("The catalogue has cocktails for: " + ", ".join(results.covered) + ".")
     click.echo("\n".join(safe_text(line) for line in [*lines, *report]), err=True)
     sys.exit(1)
 
@@ -192,6 +201,7 @@ def _table(results: Answer, offset: int, report: tuple[str, ...]) -> Group:
         )
     first, last = offset + 1, offset + len(results.hits)
     footer = [Text(f"Showing {first}-{last} of {results.total}.")]
+    footer += [cell(line) for line in reading_lines(results)]
     footer += [cell(line, style="bold") for line in report]
     if not results.ranking_complete:
         footer.append(

@@ -33,6 +33,7 @@ from meso_formulary.vocabulary import (
     ConditionId,
     IndicationId,
     IngredientClass,
+    Language,
     Origin,
     Technique,
 )
@@ -218,6 +219,34 @@ class Coding(Record):
         return self
 
 
+class Terms(Record):
+    """The words for one concern or treatment area in one language.
+
+    ``words`` are what clients say ("queda de cabelo", "double chin"); ``clinical`` are
+    clinical terms, which need a ``source`` a reader can open (a registry record such as
+    DeCS/MeSH or an ICD-10 edition in that language, or a URL).
+    """
+
+    lang: Language
+    words: tuple[ShortText, ...] = Field(min_length=1)
+    clinical: tuple[ShortText, ...] = ()
+    source: SourceText | None = None
+
+    @model_validator(mode="after")
+    def _clinical_terms_are_sourced(self) -> Terms:
+        if self.clinical and self.source is None:
+            raise ValueError("clinical terms need a source (a registry record or a URL)")
+        return self
+
+
+def _one_block_per_language(terms: tuple[Terms, ...]) -> None:
+    seen: set[Language] = set()
+    for block in terms:
+        if block.lang in seen:
+            raise ValueError(f"two terms blocks for language {block.lang.value!r}")
+        seen.add(block.lang)
+
+
 class Indication(Record):
     """A concern a client comes with, the words they use for it, and its codes."""
 
@@ -225,9 +254,30 @@ class Indication(Record):
     name: ShortText
     description: LongText
     synonyms: tuple[ShortText, ...] = ()
+    terms: tuple[Terms, ...] = ()
+    """The words for it per language (the search reads them, stemmed in their language)."""
     codes: tuple[Coding, ...] = ()
     typical_areas: tuple[Area, ...] = ()
     source: SourceText
+
+    @model_validator(mode="after")
+    def _one_terms_block_per_language(self) -> Indication:
+        _one_block_per_language(self.terms)
+        return self
+
+
+class TreatmentArea(Record):
+    """A treatment area, in plain words, and what clients call it in each language."""
+
+    id: Area
+    name: ShortText
+    description: LongText
+    terms: tuple[Terms, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_terms_block_per_language(self) -> TreatmentArea:
+        _one_block_per_language(self.terms)
+        return self
 
 
 # ---------------------------------------------------------------- substance groups
@@ -396,6 +446,12 @@ class Cocktail(Record):
     ) = None
     indications: tuple[IndicationId, ...] = ()
     areas: tuple[Area, ...] = ()
+    brands: tuple[ShortText, ...] = Field(
+        default=(),
+        description="brand names practitioners know it by: its own brand, or for an "
+        "archetype the brands its description says it stands for (a search finds it by them)",
+        max_length=20,
+    )
     administration: Administration | None = None
     protocol: Protocol | None = None
     aftercare: tuple[AftercareItem, ...] = ()
@@ -480,6 +536,7 @@ __all__ = [
     "IndicationId",
     "Ingredient",
     "IngredientClass",
+    "Language",
     "MoietyGroup",
     "Origin",
     "Protocol",
@@ -490,4 +547,6 @@ __all__ = [
     "StrengthRange",
     "Supplier",
     "Technique",
+    "Terms",
+    "TreatmentArea",
 ]

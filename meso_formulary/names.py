@@ -426,14 +426,19 @@ def either(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
-def suggest(text: str, choices: Iterable[str] | Mapping[str, str]) -> list[str]:
+def suggest(
+    text: str, choices: Iterable[str] | Mapping[str, str], *, whole: float | None = None
+) -> list[str]:
     """Up to :data:`SUGGEST_LIMIT` choices close to ``text``, closest first, each once.
 
     A choice is close when its ``WRatio`` with ``text`` is at least :data:`SUGGEST_CUTOFF`,
-    case, accents-as-typed and punctuation aside (rapidfuzz's ``default_process``). With a
-    mapping, its keys are compared and its values returned, each once: the several names
-    of one ingredient make one suggestion. Nothing is suggested for a text with fewer than
-    :data:`SUGGEST_MIN_CHARS` letters or digits.
+    case, accents-as-typed and punctuation aside (rapidfuzz's ``default_process``). With
+    ``whole``, it is close when the plain edit-distance ``ratio`` of the two whole texts is
+    at least ``whole`` instead: ``WRatio`` also scores a short choice found inside a longer
+    text ("TXA" in "tattoo removal"), which suits a misspelt name but misleads on a
+    sentence. With a mapping, its keys are compared and its values returned, each once: the
+    several names of one ingredient make one suggestion. Nothing is suggested for a text
+    with fewer than :data:`SUGGEST_MIN_CHARS` letters or digits.
     """
     if isinstance(choices, Mapping):
         compared, shown = list(choices), list(choices.values())
@@ -446,9 +451,9 @@ def suggest(text: str, choices: Iterable[str] | Mapping[str, str]) -> list[str]:
     found = process.extract(
         text,
         compared,
-        scorer=fuzz.WRatio,
+        scorer=fuzz.WRatio if whole is None else fuzz.ratio,
         processor=utils.default_process,
-        score_cutoff=SUGGEST_CUTOFF,
+        score_cutoff=SUGGEST_CUTOFF if whole is None else whole,
         limit=None,
     )
     return list(dict.fromkeys(shown[index] for _choice, _score, index in found))[:SUGGEST_LIMIT]

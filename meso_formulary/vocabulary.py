@@ -173,12 +173,24 @@ class AllergenGroupId(StrEnum):
     STREPTOCOCCAL_FERMENTATION = "streptococcal-fermentation"
 
 
+class Language(StrEnum):
+    """The languages the search vocabulary (concern, area and screening words) is in."""
+
+    EN = "en"
+    PT = "pt"
+    ES = "es"
+    FR = "fr"
+    DE = "de"
+    IT = "it"
+
+
 __all__ = [
     "AllergenGroupId",
     "Area",
     "ConditionId",
     "IndicationId",
     "IngredientClass",
+    "Language",
     "Origin",
     "Severity",
     "Technique",

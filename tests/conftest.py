@@ -4,6 +4,7 @@ catalogue documents) and the Hypothesis profile every property test runs under."
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -15,6 +16,9 @@ from cli_support import Meso, environment, import_testco
 from hypothesis import settings
 
 from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.search.lexicon import Lexicon
+from meso_formulary.catalogue.search.reading import Reading
+from meso_formulary.catalogue.store.default_connection import connect_default
 from meso_formulary.model import CatalogueFile
 
 DocumentFactory = Callable[..., CatalogueFile]
@@ -59,6 +63,29 @@ def catalogue() -> Iterator[Catalogue]:
     """A new in-memory catalogue holding only the reference dictionary."""
     with Catalogue.memory() as cat:
         yield cat
+
+
+class Reader:
+    """A catalogue's search lexicon and the connection it reads texts against."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.lexicon = Lexicon.from_connection(conn)
+
+    def read(self, text: str) -> Reading:
+        """What ``text`` names in the catalogue (:meth:`Lexicon.read`)."""
+        return self.lexicon.read(self.conn, text)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Iterator[Reader]:
+    """The embedded reference catalogue's vocabulary: what a practitioner's words meet in
+    real use (one read-only connection per test module)."""
+    conn = connect_default()
+    try:
+        yield Reader(conn)
+    finally:
+        conn.close()
 
 
 @pytest.fixture

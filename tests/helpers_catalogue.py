@@ -31,6 +31,7 @@ from unittest import mock
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.catalogue.publishing.importing import import_files
 from meso_formulary.catalogue.store import importer
+from meso_formulary.catalogue.store import sql_schema as schema
 from meso_formulary.catalogue.store.importer import ImportProgress, ProgressCallback
 from meso_formulary.files import read_catalogue
 from meso_formulary.model import CatalogueFile
@@ -100,6 +101,23 @@ def content_digest(path: Path, *, ignore_times: bool = False) -> str:
     """
     with closing(connect_readonly(path)) as conn:
         return connection_digest(conn, ignore_times=ignore_times)
+
+
+def undo_vocabulary(conn: sqlite3.Connection) -> None:
+    """Take migration ``0004_vocabulary`` out of an open catalogue file, as a release before
+    it wrote the file: no areas, search phrases or brands tables, no ``disclosure`` column,
+    the two covering indexes without it. (The caller sets the schema version it means.)"""
+    for table in schema.VOCABULARY_TABLE_NAMES:
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("DROP INDEX idx_cocktails_by_id")
+    conn.execute("DROP INDEX idx_cocktails_by_pk")
+    conn.execute("ALTER TABLE cocktails DROP COLUMN disclosure")
+    conn.execute("CREATE INDEX idx_cocktails_by_id ON cocktails(id, name, n_actives, classes)")
+    conn.execute(
+        "CREATE INDEX idx_cocktails_by_pk ON "
+        "cocktails(pk, id, supplier_id, name, n_actives, indications, classes)"
+    )
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0004_vocabulary'")
 
 
 def integrity_problems(path: Path) -> list[str]:

@@ -1,4 +1,5 @@
-"""``meso show``, ``compare``, ``indications``, ``ingredients``, ``stats`` and ``history``."""
+"""``meso show``, ``compare``, ``indications``, ``areas``, ``ingredients``, ``stats`` and
+``history``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from cli_support import TESTCO, Meso, assert_fails, import_testco
 
 from meso_formulary.cli.inspect_commands import (
+    AREA_FIELDS,
     COMPARE_FIELDS,
     COMPOSITION_FIELDS,
     HISTORY_FIELDS,
@@ -220,6 +222,19 @@ def test_indications_have_lay_words_and_codes(meso: Meso) -> None:
     table = meso("indications")
     assert "hair loss" in table.stdout
     assert "ICD-10" in table.stdout
+
+
+def test_areas_have_plain_names_counts_and_words(meso: Meso, db: Path) -> None:
+    records = as_json(meso, "areas", "--db", db)
+    scalp = next(r for r in records if r["id"] == "scalp")
+    assert (scalp["name"], scalp["cocktails"]) == ("Scalp", 1)  # testco's Scalp Boost
+    assert any("scalp" in block["words"] for block in scalp["terms"])
+    rows = as_csv(meso, "areas", "--db", db)
+    assert list(rows[0]) == list(AREA_FIELDS)
+    assert [row["id"] for row in rows] == [r["id"] for r in records]
+    table = meso("areas", "--db", db)
+    assert table.exit_code == 0
+    assert "Scalp" in table.stdout and "scalp" in table.stdout
 
 
 def test_ingredients_by_class_and_text(meso: Meso) -> None:

@@ -91,14 +91,21 @@ SNAPSHOT = """\
 ┏━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┓
 ┃ Cocktail                 ┃ Supplier ┃ Indications     ┃ Key actives     ┃ Why                    ┃
 ┡━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━┩
-│ Scalp Boost              │ testco   │ alopecia        │ Biotin,         │ indication alopecia    │
-│ testco/scalp-boost       │          │                 │ Dexpanthenol    │ via 'hair loss'        │
+│ Scalp Boost              │ testco   │ alopecia        │ Biotin,         │ for Alopecia, as 'hair │
+│ testco/scalp-boost       │          │                 │ Dexpanthenol    │ loss'                  │
 └──────────────────────────┴──────────┴─────────────────┴─────────────────┴────────────────────────┘
 Showing 1-1 of 1.
+Read as: 'hair loss' -> concern alopecia
 Indication: alopecia 1
 Supplier: testco 1
 Ingredient class: vitamin 1
 """
+
+
+def test_the_words_need_no_quotes(meso: Meso, db: Path) -> None:
+    quoted = meso("search", "hair loss", "--db", db)
+    assert meso("search", "hair", "loss", "--db", db).stdout == quoted.stdout
+    assert ids(meso, "hair", "loss", "--db", db) == ids(meso, "hair loss", "--db", db)
 
 
 def test_table_strips_text_that_could_spoof_the_terminal(meso: Meso, db: Path) -> None:
@@ -146,7 +153,25 @@ def test_limit_and_offset_page_through_results(meso: Meso, db: Path) -> None:
 
 def test_nothing_found_says_so_on_stderr_and_exits_1(meso: Meso, db: Path) -> None:
     result = meso("search", "stretch marks", "--db", db)
-    assert_fails(result, 1, "No cocktails found for 'stretch marks'.")
+    assert_fails(
+        result,
+        1,
+        "No cocktails found for 'stretch marks'.",
+        "The catalogue has cocktails for: Alopecia, Dark circles, Skin rejuvenation.",
+    )
+
+
+def test_words_that_find_nothing_together_are_relaxed_and_said(meso: Meso, db: Path) -> None:
+    # Biotin is in Scalp Boost, glycine in the Glow: no cocktail holds both.
+    said = "No cocktail holds all of 'biotin', 'glycine': showing those that hold any of them."
+    table = meso("search", "biotin", "glycine", "--db", db)
+    assert table.exit_code == 0
+    assert said in " ".join(table.stdout.split())
+    as_json = meso("search", "biotin glycine", "--db", db, "--json")
+    assert as_json.exit_code == 0
+    found = {hit["id"] for hit in json.loads(as_json.stdout)}
+    assert found == {"testco/scalp-boost", "testco/formula"}
+    assert said in as_json.stderr
 
 
 def test_typo_gets_did_you_mean(meso: Meso, db: Path) -> None:

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from cli_support import Meso
 from datasette.app import Datasette
+from helpers_catalogue import undo_vocabulary
 
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.catalogue.store import sql_schema as schema
@@ -105,8 +106,9 @@ def test_no_findings_and_findings_not_computed_read_differently(
 
 def _as_schema_1(path: Path) -> None:
     """Turn a catalogue file back into schema version 1: no findings column (and none of
-    the screening tables of version 3)."""
+    the screening tables of version 3, nor the search vocabulary of version 4)."""
     with closing(sqlite3.connect(path)) as conn, conn:
+        undo_vocabulary(conn)
         for table in schema.SCREENING_TABLE_NAMES:
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE cocktails DROP COLUMN findings")
@@ -124,5 +126,7 @@ def test_an_older_catalogue_gets_its_findings_on_upgrade(db: Path, tmp_path: Pat
     with pytest.raises(CatalogueError, match="older schema version 1"):
         Catalogue.open(old, readonly=True)
     with Catalogue.open(old) as catalogue:
-        assert catalogue.stats().schema_version == schema.SCHEMA_VERSION == 3
+        assert catalogue.stats().schema_version == schema.SCHEMA_VERSION == 4
+        applied = [m.name for m in schema.MIGRATIONS.applied(catalogue.db)]
+        assert applied == list(schema.MIGRATION_NAMES)
     assert stored_findings(old, EYE_BRIGHT) == expected

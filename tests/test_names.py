@@ -105,14 +105,24 @@ def test_suggest_offers_a_mapped_choice_once() -> None:
     assert suggest("vitamin", choices) == ["ascorbic-acid", "retinol"]
 
 
+def test_suggest_with_whole_compares_the_whole_texts() -> None:
+    # WRatio finds a short choice inside a longer text ("TXA" in "tattoo removal"); with
+    # ``whole`` only the plain edit distance of the two whole texts counts.
+    assert suggest("tattoo removal", ["TXA"]) == ["TXA"]
+    assert suggest("tattoo removal", ["TXA"], whole=80) == []
+    assert suggest("dark circels", ["dark circles", "dark"], whole=80) == ["dark circles"]
+    assert suggest("ab", ["ab"], whole=0) == []  # too little text, whatever the cutoff
+
+
 @pytest.mark.parametrize("text", ["", "  ", "ab", "a-b", "%%%"])
 def test_suggest_says_nothing_for_too_little_text(text: str) -> None:
     assert suggest(text, ["ab", "abc", "a b c"]) == []
 
 
 def test_every_did_you_mean_goes_through_suggest() -> None:
-    """rapidfuzz is imported by names.py (suggestions) and by the search lexicon's concern
-    matching (typo-tolerant ``fuzz.ratio``, which is matching, not suggesting) only."""
+    """rapidfuzz is imported by names.py (suggestions) and, for matching, not suggesting, by
+    the search's reader (the typo pass, ``fuzz.ratio``) and lexicon (a typo of a near-word,
+    ``fuzz.ratio``) only."""
     importers: dict[str, str] = {}
     for folder in ("meso_formulary", "catalogue", "cli", "web"):
         for path in (ROOT / folder).rglob("*.py"):
@@ -120,9 +130,14 @@ def test_every_did_you_mean_goes_through_suggest() -> None:
             assert not re.search(r"difflib|get_close_matches", text), path
             if re.search(r"^\s*(from|import) rapidfuzz", text, re.MULTILINE):
                 importers[path.relative_to(ROOT).as_posix()] = text
-    assert set(importers) == {"meso_formulary/names.py", "catalogue/search/lexicon.py"}
-    lexicon = importers["catalogue/search/lexicon.py"]
-    assert "fuzz.WRatio" not in lexicon and "process.extract(" not in lexicon
+    assert set(importers) == {
+        "meso_formulary/names.py",
+        "catalogue/search/lexicon.py",
+        "catalogue/search/reading.py",
+    }
+    for matcher in ("catalogue/search/lexicon.py", "catalogue/search/reading.py"):
+        text = importers[matcher]
+        assert "fuzz.WRatio" not in text and "process.extract(" not in text, matcher
 
 
 # ---------------------------------------------------------------- validate() and import agree

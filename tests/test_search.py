@@ -203,23 +203,56 @@ def test_lay_terms_find_their_cocktails(cat: Catalogue, text: str, expected: set
 def test_concern_needs_no_text_match(cat: Catalogue) -> None:
     # "panda eyes" is nowhere in Bright Eyes' text: the indication alone finds it.
     results = run(cat, text="panda eyes")
-    assert results.hits[0].why == ("indication dark_circles via 'panda eyes'",)
+    assert ids(results) == ["bloom/bright-eyes"]
+    # (An area the phrase holds, "eyes", may be read too: it ranks, it never filters.)
+    assert results.hits[0].why[0] == "for Dark circles, as 'panda eyes'"
+    assert not any(reason.startswith("mentions") for reason in results.hits[0].why)
 
 
 def test_fuzzy_concern_says_how_it_was_read(cat: Catalogue) -> None:
     results = run(cat, text="cellulitte")
     (concern,) = results.concerns
     assert (concern.how, concern.matched) == ("fuzzy", "cellulite")
-    assert results.hits[0].why == ("indication cellulite via 'cellulitte' (read as 'cellulite')",)
+    assert results.hits[0].why == ("for Cellulite, as 'cellulitte' (read as 'cellulite')",)
 
 
-def test_concern_and_free_text_both_apply(cat: Catalogue) -> None:
+def test_a_named_concern_drives_and_the_other_words_rank(cat: Catalogue) -> None:
+    # The concern finds every alopecia cocktail; "copper" no longer filters, it ranks the
+    # one holding it first, and the area named ("scalp") ranks too.
     results = run(cat, text="copper for hair loss on the scalp")
-    assert ids(results) == ["acme/scalp-revive"]
-    assert results.hits[0].why == (
-        "indication alopecia via 'hair loss'",
-        "text matches 'copper scalp'",
-    )
+    assert set(ids(results)) == ALOPECIA
+    assert ids(results)[0] == "acme/scalp-revive"
+    assert results.hits[0].score > results.hits[1].score
+    assert results.hits[0].why == ("for Alopecia, as 'hair loss'", "treats Scalp")
+    assert [a.area for a in results.areas] == [Area.SCALP]
+    assert results.relaxed == []
+    assert not any(reason.startswith("mentions") for hit in results.hits for reason in hit.why)
+
+
+def test_an_area_named_alone_drives(cat: Catalogue) -> None:
+    results = run(cat, text="scalp")
+    assert set(ids(results)) == ALOPECIA
+    assert results.concerns == []
+    assert all(hit.why == ("treats Scalp",) for hit in results.hits)
+
+
+def test_free_words_that_find_nothing_together_relax_to_any(cat: Catalogue) -> None:
+    # Nothing holds both copper and centella: the search shows what holds either, and
+    # says so; an explicit filter still applies.
+    results = run(cat, text="copper centella")
+    assert set(ids(results)) == {"acme/scalp-revive", "bloom/stretch-repair"}
+    (said,) = results.relaxed
+    assert "'copper'" in said and "'centella'" in said
+    assert ids(run(cat, text="copper centella", area="scalp")) == ["acme/scalp-revive"]
+    nothing = run(cat, text="copper centella", area="scalp", supplier="bloom")
+    assert (nothing.total, nothing.relaxed) == (0, [])
+
+
+def test_nothing_found_says_what_the_catalogue_covers(cat: Catalogue) -> None:
+    results = run(cat, text="dna-salmon")
+    assert results.total == 0
+    assert "Alopecia" in results.covered and "Stretch marks" in results.covered
+    assert run(cat, text="hair loss").covered == []
 
 
 def test_two_concerns_rank_cocktails_answering_both_first(cat: Catalogue) -> None:
@@ -232,11 +265,16 @@ def test_free_text_without_concern_uses_full_text(cat: Catalogue) -> None:
     results = run(cat, text="glutathione")
     assert ids(results) == ["bloom/bright-eyes"]
     assert results.concerns == []
-    assert results.hits[0].why == ("text matches 'glutathione'",)
+    assert results.hits[0].why == ("mentions 'glutathione'",)
 
 
 def test_hyphenated_text_is_a_phrase(cat: Catalogue) -> None:
-    assert ids(run(cat, text="hair-loss formula")) == ["bloom/hair-lite"]
+    assert ids(run(cat, text="salmon-DNA")) == ["acme/pn-scalp"]
+    assert ids(run(cat, text="DNA-salmon")) == []
+    # "hair-loss" is read as the concern: "formula" ranks the cocktail saying it first.
+    results = run(cat, text="hair-loss formula")
+    assert set(ids(results)) == ALOPECIA
+    assert ids(results)[0] == "bloom/hair-lite"
 
 
 def test_prefix_search(cat: Catalogue) -> None:
@@ -264,7 +302,7 @@ def test_exclude_ingredient_by_any_name(cat: Catalogue) -> None:
     for name in ("lidocaine", "Lidocaine HCl", "LIGNOCAINE"):
         results = run(cat, text="hair loss", exclude=(name,))
         assert set(ids(results)) == ALOPECIA - {"acme/hair-biotin"}
-        assert f"excludes {name}" in results.hits[0].why
+        assert f"no {name}, in any form" in results.hits[0].why
 
 
 def test_exclude_class_no_anaesthetics(cat: Catalogue) -> None:
@@ -274,7 +312,7 @@ def test_exclude_class_no_anaesthetics(cat: Catalogue) -> None:
         "acme/smooth-legs",
         "bloom/stretch-repair",
     }
-    assert "excludes anaesthetic ingredients" in results.hits[0].why
+    assert "no anaesthetic ingredients" in results.hits[0].why
     assert SearchRequest(exclude_classes="anesthetic").exclude_classes == (
         IngredientClass.ANAESTHETIC,
     )
@@ -283,7 +321,7 @@ def test_exclude_class_no_anaesthetics(cat: Catalogue) -> None:
 def test_exclude_origin_no_fish_derived(cat: Catalogue) -> None:
     results = run(cat, text="hair loss", exclude_origins=("fish-derived",))
     assert set(ids(results)) == ALOPECIA - {"acme/pn-scalp"}
-    assert "excludes fish-derived ingredients" in results.hits[0].why
+    assert "no fish-derived ingredients" in results.hits[0].why
     assert SearchRequest(exclude_origins=("fish",)).exclude_origins == (Origin.FISH,)
 
 
@@ -324,16 +362,16 @@ def test_exclusion_typed_in_the_text(cat: Catalogue, text: str) -> None:
     # Typed into a search box, "no lidocaine" must never look *for* lidocaine.
     results = run(cat, text=text)
     assert set(ids(results)) == ALOPECIA - {"acme/hair-biotin"}
-    assert results.hits[0].why[0] == "indication alopecia via 'hair loss'"
-    assert results.hits[0].why[-1].startswith("excludes ")
+    assert results.hits[0].why[0] == "for Alopecia, as 'hair loss'"
+    assert results.hits[0].why[-1].startswith("no ")
     assert results.hits[0].why[-1].endswith(" (as typed)")
-    assert not any(reason.startswith("text matches") for reason in results.hits[0].why)
+    assert not any(reason.startswith("mentions") for reason in results.hits[0].why)
 
 
 def test_exclusion_alone_lists_the_rest(cat: Catalogue) -> None:
     results = run(cat, text="no fish")
     assert set(ids(results)) == ALL_IDS - {"acme/pn-scalp"}
-    assert results.hits[0].why == ("excludes fish (as typed)",)
+    assert results.hits[0].why == ("no fish (as typed)",)
 
 
 def test_no_and_an_unknown_word_is_text(cat: Catalogue) -> None:
@@ -353,9 +391,9 @@ def test_include_and_exclude_with_a_concern(cat: Catalogue) -> None:
     results = run(cat, text="hair loss", include=("biotin",), exclude=("dexpanthenol",))
     assert set(ids(results)) == {"acme/scalp-revive", "acme/pn-scalp", "bloom/hair-lite"}
     assert results.hits[0].why == (
-        "indication alopecia via 'hair loss'",
+        "for Alopecia, as 'hair loss'",
         "contains biotin",
-        "excludes dexpanthenol",
+        "no dexpanthenol, in any form",
     )
 
 
@@ -389,7 +427,7 @@ def test_area_supplier_technique_filters(cat: Catalogue) -> None:
     assert set(ids(run(cat, technique="point by point"))) == {"acme/scalp-revive"}
     results = run(cat, text="hair loss", area=Area.SCALP, supplier="acme", technique="nappage")
     assert ids(results) == ["acme/hair-biotin"]
-    assert results.hits[0].why[-3:] == ("area scalp", "technique nappage", "supplier acme")
+    assert results.hits[0].why[-3:] == ("treats Scalp", "given by nappage", "from supplier acme")
     assert SearchRequest(technique="Point-by-point").technique is Technique.POINT_BY_POINT
 
 
@@ -404,7 +442,7 @@ def test_max_actives(cat: Catalogue) -> None:
 
 
 def test_hit_fields(cat: Catalogue) -> None:
-    (hit,) = run(cat, text="chin contour").hits
+    (hit,) = run(cat, text="deoxycholic").hits
     assert hit.id == "acme/chin-contour"
     assert hit.name == "Chin Contour"
     assert hit.supplier == "acme"
@@ -607,7 +645,14 @@ def test_text_with_filters_is_the_intersection(
         by_text = set(ids(run(cat, text=text, limit=500)))
         for filters in FILTERS:
             both = run(cat, text=text, limit=500, **filters)
-            expected = by_text & set(ids(run(cat, limit=500, **filters)))
+            filtered = set(ids(run(cat, limit=500, **filters)))
+            expected = by_text & filtered
+            if both.relaxed:
+                # Free words that all together find nothing within the filters relax to any
+                # of them (the filters never relax), and the answer says so.
+                assert not expected, (text, filters)
+                any_word = set().union(*(ids(run(cat, text=w, limit=500)) for w in text.split()))
+                expected = any_word & filtered
             assert set(ids(both)) == expected, (text, filters)
             assert both.total == len(expected)
 
@@ -682,6 +727,26 @@ def test_text_ties_keep_catalogue_order() -> None:
             "acme/alpha",
             "acme/zeta",
         ]
+
+
+def test_a_brand_named_in_the_text_drives_and_is_the_reason() -> None:
+    fat = (["deoxycholic acid"], ["localised_fat"], ["submental"], ["subcutaneous"])
+    branded = cocktail("lipo", "Lipo One", "Deoxycholic acid.", *fat)
+    plain = cocktail("plain", "Plain", "Deoxycholic acid too.", *fat)
+    with Catalogue.memory() as catalogue:
+        catalogue.import_catalogue(
+            CatalogueFile.model_validate(
+                {
+                    "supplier": {"id": "acme", "name": "Acme"},
+                    "cocktails": [{**branded, "brands": ["LipoLab PPC"]}, plain],
+                }
+            )
+        )
+        for text in ("lipolab ppc", "LipoLab-PPC", "lipolab pcc"):
+            results = search(catalogue, SearchRequest(text=text))
+            assert ids(results) == ["acme/lipo"], text
+            assert results.hits[0].why == ("LipoLab PPC",)
+            assert [b.brand for b in results.brands] == ["LipoLab PPC"]
 
 
 # ---------------------------------------------------------------- hostile text

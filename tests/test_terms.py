@@ -3,26 +3,83 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 import pytest
+from conftest import Reader
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from meso_formulary.catalogue import Catalogue, ReferenceData
 from meso_formulary.catalogue.search.lexicon import (
     Lexicon,
     parse_class,
     parse_origins,
     word_key,
 )
+from meso_formulary.catalogue.search.reading import MAX_READ_WORDS
 from meso_formulary.errors import SearchError
-from meso_formulary.model import IndicationId, IngredientClass, Origin
+from meso_formulary.model import (
+    Area,
+    Indication,
+    IndicationId,
+    IngredientClass,
+    Origin,
+    Terms,
+    TreatmentArea,
+)
 from meso_formulary.names import SUGGEST_LIMIT
+from meso_formulary.vocabulary import Language
 
 
 @pytest.fixture(scope="module")
-def lexicon() -> Lexicon:
-    """The shipped reference vocabulary: what a practitioner's words meet in real use."""
-    return Lexicon.from_reference()
+def lexicon(shipped: Reader) -> Lexicon:
+    """The shipped catalogue's lexicon (ingredient names, classes, origins, suggestions)."""
+    return shipped.lexicon
+
+
+def indication(id: str, *synonyms: str, terms: tuple[Terms, ...] = ()) -> Indication:
+    return Indication(
+        id=IndicationId(id),
+        name=id.replace("_", " ").capitalize(),
+        description="A concern of a hand-made test catalogue.",
+        synonyms=synonyms,
+        terms=terms,
+        source="test",
+    )
+
+
+TINY = ReferenceData(
+    ingredients=(),
+    indications=(
+        indication(
+            "alopecia",
+            "hair loss",
+            "male pattern hair loss",
+            "AGA",
+            terms=(Terms(lang=Language.PT, words=("queda de cabelo",)),),
+        ),
+        indication("skin_laxity", "loss", "firming"),
+        indication("skin_tightening", "firming"),
+    ),
+    digest="0" * 64,
+    areas=(
+        TreatmentArea(
+            id=Area.SCALP,
+            name="Scalp",
+            description="The skin of the head where hair grows.",
+            terms=(Terms(lang=Language.EN, words=("scalp",)),),
+        ),
+    ),
+    function_words=((Language.PT, ("de", "do")),),
+)
+"""A hand-made vocabulary: three concerns, one area, Portuguese function words only."""
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Iterator[Reader]:
+    with Catalogue.memory(reference=TINY) as catalogue:
+        yield Reader(catalogue.conn)
 
 
 @pytest.mark.parametrize(
@@ -45,83 +102,132 @@ def lexicon() -> Lexicon:
         ("CROW’S FEET", "skin_rejuvenation"),
     ],
 )
-def test_lay_terms_land_on_their_indication(lexicon: Lexicon, text: str, indication: str) -> None:
-    scan = lexicon.concerns(text)
-    assert [m.indication_id for m in scan.concerns] == [IndicationId(indication)]
+def test_lay_terms_land_on_their_indication(shipped: Reader, text: str, indication: str) -> None:
+    scan = shipped.read(text)
+    assert {m.indication_id for m in scan.concerns} == {IndicationId(indication)}
     assert scan.remainder == ()
 
 
 @pytest.mark.parametrize("text", ["xqzt", "the", "a", "vitamin", "biotin", "serum", "", "   "])
-def test_garbage_matches_no_indication(lexicon: Lexicon, text: str) -> None:
-    assert lexicon.concerns(text).concerns == ()
+def test_garbage_matches_no_indication(shipped: Reader, text: str) -> None:
+    scan = shipped.read(text)
+    assert (scan.concerns, scan.areas, scan.brands) == ((), (), ())
 
 
-def test_concern_inside_a_longer_query(lexicon: Lexicon) -> None:
-    scan = lexicon.concerns("biotin for hair loss on the scalp")
+def test_concern_inside_a_longer_query(shipped: Reader) -> None:
+    scan = shipped.read("biotin for hair loss on the scalp")
     (match,) = scan.concerns
     assert (match.indication_id, match.term, match.how, match.score) == (
         IndicationId.ALOPECIA,
         "hair loss",
-        "synonym",
+        "phrase",
         100.0,
     )
-    assert scan.remainder == ("biotin", "scalp")
+    assert [a.area for a in scan.areas] == [Area.SCALP]
+    # The other words are left as typed, the function words ("for", "the") out.
+    assert scan.remainder[0] == "biotin"
+    assert not {"for", "the", "hair", "loss", "scalp"} & set(scan.remainder)
 
 
-def test_typo_inside_a_longer_query(lexicon: Lexicon) -> None:
-    scan = lexicon.concerns("caffeine for celulitte on thighs")
+def test_typo_inside_a_longer_query(shipped: Reader) -> None:
+    scan = shipped.read("caffeine for celulitte on thighs")
     (match,) = scan.concerns
     assert match.indication_id is IndicationId.CELLULITE
     assert match.how == "fuzzy"
     assert match.term == "celulitte"
     assert 85 <= match.score < 100
-    assert scan.remainder == ("caffeine", "thighs")
+    assert [a.area for a in scan.areas] == [Area.THIGHS]
+    assert scan.remainder[0] == "caffeine"
+    assert not {"for", "celulitte", "thighs"} & set(scan.remainder)
 
 
-def test_two_concerns_in_one_text(lexicon: Lexicon) -> None:
-    scan = lexicon.concerns("double chin and panda eyes")
+def test_two_concerns_in_one_text(shipped: Reader) -> None:
+    scan = shipped.read("double chin and panda eyes")
     assert [m.indication_id for m in scan.concerns] == [
         IndicationId.LOCALISED_FAT,
         IndicationId.DARK_CIRCLES,
     ]
-    assert scan.remainder == ()
+    assert not {"double", "chin", "panda", "eyes"} & set(scan.remainder)
 
 
-def test_remainder_keeps_the_words_as_typed(lexicon: Lexicon) -> None:
+def test_remainder_keeps_the_words_as_typed(shipped: Reader) -> None:
     # The leftover goes to full-text search, so "vita*" and "anti-inflammatory" stay intact.
-    scan = lexicon.concerns("vita* anti-inflammatory hair loss")
+    scan = shipped.read("vita* anti-inflammatory hair loss")
     assert scan.remainder == ("vita*", "anti-inflammatory")
 
 
-def test_word_partly_inside_a_concern_keeps_its_other_part(lexicon: Lexicon) -> None:
-    scan = lexicon.concerns("biotin/hair loss")
+def test_word_partly_inside_a_concern_keeps_its_other_part(shipped: Reader) -> None:
+    scan = shipped.read("biotin/hair loss")
     assert [m.indication_id for m in scan.concerns] == [IndicationId.ALOPECIA]
     assert scan.remainder == ("biotin",)
 
 
-def test_longest_phrase_wins() -> None:
-    lex = Lexicon(
-        [("alopecia", "hair loss"), ("alopecia", "male pattern hair loss"), ("skin_laxity", "loss")]
-    )
-    scan = lex.concerns("male pattern hair loss")
+def test_an_area_and_a_brand_are_read(shipped: Reader) -> None:
+    scan = shipped.read("does Profhilo work on the neck")
+    assert [(b.brand, b.how) for b in scan.brands] == [("Profhilo", "phrase")]
+    assert [a.area for a in scan.areas] == [Area.NECK]
+    assert scan.concerns == ()
+    assert "work" in scan.remainder
+    assert [(b.brand, b.how) for b in shipped.read("profilo").brands] == [("Profhilo", "fuzzy")]
+
+
+def test_a_concern_typed_twice_is_one_concern(shipped: Reader) -> None:
+    scan = shipped.read("hair loss hair loss")
+    assert [m.indication_id for m in scan.concerns] == [IndicationId.ALOPECIA]
+    assert scan.remainder == ()
+
+
+def test_a_long_text_is_cut_to_its_first_words_and_says_so(shipped: Reader) -> None:
+    others = [f"w{i}" for i in range(MAX_READ_WORDS + 20)]
+    scan = shipped.read(" ".join(["hair", "loss", *others]))
+    assert [m.indication_id for m in scan.concerns] == [IndicationId.ALOPECIA]
+    assert scan.dropped == len(others) + 2 - MAX_READ_WORDS
+    assert scan.remainder == tuple(others[: MAX_READ_WORDS - 2])
+
+
+def test_longest_phrase_wins(tiny: Reader) -> None:
+    scan = tiny.read("male pattern hair loss")
     assert [(m.term, m.matched) for m in scan.concerns] == [
         ("male pattern hair loss", "male pattern hair loss")
     ]
 
 
-def test_one_phrase_for_two_indications() -> None:
-    lex = Lexicon([("skin_laxity", "firming"), ("skin_tightening", "firming")])
-    scan = lex.concerns("firming")
+def test_one_phrase_for_two_indications(tiny: Reader) -> None:
+    scan = tiny.read("firming")
     assert {m.indication_id for m in scan.concerns} == {
         IndicationId.SKIN_LAXITY,
         IndicationId.SKIN_TIGHTENING,
     }
 
 
-def test_short_words_are_never_fuzzy() -> None:
-    lex = Lexicon([("alopecia", "AGA")])
-    assert lex.concerns("aga").concerns[0].how == "synonym"
-    assert lex.concerns("aqa").concerns == ()
+def test_short_words_are_never_fuzzy(tiny: Reader) -> None:
+    assert tiny.read("aga").concerns[0].how == "phrase"
+    assert tiny.read("aqa").concerns == ()
+
+
+def test_words_of_a_language_are_read_by_their_stems(tiny: Reader) -> None:
+    # Plurals, inflections, function words between and word order aside.
+    for text in ("quedas do cabelo", "cabelos queda"):
+        (match,) = tiny.read(text).concerns
+        assert (match.indication_id, match.matched, match.how) == (
+            IndicationId.ALOPECIA,
+            "queda de cabelo",
+            "stem",
+        )
+
+
+def test_function_words_come_from_the_data(tiny: Reader, shipped: Reader) -> None:
+    # The hand-made catalogue has no English function words: "the" is a word to look for.
+    assert tiny.read("the hair loss").remainder == ("the",)
+    assert shipped.read("the hair loss").remainder == ()
+    assert tiny.read("de").remainder == ()
+
+
+def test_an_area_is_read_and_named(tiny: Reader) -> None:
+    scan = tiny.read("scalp")
+    assert [(a.area, a.how) for a in scan.areas] == [(Area.SCALP, "phrase")]
+    assert tiny.lexicon.area_name("scalp") == "Scalp"
+    assert tiny.lexicon.indication_name("skin_laxity") == "Skin laxity"
 
 
 def test_word_key() -> None:
@@ -135,15 +241,38 @@ def test_word_key() -> None:
 
 
 def test_did_you_mean_offers_synonyms_and_ingredients(lexicon: Lexicon) -> None:
-    # An ingredient is offered once, by its name, whichever of its names came close.
-    assert lexicon.did_you_mean("dexpantenol") == ["Dexpanthenol", "Deanol"]
+    # An ingredient is offered once, by its name, whichever of its names came close; only
+    # names close to the whole text by plain edit distance (not "Deanol" for "dexpantenol").
+    assert lexicon.did_you_mean("dexpantenol") == ["Dexpanthenol"]
+    assert lexicon.did_you_mean("biotine") == ["Biotin"]
     assert "panda eyes" in lexicon.did_you_mean("pandaa eyess")
+    assert "dark circles" in lexicon.did_you_mean("dark circels")
+
+
+def test_did_you_mean_offers_a_concern_within_a_sentence(lexicon: Lexicon) -> None:
+    # A run of the typed words close to a phrase; a sentence is never offered ingredients.
+    assert "hair loss" in lexicon.did_you_mean("hair los on my scalp please now")
+    assert lexicon.did_you_mean("tattoo removal") == []
+
+
+def test_did_you_mean_offers_area_phrases(tiny: Reader) -> None:
+    # "sclap" is too far from "scalp" to be read as it (fuzz.ratio 80, under the reader's
+    # 85), but close enough to offer.
+    assert tiny.read("sclap").areas == ()
+    assert tiny.lexicon.did_you_mean("sclap") == ["scalp"]
 
 
 def test_did_you_mean_is_bounded_and_quiet_on_garbage(lexicon: Lexicon) -> None:
-    assert len(lexicon.did_you_mean("vitamin")) == SUGGEST_LIMIT
+    assert 0 < len(lexicon.did_you_mean("vitamin")) <= SUGGEST_LIMIT
     assert lexicon.did_you_mean("xqzt") == []
     assert lexicon.did_you_mean("") == []
+
+
+@pytest.mark.parametrize("text", ["lidocaine allergy", "cellulitis", "lipedema thighs"])
+def test_did_you_mean_offers_nothing_for_screening_and_near_words(
+    lexicon: Lexicon, text: str
+) -> None:
+    assert lexicon.did_you_mean(text) == []
 
 
 # ---------------------------------------------------------------- ingredient names
@@ -305,11 +434,13 @@ def test_unknown_origin_is_an_error(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80))
-def test_concerns_never_raise(lexicon: Lexicon, text: str) -> None:
-    scan = lexicon.concerns(text)
+def test_reading_never_raises(shipped: Reader, text: str) -> None:
+    scan = shipped.read(text)
     for match in scan.concerns:
-        assert match.how in ("synonym", "fuzzy")
+        assert match.how in ("phrase", "stem", "fuzzy")
         assert 0 < match.score <= 100
+    for found in (*scan.areas, *scan.brands):
+        assert found.how in ("phrase", "stem", "fuzzy")
 
 
 @settings(max_examples=200, deadline=None)

@@ -90,7 +90,7 @@ def test_a_concern_in_lay_words_finds_the_alopecia_cocktails(ds: Datasette) -> N
     }
     text = page_text(response)
     assert "“hair loss” as Alopecia" in text
-    assert "indication alopecia via &#39;hair loss&#39;" in text  # why it matched
+    assert "for Alopecia, as &#39;hair loss&#39;" in text  # why it matched
     assert "3 cocktails match" in text
     assert "Alopecia (3)" in text  # the concern facet
     assert "meso-formulary reference archetypes (2)" in text  # supplier facet, by name
@@ -113,7 +113,11 @@ def test_an_exclusion_removes_the_lidocaine_cocktail(ds: Datasette, exclusion: s
     ids = result_ids(response)
     assert "acme/hair-booster" not in ids
     assert {"reference/dutasteride-hair", "reference/minoxidil-hair-cocktail"} <= set(ids)
-    assert "excludes" in page_text(response)
+    text = page_text(response)
+    if "exclude_class" in exclusion:
+        assert "no anaesthetic ingredients" in text
+    else:
+        assert ", in any form" in text  # "no lidocaine, in any form"
 
 
 def test_the_form_shows_what_was_submitted(ds: Datasette) -> None:
@@ -145,10 +149,14 @@ def test_paging_links_walk_through_every_result(ds: Datasette) -> None:
 
 
 def test_nothing_found_offers_did_you_mean_links(ds: Datasette) -> None:
-    response = get(ds, f"{SEARCH}?q=hiar+lose&exclude=lidocaine")
+    # "hiar losss" is too far from "hair loss" to be read as it (fuzz.ratio 84), close
+    # enough to offer it (80 or more).
+    response = get(ds, f"{SEARCH}?q=hiar+losss&exclude=lidocaine")
     assert response.status_code == 200
     assert result_ids(response) == []
     assert "0 cocktails match" in page_text(response)
+    covered = re.search(r"The catalogue has cocktails for: ([^.]+)\.", page_text(response))
+    assert covered is not None and "Alopecia" in covered.group(1).split(", ")
     link = re.search(r'<a href="([^"]+)">hair loss</a>', response.text)
     assert link is not None, "no did-you-mean link to 'hair loss'"
     assert "exclude=lidocaine" in link.group(1)  # the suggestion keeps the exclusions
@@ -157,6 +165,17 @@ def test_nothing_found_offers_did_you_mean_links(ds: Datasette) -> None:
         "reference/dutasteride-hair",
         "reference/minoxidil-hair-cocktail",
     }
+
+
+def test_an_area_named_in_the_text_is_said_and_relaxed_words_too(ds: Datasette) -> None:
+    response = get(ds, f"{SEARCH}?q=scalp")
+    assert result_ids(response)
+    text = page_text(response)
+    assert "“scalp” as the area scalp" in text
+    assert "treats Scalp" in text
+    # No cocktail holds both words: those holding either are shown, and the page says so.
+    relaxed = page_text(get(ds, f"{SEARCH}?q=minoxidil+glycine"))
+    assert "No cocktail holds all of &#39;minoxidil&#39;, &#39;glycine&#39;" in relaxed
 
 
 def test_a_typo_in_a_concern_is_forgiven_and_said_so(ds: Datasette) -> None:
@@ -184,6 +203,9 @@ def test_json_api_answers_like_the_cli(ds: Datasette, catalogue_path: Path, meso
     assert body["total"] == 2
     assert body["facets"]["indication"] == {"alopecia": 2}
     assert body["concerns"][0]["indication_id"] == "alopecia"
+    assert body["concerns"][0]["how"] == "phrase"
+    assert (body["areas"], body["brands"], body["relaxed"], body["covered"]) == ([], [], [], [])
+    assert body["unread"] == 0
     assert body["note"] == NOT_MEDICAL_ADVICE
 
 

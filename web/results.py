@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from meso_formulary.catalogue.search.api import SearchRequest, SearchResults
+from meso_formulary.catalogue.search.reading_text import relaxation_lines
 from meso_formulary.catalogue.search.screening_text import excluded_lines, hidden_line
 from meso_formulary.model import Area
 from meso_formulary.notice import NOT_MEDICAL_ADVICE
@@ -112,6 +113,8 @@ def results_context(
         + (f" (read as “{c.matched}”)" if c.how == "fuzzy" else "")
         for c in results.concerns
     ]
+    concerns += [f"“{a.term}” as the area {words(a.area.value)}" for a in results.areas]
+    concerns += [f"“{b.term}” as the brand {b.brand}" for b in results.brands]
     return {
         "results": results,
         "hidden": hidden_line(results.screening),
@@ -122,6 +125,8 @@ def results_context(
         "did_you_mean": [
             {"text": text, "url": page(0, replace(form, q=text))} for text in results.did_you_mean
         ],
+        "relaxed": relaxation_lines(results),
+        "covered": results.covered,
         "json_url": f"{search_url}.json?{query_string(form, request, offset)}",
         "first": offset + 1,
         "last": offset + len(hits),
@@ -142,6 +147,11 @@ def results_json(request: SearchRequest, results: SearchResults) -> dict[str, An
         "hits": [hit.model_dump(mode="json") for hit in results.hits],
         "facets": results.facets,
         "concerns": [concern.model_dump(mode="json") for concern in results.concerns],
+        "areas": [area.model_dump(mode="json") for area in results.areas],
+        "brands": [brand.model_dump(mode="json") for brand in results.brands],
+        "relaxed": results.relaxed,
+        "covered": results.covered,
+        "unread": results.unread,
         "did_you_mean": results.did_you_mean,
         "screening": results.screening.model_dump(mode="json"),
         "note": NOT_MEDICAL_ADVICE,

@@ -38,6 +38,10 @@ from meso_formulary.web.results import Labels, form_context, results_context, re
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+WEB_SEARCH_BUDGET = 1.0
+"""Seconds one web search's SQL may take (the engine stops it then, with a message): a
+hostile text cannot hold a worker thread while other pages wait."""
+
 
 class Problem(Exception):
     """A request the pages answer with an explanation instead of content."""
@@ -67,7 +71,7 @@ async def search_view(datasette: Any, request: Any) -> Response:
                 datasette,
                 catalogue,
                 lambda cat: (
-                    search(cat, search_request),
+                    search(cat, search_request, budget=WEB_SEARCH_BUDGET),
                     {i.id.value: i.name for i in cat.indications()},
                 ),
             )

@@ -17,6 +17,8 @@ _EXPORTS: dict[str, str] = {
     "SearchRequest": ".api",
     "SearchResults": ".api",
     "Hit": ".api",
+    "AreaMatch": ".api",
+    "BrandMatch": ".api",
     "ConcernMatch": ".api",
     "ExcludedName": ".api",
     "ScreenedCondition": ".api",
@@ -25,6 +27,8 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AreaMatch",
+    "BrandMatch",
     "ConcernMatch",
     "ExcludedName",
     "Hit",
@@ -38,6 +42,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue.search.api import (
+        AreaMatch,
+        BrandMatch,
         ConcernMatch,
         ExcludedName,
         Hit,

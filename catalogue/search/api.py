@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from meso_formulary.catalogue.search.lexicon import Lexicon
 from meso_formulary.catalogue.search.runner import (
+    DEFAULT_BUDGET,
     DEFAULT_LIMIT,
     Answer,
     LexiconCache,
@@ -127,12 +128,36 @@ class ConcernMatch(BaseModel):
 
     indication_id: IndicationId
     term: str
-    """The typed words that matched, as a word key ("Hair-Loss" -> "hair loss")."""
+    """The typed words that matched, folded ("Queda de Cabelo" -> "queda de cabelo")."""
     matched: str
-    """The indication name or lay synonym they matched."""
-    how: Literal["synonym", "fuzzy"]
+    """The indication name, synonym or term they matched."""
+    how: Literal["phrase", "stem", "fuzzy"]
+    """A phrase as typed, the same words inflected (Snowball stems), or a typo."""
     score: float
-    """100 for a whole-phrase match, else the rapidfuzz ratio."""
+    """100 for a phrase or stem match, else the rapidfuzz ratio."""
+
+
+class AreaMatch(BaseModel):
+    """A treatment area found in the typed text, and how."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    area: Area
+    term: str
+    matched: str
+    how: Literal["phrase", "stem", "fuzzy"]
+
+
+class BrandMatch(BaseModel):
+    """A brand name found in the typed text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    brand: str
+    """The brand as the catalogue spells it."""
+    term: str
+    how: Literal["phrase", "stem", "fuzzy"]
 
 
 class Hit(BaseModel):
@@ -199,9 +224,18 @@ class SearchResults(BaseModel):
     """False when a free text matched more than :data:`~.runner.RANK_LIMIT` cocktails and a
     sample of them was ranked (every match with the words in its name is in it)."""
     concerns: list[ConcernMatch]
+    areas: list[AreaMatch]
+    """Treatment areas the text names: they rank, or drive when nothing else is named."""
+    brands: list[BrandMatch]
     did_you_mean: list[str]
     screening: Screening
     """What the exclusions and client conditions hid (:mod:`.runner`)."""
+    relaxed: list[str]
+    """What was relaxed, in plain words, when the search as typed found nothing."""
+    covered: list[str]
+    """When nothing was found: the concerns the catalogue has cocktails for."""
+    unread: int
+    """Typed words not read: repeats, and those past the reader's limit."""
 
     @classmethod
     def of(cls, answer: Answer) -> SearchResults:
@@ -218,7 +252,12 @@ class SearchResults(BaseModel):
             facets_complete=answer.facets_complete,
             ranking_complete=answer.ranking_complete,
             concerns=[ConcernMatch.model_construct(**c._asdict()) for c in answer.concerns],
+            areas=[AreaMatch.model_construct(**a._asdict()) for a in answer.areas],
+            brands=[BrandMatch.model_construct(**b._asdict()) for b in answer.brands],
             did_you_mean=list(answer.did_you_mean),
+            relaxed=list(answer.relaxed),
+            covered=list(answer.covered),
+            unread=answer.unread,
             screening=Screening.model_construct(
                 excluded=tuple(
                     ExcludedName.model_construct(**e._asdict()) for e in answer.screening.excluded
@@ -261,17 +300,22 @@ def lexicon(catalogue: Catalogue) -> Lexicon:
     return _cache(catalogue).get(catalogue.conn)
 
 
-def search(catalogue: Catalogue, request: SearchRequest) -> SearchResults:
-    """Run ``request`` against ``catalogue`` (:mod:`.runner` gives the rules).
+def search(
+    catalogue: Catalogue, request: SearchRequest, *, budget: float = DEFAULT_BUDGET
+) -> SearchResults:
+    """Run ``request`` against ``catalogue`` (:mod:`.runner` gives the rules); its SQL may
+    take ``budget`` seconds at most (then :class:`SearchError`).
 
     Raises :class:`SearchError` for text with nothing searchable in it and for ingredient
     names the catalogue does not know (suggestions in its ``hint``), and
     :class:`~meso_formulary.errors.CatalogueError` when SQLite fails.
     """
-    return SearchResults.of(run(catalogue.conn, request.query(), _cache(catalogue)))
+    return SearchResults.of(run(catalogue.conn, request.query(), _cache(catalogue), budget=budget))
 
 
 __all__ = [
+    "AreaMatch",
+    "BrandMatch",
     "ConcernMatch",
     "ExcludedName",
     "Hit",

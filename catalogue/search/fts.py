@@ -46,11 +46,12 @@ def words(text: str) -> list[str]:
     return [word for word in clean_text(text).split() if _has_token_character(word)]
 
 
-def fts_query(text: str, *, prefix: bool = True) -> str | None:
+def fts_query(text: str, *, prefix: bool = True, any_word: bool = False) -> str | None:
     """The FTS5 query for ``text``, or ``None`` when nothing searchable is left.
 
     ``prefix``: a word ending in ``*`` (``vita*``) becomes a prefix query (``"vita"*``);
     with ``prefix=False`` the ``*`` is searched literally, which ``unicode61`` ignores.
+    The words are all required, or any of them with ``any_word`` (joined by ``OR``).
     No other syntax is honoured: ``AND``, ``OR``, ``NOT``, ``NEAR(``, ``^`` and ``col:``
     are searched as the words they are.
     """
@@ -61,7 +62,7 @@ def fts_query(text: str, *, prefix: bool = True) -> str | None:
         body = stem if is_prefix else word
         quoted = '"' + body.replace('"', '""') + '"'
         parts.append(quoted + "*" if is_prefix else quoted)
-    return " ".join(parts) or None
+    return (" OR " if any_word else " ").join(parts) or None
 
 
 __all__ = ["fts_query", "words"]

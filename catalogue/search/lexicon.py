@@ -5,8 +5,8 @@ is organised by indication ids (``dark_circles``, ``cellulite``, ``alopecia``). 
 :class:`Lexicon` holds every indication name and lay synonym and every ingredient name, and
 answers, for the CLI and the web alike (both go through :mod:`.engine`):
 
-- which indications a text names (:meth:`Lexicon.concerns`): whole phrases by their word key
-  first, longest first, anywhere in the text; then typos by rapidfuzz;
+- which concerns, treatment areas and brands a text names (:meth:`Lexicon.read`, by
+  :mod:`.reading`: phrases, then stems in six languages, then typos);
 - which ingredient ids a filter name means (:meth:`Lexicon.resolve_ingredient`), and what
   an exclusion hides (:meth:`Lexicon.resolve_exclusion`: the moiety groups and allergen
   groups too), by the project's one resolver (:mod:`meso_formulary.names`);
@@ -23,15 +23,13 @@ Fuzzy matching uses ``fuzz.ratio`` over windows of typed words, not ``WRatio``: 
 mixes in partial scores, so a plain word found inside a longer synonym scores 90 ("hair" ->
 "hair loss", "skin" -> "skin rejuvenation", "face" -> "non surgical facelift", "booster" ->
 "skin booster"), and a concern read that way becomes an indication filter that silently
-hides results. ``ratio`` only forgives edits. ``bench/bench_search.py`` measures both on
-perturbed lay terms and on such plain words: same recall, no plain word matched by
-``ratio``, and ``ratio`` about 10x faster.
+hides results. ``ratio`` only forgives edits.
 
 Standard library only at import: rapidfuzz is imported by the fuzzy pass, which runs only
-when typed words are left over after the exact phrase lookup, and by :func:`suggest`, so
+when typed words are left over after the phrase and stem lookups, and by :func:`suggest`, so
 ``meso search "hair loss"`` never loads it (start-up time, see ``bench/bench_cli.py``). For
 the same reason the records are ``NamedTuple`` classes, and there is no ``from __future__
-import annotations`` (see :mod:`.engine`).
+import annotations`` (see :mod:`.runner`).
 """
 
 import sqlite3
@@ -39,13 +37,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Literal, NamedTuple, Self, TypeVar
+from typing import NamedTuple, Self, TypeVar
 
-from meso_formulary.catalogue.search.fts import words as fts_words
+from meso_formulary.catalogue.search.reading import FUZZY_CUTOFF, Reading, TextReader
 from meso_formulary.catalogue.search.screening_words import ScreeningScan, ScreeningWords
 from meso_formulary.errors import SearchError
-from meso_formulary.identifiers import name_key
 from meso_formulary.names import (
+    SUGGEST_LIMIT,
     Exclusion,
     GroupKind,
     NameResolver,
@@ -55,59 +53,20 @@ from meso_formulary.names import (
     with_declared,
     word_key,
 )
-from meso_formulary.vocabulary import IndicationId, IngredientClass, Origin
+from meso_formulary.vocabulary import IngredientClass, Origin
 
-if TYPE_CHECKING:
-    from meso_formulary.model import ClientCondition, Indication, Ingredient
-    from meso_formulary.reference.documents import NearWord
+SUGGEST_PHRASE_CUTOFF = 80.0
+"""Least ``fuzz.ratio`` of a run of typed words and a concern or area phrase to offer it."""
 
-FUZZY_CUTOFF = 85.0
-"""Least ``fuzz.ratio`` for a typo to count as a concern (tuned in bench/bench_search.py)."""
+SUGGEST_NAME_CUTOFF = 80.0
+"""Least ``fuzz.ratio`` of a typed text and an ingredient name to offer the name."""
 
-MIN_FUZZY_CHARS = 4
-"""Windows shorter than this are never fuzzy-matched: one edit in three letters is another word."""
-
-MAX_WINDOW_WORDS = 6
-"""Longest run of typed words compared with one phrase (the longest synonyms have five)."""
-
-_STOPWORD_TEXT = """
-a an and any are as at be best by can do does for from get good help how i in into is it me my
-of on or our please some that the their them this to treat treatment treatments what which with
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-"""Function words: never a concern on their own, never required of a full-text match."""
+INGREDIENT_WORDS = 3
+"""A text of more words is a sentence, never offered an ingredient name."""
 
 NEGATIONS = frozenset({"no", "not", "without", "excluding", "exclude", "except"})
 """Words that turn what follows into an exclusion when it names an ingredient, class or
 origin ("no lidocaine"); see :meth:`Lexicon.negations`."""
-
-
-class Concern(NamedTuple):
-    """An indication found in the typed text, and how.
-
-    (:class:`~.search.ConcernMatch` is the same as a pydantic model, for the typed API.)
-    """
-
-    indication_id: IndicationId
-    term: str
-    """The typed words that matched, as a word key ("Hair-Loss" -> "hair loss")."""
-    matched: str
-    """The indication name or lay synonym they matched."""
-    how: Literal["synonym", "fuzzy"]
-    score: float
-    """100 for a whole-phrase match, else the rapidfuzz ratio."""
-
-
-class ConcernScan(NamedTuple):
-    """The concerns found in a text and the words left over for full-text search."""
-
-    concerns: tuple[Concern, ...]
-    remainder: tuple[str, ...]
-    """Typed words (as typed: ``hair-loss``, ``vita*``) not part of a concern, stop words out.
-
-    A typed word only partly inside a concern keeps its other parts ("biotin/hair" in
-    "biotin/hair loss" leaves "biotin").
-    """
 
 
 class Negation(NamedTuple):
@@ -145,27 +104,24 @@ class IngredientFacts(NamedTuple):
     origin: Origin | None
 
 
-class _Phrase(NamedTuple):
-    indication_id: IndicationId
-    text: str
-
-
-_INDICATION_IDS = {i.value: i for i in IndicationId}
-
-
 class Lexicon:
-    """Concern phrases and ingredient names, indexed for exact and fuzzy lookup.
+    """What a search knows of one catalogue state: its concern phrases, ingredient names,
+    substance groups, client conditions and near-words.
 
-    ``phrases``: ``(indication_id, name or synonym)`` pairs; ``ingredients``:
-    ``(ingredient_id, name, class, origin or None)``; ``ingredient_names``: ``(key,
-    ingredient_id, name)`` for every name (id, name, INCI, synonyms), the key being the
-    name's :func:`name_key` (the catalogue stores it, so a large dictionary is not keyed
-    again); ``groups``: the moiety and allergen groups (memberships ingredients declare
-    included, :func:`~meso_formulary.names.with_declared`); ``conditions``: ``(condition
-    id, name)`` of the screening vocabulary; ``condition_words``: ``(condition id, name or
-    synonym)``, what the concern box reads as a condition; ``near_words``: ``(word,
-    condition id or None)``, words no concern may take. Build it once per catalogue state
-    (:meth:`from_connection`) or from the shipped reference data (:meth:`from_reference`).
+    ``phrases``: ``(indication_id, phrase)`` pairs, every name, synonym and term of each
+    indication (what screening must not take from a concern, and what a suggestion
+    offers); ``ingredients``: ``(ingredient_id, name, class, origin or None)``;
+    ``ingredient_names``: ``(key, ingredient_id, name)`` for every name (id, name, INCI,
+    synonyms), the key being the name's :func:`name_key` (the catalogue stores it, so a
+    large dictionary is not keyed again); ``groups``: the moiety and allergen groups
+    (memberships ingredients declare included, :func:`~meso_formulary.names.with_declared`);
+    ``conditions``: ``(condition id, name)`` of the screening vocabulary;
+    ``condition_words``: ``(condition id, name or synonym)``, what the concern box reads as
+    a condition; ``near_words``: ``(word, condition id or None)``, words no concern may take;
+    ``names``: ``("indication:ID" or "area:ID", name)``, what a reason calls them;
+    ``area_phrases``: ``(area id, phrase)``, what a suggestion may offer too.
+    Build it once per catalogue state (:meth:`from_connection`); a text is read against the
+    catalogue itself (:meth:`read`, see :mod:`.reading`).
     """
 
     def __init__(
@@ -177,19 +133,12 @@ class Lexicon:
         conditions: Iterable[tuple[str, str]] = (),
         condition_words: Iterable[tuple[str, str]] = (),
         near_words: Iterable[tuple[str, str | None]] = (),
+        names: Iterable[tuple[str, str]] = (),
+        area_phrases: Iterable[tuple[str, str]] = (),
     ) -> None:
-        self._phrases: dict[str, list[_Phrase]] = {}
-        indications = _INDICATION_IDS  # a dict look-up: calling the enum costs 5x as much
-        for indication_id, text in phrases:
-            key = word_key(text)
-            if not key:
-                continue
-            entry = _Phrase(indications[indication_id], text)
-            bucket = self._phrases.setdefault(key, [])
-            if all(p.indication_id != entry.indication_id for p in bucket):
-                bucket.append(entry)
-        self._phrase_keys = list(self._phrases)
-        self._longest = max((k.count(" ") + 1 for k in self._phrase_keys), default=1)
+        self._phrase_rows = list(phrases)
+        self._area_rows = list(area_phrases)
+        self._display = dict(names)
 
         self._facts: dict[str, IngredientFacts] = {}
         self._by_class: dict[IngredientClass, list[str]] = {}
@@ -214,8 +163,9 @@ class Lexicon:
         self._conditions = dict(conditions)
         self._condition_words = list(condition_words)
         self._near_word_rows = list(near_words)
+        self._reader = TextReader(self._near_word_mask, self._near_typo_of)
 
-    # What only the fuzzy pass and the suggestions need is built on first use: most searches
+    # What only the typo pass and the suggestions need is built on first use: most searches
     # never need it, and ``meso search`` builds a lexicon in every process.
 
     @cached_property
@@ -224,28 +174,27 @@ class Lexicon:
         return ScreeningWords(
             self._condition_words,
             self._near_word_rows,
-            (p.text for bucket in self._phrases.values() for p in bucket),
+            (text for _, text in self._phrase_rows),
         )
 
     @cached_property
     def _near_choices(self) -> list[str]:
-        """The near-words as rapidfuzz compares them (see :meth:`_fuzzy`)."""
+        """The near-words as rapidfuzz compares them (see :meth:`_near_typo`)."""
         from rapidfuzz import utils
 
         return [utils.default_process(w) for w in self._screening_words.near_words]
 
     @cached_property
-    def _fuzzy_choices(self) -> list[str]:
-        """The phrase keys as rapidfuzz compares them, processed once (perf.md 6b: 25x)."""
-        from rapidfuzz import utils
-
-        return [utils.default_process(k) for k in self._phrase_keys]
+    def _suggestions(self) -> dict[str, str]:
+        """What :meth:`did_you_mean` offers for concern-like text: each indication and area
+        phrase, as itself."""
+        return {text: text for _, text in (*self._phrase_rows, *self._area_rows)}
 
     @cached_property
-    def _suggestions(self) -> dict[str, str]:
-        """What :meth:`did_you_mean` compares -> what it offers: each indication phrase as
-        itself, each ingredient name as its ingredient's name (one suggestion per ingredient)."""
-        choices = {p.text: p.text for bucket in self._phrases.values() for p in bucket}
+    def _ingredient_suggestions(self) -> dict[str, str]:
+        """What :meth:`did_you_mean` offers for ingredient-like text: each ingredient name
+        as its ingredient's name (one suggestion per ingredient)."""
+        choices: dict[str, str] = {}
         for _key, ingredient_id, name in self._name_rows:
             facts = self._facts.get(ingredient_id)
             choices.setdefault(name, name if facts is None else facts.name)
@@ -254,83 +203,25 @@ class Lexicon:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def from_models(
-        cls,
-        indications: "Iterable[Indication]",
-        ingredients: "Iterable[Ingredient]" = (),
-        groups: Iterable[SubstanceGroup] = (),
-        conditions: "Iterable[ClientCondition]" = (),
-        near_words: "Iterable[NearWord]" = (),
-    ) -> Self:
-        """From model objects: each indication's id, name and synonyms; each ingredient's
-        names; the groups (:func:`~meso_formulary.names.with_declared` adds the memberships
-        ``ingredients`` declare); the conditions' names and synonyms; the near-words."""
-        conditions = tuple(conditions)
-        phrases = [
-            (ind.id.value, text)
-            for ind in indications
-            for text in (ind.id.value.replace("_", " "), ind.name, *ind.synonyms)
-        ]
-        ingredients = tuple(ingredients)
-        facts = [
-            (ing.id, ing.name, ing.ingredient_class.value, ing.origin and ing.origin.value)
-            for ing in ingredients
-        ]
-        names = [
-            (name_key(name), ing.id, name)
-            for ing in ingredients
-            for name in (ing.name, *ing.names())
-            if name_key(name)
-        ]
-        declared = [
-            *((GroupKind.MOIETY, m, ing.id) for ing in ingredients for m in ing.moieties),
-            *(
-                (GroupKind.ALLERGEN, g.value, ing.id)
-                for ing in ingredients
-                for g in ing.allergen_groups
-            ),
-        ]
-        return cls(
-            phrases,
-            facts,
-            names,
-            with_declared(groups, declared),
-            ((c.id.value, c.name) for c in conditions),
-            ((c.id.value, word) for c in conditions for word in (c.name, *c.synonyms)),
-            ((n.word, n.condition and n.condition.value) for n in near_words),
-        )
-
-    @classmethod
-    def from_reference(cls) -> Self:
-        """From the shipped reference data, for lookups without a catalogue."""
-        from meso_formulary import reference
-        from meso_formulary.catalogue.store.screening import reference_groups
-
-        substances = reference.substances()
-        return cls.from_models(
-            reference.indications(),
-            reference.ingredients(),
-            reference_groups(substances.moieties, substances.allergen_groups),
-            reference.conditions(),
-            reference.near_words(),
-        )
-
-    @classmethod
     def from_connection(cls, conn: sqlite3.Connection) -> Self:
-        """From a catalogue's ``indications``, ``indication_synonyms``, ``ingredient_names``,
-        substance groups, conditions and their words, and near-words (read as rows: no
-        model is loaded)."""
-        phrases: list[tuple[str, str]] = [
-            (ind_id, text)
-            for ind_id, name in conn.execute("SELECT id, name FROM indications")
-            for text in (ind_id.replace("_", " "), name)
-        ]
-        phrases += conn.execute("SELECT indication_id, synonym FROM indication_synonyms").fetchall()
+        """From a catalogue's indications and their phrases, ``ingredient_names``, substance
+        groups, conditions and their words, and near-words (read as rows: no model is
+        loaded)."""
+        phrases: list[tuple[str, str]] = conn.execute(
+            "SELECT target, phrase FROM search_phrases WHERE kind = 'indication'"
+        ).fetchall()
+        areas: list[tuple[str, str]] = conn.execute(
+            "SELECT target, phrase FROM search_phrases WHERE kind = 'area'"
+        ).fetchall()
         facts = conn.execute("SELECT id, name, ingredient_class, origin FROM ingredients")
         names = conn.execute("SELECT key, ingredient_id, name FROM ingredient_names")
         conditions = conn.execute("SELECT id, name FROM conditions ORDER BY rowid").fetchall()
         words = conn.execute("SELECT condition_id, word FROM condition_words").fetchall()
         near = conn.execute("SELECT word, condition_id FROM near_words").fetchall()
+        display = conn.execute(
+            "SELECT 'indication:' || id, name FROM indications "
+            "UNION ALL SELECT 'area:' || id, name FROM areas"
+        ).fetchall()
         return cls(
             phrases,
             facts.fetchall(),
@@ -339,110 +230,28 @@ class Lexicon:
             conditions,
             words,
             near,
+            display,
+            areas,
         )
 
-    # ------------------------------------------------------------------ concerns
+    # ------------------------------------------------------------------ reading
 
-    def concerns(self, text: str) -> ConcernScan:
-        """The indications ``text`` names, and the typed words left over.
+    def read(self, conn: sqlite3.Connection, text: str) -> Reading:
+        """The concerns, areas and brands ``text`` names in the catalogue on ``conn`` (the
+        one this lexicon was built from), and the words left (see :mod:`.reading`)."""
+        return self._reader.read(conn, text)
 
-        Exact phrases are taken longest first, anywhere in the text ("biotin for hair loss
-        on the scalp" -> alopecia via "hair loss"); the words left then get one fuzzy pass,
-        best score first, over windows of up to a few words that neither start nor end with
-        a stop word. A window never overlaps another match. A near-word ("cellulitis",
-        "melanoma") is never a concern: its words are left over, and a typo closer to a
-        near-word than to any concern phrase is left too.
-        """
-        tokens = fts_words(text)
-        words: list[str] = []
-        spans: list[range] = []
-        for token in tokens:
-            own = word_key(token).split()
-            spans.append(range(len(words), len(words) + len(own)))
-            words += own
-        near = self._screening_words.near_word_mask(words)
-        taken = list(near)
-        found: list[tuple[int, Concern]] = []
+    def _near_word_mask(self, words: Sequence[str]) -> list[bool]:
+        return self._screening_words.near_word_mask(words)
 
-        for size in range(min(self._longest, len(words)), 0, -1):
-            for start in range(len(words) - size + 1):
-                if any(taken[start : start + size]):
-                    continue
-                window = " ".join(words[start : start + size])
-                for phrase in self._phrases.get(window, ()):
-                    found.append((start, self._match(window, phrase, "synonym", 100.0)))
-                    taken[start : start + size] = [True] * size
+    def _near_typo_of(self, text: str, score: float) -> bool:
+        """True when ``text`` is at least as close (``score``) to a near-word."""
+        from rapidfuzz import fuzz, process
 
-        found += self._fuzzy(words, taken)
-        found.sort(key=lambda item: item[0])
-        matched = [t and not n for t, n in zip(taken, near, strict=True)]
-        return ConcernScan(
-            tuple(match for _, match in found), _remainder(tokens, spans, words, matched)
+        nearer = process.extractOne(
+            text, self._near_choices, scorer=fuzz.ratio, processor=None, score_cutoff=score
         )
-
-    def _fuzzy(self, words: list[str], taken: list[bool]) -> list[tuple[int, Concern]]:
-        spans: list[tuple[int, int]] = []
-        for size in range(1, min(MAX_WINDOW_WORDS, len(words)) + 1):
-            for start in range(len(words) - size + 1):
-                end = start + size
-                if any(taken[start:end]):
-                    continue
-                if words[start] in STOPWORDS or words[end - 1] in STOPWORDS:
-                    continue
-                if sum(len(w) for w in words[start:end]) >= MIN_FUZZY_CHARS:
-                    spans.append((start, end))
-        if not spans or not self._phrase_keys:
-            return []
-        from rapidfuzz import fuzz, process, utils
-
-        windows = [" ".join(words[s:e]) for s, e in spans]
-        candidates: list[tuple[float, int, int, int]] = []
-        for w, window in enumerate(windows):
-            processed = utils.default_process(window)
-            best = process.extractOne(
-                processed,
-                self._fuzzy_choices,
-                scorer=fuzz.ratio,
-                processor=None,  # both sides went through utils.default_process already
-                score_cutoff=FUZZY_CUTOFF,
-            )
-            if best is None:
-                continue
-            # A typo at least as close to a near-word ("cellulitus") is no concern: the
-            # window is set aside (k = -1) and keeps its words from any other match.
-            nearer = process.extractOne(
-                processed,
-                self._near_choices,
-                scorer=fuzz.ratio,
-                processor=None,
-                score_cutoff=float(best[1]),
-            )
-            k = -1 if nearer is not None else best[2]
-            candidates.append((float(best[1]), spans[w][1] - spans[w][0], w, k))
-        # Best score first; on a tie the longer window, then the earlier one (deterministic).
-        keys = self._phrase_keys
-        candidates.sort(
-            key=lambda c: (-c[0], -c[1], spans[c[2]][0], keys[c[3]] if c[3] >= 0 else "")
-        )
-        found: list[tuple[int, Concern]] = []
-        for score, _, w, k in candidates:
-            start, end = spans[w]
-            if any(taken[start:end]):
-                continue
-            taken[start:end] = [True] * (end - start)
-            if k < 0:
-                continue
-            for phrase in self._phrases[self._phrase_keys[k]]:
-                found.append((start, self._match(windows[w], phrase, "fuzzy", round(score, 1))))
-        return found
-
-    @staticmethod
-    def _match(
-        term: str, phrase: _Phrase, how: Literal["synonym", "fuzzy"], score: float
-    ) -> Concern:
-        return Concern(
-            indication_id=phrase.indication_id, term=term, matched=phrase.text, how=how, score=score
-        )
+        return nearer is not None
 
     # ------------------------------------------------------------------ ingredients
 
@@ -486,6 +295,14 @@ class Lexicon:
             group = self._allergens.get(f"{origin.value}-derived")
             ids += group.members if group is not None else ()
         return tuple(sorted(set(ids)))
+
+    def indication_name(self, indication_id: str) -> str:
+        """The name of an indication (its id as words when the catalogue stores none)."""
+        return self._display.get(f"indication:{indication_id}", indication_id.replace("_", " "))
+
+    def area_name(self, area: str) -> str:
+        """The plain name of a treatment area (its id when the catalogue stores none)."""
+        return self._display.get(f"area:{area}", area)
 
     def condition_name(self, condition_id: str) -> str:
         """The name of a client condition (its id when the catalogue stores none)."""
@@ -544,12 +361,18 @@ class Lexicon:
     # ------------------------------------------------------------------ suggestions
 
     def did_you_mean(self, text: str) -> list[str]:
-        """Indication names and synonyms or ingredient names close to ``text`` (:func:`suggest`).
+        """What the user may have meant by ``text``, which found nothing (:func:`suggest`).
 
+        Concern-like text gets the concern and area phrases closest to a run of its words
+        (:data:`SUGGEST_PHRASE_CUTOFF`, plain edit distance: "dark circels" -> "dark
+        circles"); text of at most :data:`INGREDIENT_WORDS` words that no phrase is close
+        to gets the ingredient names close to the whole of it (:data:`SUGGEST_NAME_CUTOFF`:
+        "biotine" -> "Biotin"). Below those, nothing: "tattoo removal" is offered no "TXA".
         Only for the words a search would look for, never the screening words ("lidocaine
-        allergy" offers no "lidocaine": the client is allergic to it); and nothing for a text
-        holding a near-word or a typo of one ("cellulitis", "lipedema thighs": offering
-        "celulitis" or "dimpled thighs" would read an infection or a disease as cellulite).
+        allergy" offers no "lidocaine": the client is allergic to it); and nothing for a
+        text holding a near-word or a typo of one ("cellulitis", "lipedema thighs":
+        offering "celulitis" or "dimpled thighs" would read an infection or a disease as
+        cellulite).
         """
         left = self.screening(text).rest
         words = word_key(left).split()
@@ -557,21 +380,24 @@ class Lexicon:
             return []
         if self._near_typo(" ".join(words)):
             return []
-        return suggest(left, self._suggestions)
+        found: dict[str, None] = {}
+        for size in (3, 2, 1):
+            for start in range(len(words) - size + 1):
+                window = " ".join(words[start : start + size])
+                for phrase in suggest(window, self._suggestions, whole=SUGGEST_PHRASE_CUTOFF):
+                    found.setdefault(phrase)
+        if found:
+            return list(found)[:SUGGEST_LIMIT]
+        if len(words) > INGREDIENT_WORDS:
+            return []
+        return suggest(left, self._ingredient_suggestions, whole=SUGGEST_NAME_CUTOFF)
 
     def _near_typo(self, text: str) -> bool:
         """True when ``text`` is as close to a near-word as a typo is to a concern
         ("cellulitus"): offering the concern would be a guess the other way."""
-        from rapidfuzz import fuzz, process, utils
+        from rapidfuzz import utils
 
-        nearer = process.extractOne(
-            utils.default_process(text),
-            self._near_choices,
-            scorer=fuzz.ratio,
-            processor=None,
-            score_cutoff=FUZZY_CUTOFF,
-        )
-        return nearer is not None
+        return self._near_typo_of(utils.default_process(text), FUZZY_CUTOFF)
 
     # ------------------------------------------------------------------ screening
 
@@ -618,19 +444,6 @@ def _stored_groups(conn: sqlite3.Connection) -> tuple[SubstanceGroup, ...]:
         for kind, group_id, name in conn.execute("SELECT kind, id, name FROM substance_groups")
     ]
     return with_declared(groups, declared)
-
-
-def _remainder(
-    tokens: Sequence[str], spans: Sequence[range], words: Sequence[str], taken: Sequence[bool]
-) -> tuple[str, ...]:
-    """The typed tokens outside every concern (a token partly inside keeps its other words)."""
-    left: list[str] = []
-    for token, span in zip(tokens, spans, strict=True):
-        if not any(taken[i] for i in span):
-            left.append(token)
-        else:
-            left += [words[i] for i in span if not taken[i]]
-    return tuple(t for t in left if word_key(t) not in STOPWORDS)
 
 
 def _hint(suggestions: Sequence[str]) -> str | None:
@@ -735,15 +548,15 @@ def parse_origins(text: str | Origin) -> tuple[Origin, ...]:
 
 
 __all__ = [
-    "FUZZY_CUTOFF",
+    "INGREDIENT_WORDS",
     "NEGATIONS",
-    "STOPWORDS",
-    "Concern",
-    "ConcernScan",
+    "SUGGEST_NAME_CUTOFF",
+    "SUGGEST_PHRASE_CUTOFF",
     "IngredientFacts",
     "Lexicon",
     "Negation",
     "NegationScan",
+    "Reading",
     "ResolvedIngredient",
     "ScreeningScan",
     "parse_choice",

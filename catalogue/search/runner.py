@@ -13,17 +13,21 @@ time.
 
 How a query becomes SQL:
 
-- **Concerns.** The text is scanned for indication names and lay synonyms
-  (:meth:`~.terms.Lexicon.concerns`: exact phrases first, then typos). Concerns become an
-  indication filter: a cocktail must carry at least one indication named; one that answers
-  more of the concerns typed ranks higher.
+- **What the text names drives.** The text is read (:meth:`~.lexicon.Lexicon.read`, see
+  :mod:`.reading`: phrases, then stems in six languages, then typos) for concerns, treatment
+  areas and brands. A match answers at least one concern or brand named; with neither, the
+  areas named drive instead ("scalp"). One that answers more of the concerns typed ranks
+  higher, then one that treats the areas named (the face and its parts answer each other).
 - **Exclusions typed as words**: "no lidocaine", "without fish", "anaesthetic-free" exclude
-  what they name (:meth:`~.terms.Lexicon.negations`), so that text typed into a search box
+  what they name (:meth:`~.lexicon.Lexicon.negations`), so that text typed into a search box
   never looks *for* what it rules out; "no downtime" names nothing and stays text.
-- **Free text.** The typed words that are not part of a concern (stop words left out) go to
-  FTS5 through :func:`~.fts.fts_query`, ranked by bm25, all words required. A text made only
-  of concern words needs no full-text match; with both, a cocktail must meet the concern
-  *and* contain the other words ("biotin for hair loss": alopecia, and the word biotin).
+- **Free words** (what is left, function words out; each once, at most
+  :data:`MAX_FTS_WORDS`, at most :data:`MAX_PREFIX_WORDS` prefixes) go to FTS5 through
+  :func:`~.fts.fts_query`. When something was named they only rank (bm25 of any of them, up
+  to :data:`RELEVANCE_WEIGHT`): "what can I do about my dark circles please" finds the dark
+  circles cocktails, and "biotin for hair loss" puts the hair-loss cocktails with biotin
+  first. When nothing was named they filter, all words required; when that finds nothing,
+  any of them, and the answer says so (``relaxed``). Nothing else is ever relaxed.
 - **Filters** are SQL with bound parameters only: ``include`` (every name must be present;
   a name also covers the names that extend it, so "lidocaine" covers "lidocaine
   hydrochloride", see :meth:`~.terms.Lexicon.resolve_ingredient`), ``exclude``,
@@ -44,10 +48,15 @@ How a query becomes SQL:
 
 Order and scale, the documented policy (100k cocktails: ``bench/bench_search.py``):
 
-- **Order** is by score: the concerns a cocktail answers, plus its bm25 relevance squashed
-  into [0, 1). Equal scores are ordered by name, then id, except in a free-text search,
-  where they keep catalogue order (the order the cocktails were imported): ordering a
-  text's equal scores by name would mean reading every match's name.
+- **Order** is by score: the concerns and brands a cocktail answers, the share of the
+  text's areas it treats (up to :data:`AREA_WEIGHT`), its free words' relevance, and last
+  how much of its use it documents (a protocol, stated strengths: :data:`DISCLOSURE_WEIGHT`),
+  so that equal answers never fall back to the alphabet alone. Equal scores are then
+  ordered by name, then id, except in a free-text search, where they keep catalogue order
+  (ordering a text's equal scores by name would mean reading every match's name).
+- **Cost** is bounded: the reader reads at most 40 distinct words, the full-text query at
+  most :data:`MAX_FTS_WORDS`, and the SQL of one search stops after ``budget`` seconds
+  (:data:`DEFAULT_BUDGET`; the web gives each request less) with a :class:`SearchError`.
 - **total** counts every match, always.
 - **Ranking** (free text): a text that more than :data:`RANK_LIMIT` cocktails match is not
   ranked in full. Every match whose *name* has the words is ranked, with an even sample of
@@ -77,6 +86,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -86,13 +96,13 @@ from typing import Final, NamedTuple, Self, TypeVar
 
 from meso_formulary.catalogue.search.fts import fts_query, words
 from meso_formulary.catalogue.search.lexicon import (
-    Concern,
     Lexicon,
     Negation,
     parse_choice,
     parse_class,
     parse_origins,
 )
+from meso_formulary.catalogue.search.reading import AreaMatch, BrandMatch, Concern, Reading
 from meso_formulary.errors import CatalogueError, SearchError
 from meso_formulary.identifiers import SLUG_RE, clean_text
 from meso_formulary.vocabulary import (
@@ -139,6 +149,32 @@ SEEK_LIMIT: Final = 8
 per value; above it, it reads the cocktail's own rows instead (about 35 for a composition),
 which is cheaper than hundreds of seeks ("vitamin" names ~900 ingredients at 100k: the seeks
 took 8 s, reading the rows 90 ms)."""
+
+DEFAULT_BUDGET: Final = 5.0
+"""Seconds a search's SQL may take before it is stopped (see :func:`run`); the web page
+gives each request less (``web/views.py``)."""
+
+PROGRESS_STEPS: Final = 2_000
+"""SQLite virtual-machine steps between two looks at the clock (a few microseconds)."""
+
+AREA_WEIGHT: Final = 0.5
+"""Most a match gains for treating the areas the text names (when something else drove)."""
+
+RELEVANCE_WEIGHT: Final = 0.1
+"""Most a match gains for holding the text's other words (bm25, squashed into [0, 1)),
+when something else drove."""
+
+DISCLOSURE_WEIGHT: Final = 0.01
+"""Most a match gains for documenting its use (a protocol, stated strengths): the tie-break."""
+
+MAX_FTS_WORDS: Final = 10
+"""Free words a full-text query holds at most (each distinct)."""
+
+MAX_PREFIX_WORDS: Final = 2
+"""Prefix words (``vita*``) a full-text query holds at most; later ones are plain words."""
+
+MIN_PREFIX_CHARS: Final = 3
+"""Characters a prefix needs before its ``*``: ``a*`` would read most of the index."""
 
 ESTIMATE_CAP: Final = 20_000
 """Rows counted at most when estimating which filter matches fewest cocktails."""
@@ -561,9 +597,18 @@ class Answer(NamedTuple):
     """False when a free text matched more than :data:`RANK_LIMIT` cocktails and only a
     sample of them was ranked (see the module doc)."""
     concerns: tuple[Concern, ...]
+    areas: tuple[AreaMatch, ...]
+    """Treatment areas the text names: they rank, or drive when nothing else is named."""
+    brands: tuple[BrandMatch, ...]
     did_you_mean: tuple[str, ...]
     screening: Screening
     """What the exclusions and client conditions hid (see the module doc)."""
+    relaxed: tuple[str, ...]
+    """What was relaxed, in plain words, when the search as typed found nothing."""
+    covered: tuple[str, ...]
+    """When nothing was found: the concerns the catalogue has cocktails for."""
+    unread: int
+    """Typed words not read: repeats, and those past the reader's limit."""
 
 
 # ---------------------------------------------------------------- the lexicon
@@ -716,16 +761,26 @@ class _Plan(NamedTuple):
     """A query resolved against the catalogue: what the SQL needs, and the reasons."""
 
     concerns: tuple[Concern, ...]
+    areas: tuple[AreaMatch, ...]
+    """Treatment areas named in the text: they rank (they drive only when nothing else is
+    named)."""
+    brands: tuple[BrandMatch, ...]
     negations: tuple[Negation, ...]
     """Exclusions typed in the text ("no lidocaine")."""
     concern_terms: tuple[tuple[str, ...], ...]
     """Per concern term typed, the indication ids it names."""
+    brand_keys: tuple[str, ...]
+    area_ids: tuple[str, ...]
     free_text: str
     fts: str | None
+    """The free words as a filter: every word required (nothing else was named)."""
     name_fts: str | None
     """``fts`` within the ``name`` column: the matches a bounded ranking always ranks."""
+    rank_fts: str | None
+    """The free words as a ranking only (a concern, area or brand drove): any word."""
     required: tuple[_Link, ...]
-    """Sets every match belongs to (concerns, each include, area, technique, supplier)."""
+    """Sets every match belongs to (what the text names, each include, area, technique,
+    supplier)."""
     excluded: tuple[str, ...]
     """Ingredient ids no match contains (exclude_origins), beyond the screens."""
     excluded_classes: tuple[IngredientClass, ...]
@@ -735,6 +790,10 @@ class _Plan(NamedTuple):
     """The excluded names (exclude, and names typed in the text) and what each hides."""
     clients: tuple[ConditionId, ...]
     """Client conditions: no match is one they rule out."""
+    relaxed: tuple[str, ...]
+    """What was relaxed to find anything, in plain words (see :func:`_relaxed`)."""
+    dropped: int
+    """Typed words not read: repeats, and those past the reader's limit."""
 
     @property
     def filtered(self) -> bool:
@@ -760,10 +819,10 @@ class _Plan(NamedTuple):
         return links
 
 
-def _plan(query: Query, lex: Lexicon) -> _Plan:
-    concerns: tuple[Concern, ...] = ()
+def _plan(conn: sqlite3.Connection, query: Query, lex: Lexicon) -> _Plan:
+    reading = Reading((), (), (), (), 0)
     negations: tuple[Negation, ...] = ()
-    free_text = ""
+    free: tuple[str, ...] = ()
     clients = dict.fromkeys(query.clients)
     screens = [_Screen(name, _excluded(lex, "exclude", name)) for name in query.exclude]
     if query.text is not None and clean_text(query.text):
@@ -777,24 +836,36 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
         stated = lex.screening(query.text)
         clients.update(dict.fromkeys(stated.conditions))
         screens += [_Screen(name, _excluded(lex, "text", name)) for name in stated.exclusions]
-        scan = lex.concerns(stated.rest)
-        concerns = scan.concerns
-        negated = lex.negations(scan.remainder)
+        reading = lex.read(conn, stated.rest)
+        negated = lex.negations(reading.remainder)
         negations = negated.negations
-        # Only stop words typed ("the"): search for them rather than for nothing.
-        understood = concerns or negations or stated.phrases
+        # Only function words typed ("the"): search for them rather than for nothing.
+        understood = bool(
+            reading.concerns or reading.areas or reading.brands or negations or stated.phrases
+        )
         free = negated.remainder or (() if understood else tuple(words(stated.rest)))
-        free_text = " ".join(free)
 
     terms: dict[str, dict[str, None]] = {}
-    for match in concerns:
+    for match in reading.concerns:
         terms.setdefault(match.term, {})[match.indication_id.value] = None
     concern_terms = tuple(tuple(ids) for ids in terms.values())
+    brand_keys = tuple(dict.fromkeys(b.key for b in reading.brands))
+    area_ids = tuple(dict.fromkeys(a.area.value for a in reading.areas))
 
-    required: list[_Link] = []
+    # What the text names drives the match: its concerns and brands (a cocktail answering
+    # any of them), else its areas. The other words then only rank.
+    drivers: list[_LinkSet] = []
     if concern_terms:
         all_ids = tuple(dict.fromkeys(i for ids in concern_terms for i in ids))
-        required.append(_LinkSet("cocktail_indications", "indication_id", all_ids))
+        drivers.append(_LinkSet("cocktail_indications", "indication_id", all_ids))
+    if brand_keys:
+        drivers.append(_LinkSet("cocktail_brands", "key", brand_keys))
+    if not drivers and area_ids:
+        family = tuple(dict.fromkeys(a for area in area_ids for a in _area_family(area)))
+        drivers.append(_LinkSet("cocktail_areas", "area", family))
+    required: list[_Link] = []
+    if drivers:
+        required.append(drivers[0] if len(drivers) == 1 else _AnyOf(tuple(drivers)))
     for name in query.include:
         required.append(_LinkSet("composition", "ingredient_id", _resolved(lex, "include", name)))
     if query.area is not None:
@@ -806,21 +877,80 @@ def _plan(query: Query, lex: Lexicon) -> _Plan:
 
     screens += [_Screen(n.term, n.ingredient_ids) for n in negations if not n.classes]
     classes = [*query.exclude_classes, *(c for n in negations for c in n.classes)]
-    fts = fts_query(free_text) if free_text else None
+    free_words = _bounded(free)
+    free_text = " ".join(free_words)
+    fts = rank_fts = None
+    if free_text and drivers:
+        rank_fts = fts_query(free_text, any_word=True)
+    elif free_text:
+        fts = fts_query(free_text)
     return _Plan(
-        concerns=concerns,
+        concerns=reading.concerns,
+        areas=reading.areas,
+        brands=reading.brands,
         negations=negations,
         concern_terms=concern_terms,
+        brand_keys=brand_keys,
+        area_ids=area_ids,
         free_text=free_text,
         fts=fts,
         name_fts=None if fts is None else f"name : ({fts})",
+        rank_fts=rank_fts,
         required=tuple(required),
         excluded=lex.ingredients_of(origins=query.exclude_origins),
         excluded_classes=tuple(dict.fromkeys(classes)),
         max_actives=query.max_actives,
         screens=tuple(screens),
         clients=tuple(clients),
+        relaxed=(),
+        dropped=reading.dropped,
     )
+
+
+FACE_PARTS: Final = frozenset(
+    {
+        Area.FOREHEAD.value,
+        Area.PERIORBITAL.value,
+        Area.CHEEKS.value,
+        Area.PERIORAL.value,
+        Area.JAWLINE.value,
+        Area.SUBMENTAL.value,
+    }
+)
+"""The areas of the face: a text naming the face is answered by a cocktail for the cheeks,
+and one naming the cheeks by a cocktail for the face."""
+
+
+def _area_family(area: str) -> tuple[str, ...]:
+    """The areas that answer a text naming ``area`` (see :data:`FACE_PARTS`)."""
+    if area == Area.FACE.value:
+        return (area, *sorted(FACE_PARTS))
+    if area in FACE_PARTS:
+        return (area, Area.FACE.value)
+    return (area,)
+
+
+def _bounded(free: Sequence[str]) -> tuple[str, ...]:
+    """The free words a full-text query holds: each once (case aside), at most
+    :data:`MAX_FTS_WORDS` of them, and at most :data:`MAX_PREFIX_WORDS` prefix words
+    (``vita*``), each with at least :data:`MIN_PREFIX_CHARS` characters before its ``*``
+    (the others are searched as words). A prefix of one or two letters, or many of them,
+    makes SQLite read most of the index."""
+    kept: dict[str, str] = {}
+    prefixes = 0
+    for word in free:
+        stem = word.rstrip("*")
+        if stem != word:
+            if prefixes < MAX_PREFIX_WORDS and len(stem) >= MIN_PREFIX_CHARS:
+                prefixes += 1
+            else:
+                word = stem
+        if not stem:
+            continue
+        kept.setdefault(word.casefold(), word)
+        if len(kept) == MAX_FTS_WORDS:
+            break
+    return tuple(kept.values())
 
 
 def _resolved(lex: Lexicon, field: str, name: str) -> tuple[str, ...]:
@@ -868,14 +998,15 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" * len(values))
 
 
-_Ranked = tuple[int, int, float | None]
-"""A match in result order: its ``pk``, how many concern terms it answers, and its bm25 value
-(negative, lower is better; ``None`` when it was not ranked by relevance). Plain tuples, as
-SQLite returns them: a search handles up to :data:`FACET_LIMIT` of them."""
+_Ranked = tuple[int, float, float | None]
+"""A match in result order: its ``pk``, its score before a free text's relevance (see
+:func:`_concern_score`), and its bm25 value (negative, lower is better; ``None`` when it was
+not ranked by a free text). Plain tuples, as SQLite returns them: a search handles up to
+:data:`FACET_LIMIT` of them."""
 
 
-def _score(concerns: int, rank: float | None) -> float:
-    """A match's score: the concerns it answers, plus its relevance squashed into [0, 1)."""
+def _score(concerns: float, rank: float | None) -> float:
+    """A match's score: what it answers, plus its relevance squashed into [0, 1)."""
     if rank is None:
         return float(concerns)
     # bm25 is negative, lower is better; -rank / (1 - rank) maps it onto [0, 1).
@@ -925,17 +1056,36 @@ def _conditions(plan: _Plan, others: Iterable[_Link]) -> _Sql:
 
 
 def _concern_score(plan: _Plan) -> _Fragment:
-    """SQL for how many concern terms cocktail ``c`` answers.
+    """SQL for cocktail ``c``'s score before relevance: 1 for each concern term it answers
+    and 1 for a brand named, plus up to :data:`AREA_WEIGHT` for the share of the text's
+    areas it treats (half for the area's family, see :func:`_area_family`), plus
+    :data:`DISCLOSURE_WEIGHT` times how much of its use it documents (``c.disclosure``), so
+    that equal answers put the documented one first rather than going by the alphabet.
 
-    With one term every match answers it (the filter says so), so the score is 1.
+    A part every match has (the one concern term, the brand, when it alone drove) is a
+    constant: no subquery per cocktail.
     """
-    if len(plan.concern_terms) <= 1:
-        return str(len(plan.concern_terms)), []
-    parts = [
-        _LinkSet("cocktail_indications", "indication_id", ids).contains()
-        for ids in plan.concern_terms
-    ]
-    return " + ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
+    parts: list[_Fragment] = []
+    drivers = bool(plan.concern_terms) + bool(plan.brand_keys)
+    if drivers == 1 and len(plan.concern_terms) <= 1:
+        parts.append(("1", []))
+    else:
+        parts += [
+            _LinkSet("cocktail_indications", "indication_id", ids).contains()
+            for ids in plan.concern_terms
+        ]
+        if plan.brand_keys:
+            parts.append(_LinkSet("cocktail_brands", "key", plan.brand_keys).contains())
+    if plan.area_ids:
+        # Half for treating the area or its family (the face and its parts), half more
+        # for treating the very area named.
+        half = AREA_WEIGHT / len(plan.area_ids) / 2
+        for area in plan.area_ids:
+            for areas in ((area,), _area_family(area)):
+                sql, params = _LinkSet("cocktail_areas", "area", areas).contains()
+                parts.append((f"{half!r} * {sql}", params))
+    parts.append((f"{DISCLOSURE_WEIGHT!r} * c.disclosure", []))
+    return " + ".join(f"({sql})" for sql, _ in parts), [p for _, ps in parts for p in ps]
 
 
 def _smallest(conn: sqlite3.Connection, links: Sequence[_Link]) -> tuple[_Link, int]:
@@ -1017,12 +1167,29 @@ def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matc
     score_sql, score_params = _concern_score(plan)
     ids_sql, ids_params = driver.ids()
     conditions = _conditions(plan, others)
-    rows = conn.execute(
+    sql = _Sql()
+    join = ""
+    if plan.rank_fts is not None:
+        # The text's other words rank the matches that hold any of them (bm25 of the first
+        # RANK_LIMIT full-text matches: the cost stays bounded however common the words).
+        weights = ", ".join(repr(w) for w in BM25_WEIGHTS)
+        sql.add(
+            f"WITH rel AS MATERIALIZED (SELECT rowid AS pk, bm25(cocktails_fts, {weights}) AS r "
+            f"FROM cocktails_fts WHERE cocktails_fts MATCH ? LIMIT {RANK_LIMIT}) ",
+            plan.rank_fts,
+        )
+        score_sql += f" + coalesce({RELEVANCE_WEIGHT!r} * (-rel.r / (1.0 - rel.r)), 0)"
+        join = " LEFT JOIN rel ON rel.pk = c.pk"
+    sql.add(
         f"SELECT c.pk, {score_sql} AS concerns, NULL, count(*) OVER () FROM ({ids_sql}) AS d "
-        f"CROSS JOIN {_BY_ID} ON c.id = d.id WHERE 1{conditions.sql} "
+        f"CROSS JOIN {_BY_ID} ON c.id = d.id{join} WHERE 1{conditions.sql} "
         "ORDER BY concerns DESC, c.name, c.id LIMIT ?",
-        [*score_params, *ids_params, *conditions.params, wanted],
-    ).fetchall()
+        *score_params,
+        *ids_params,
+        *conditions.params,
+        wanted,
+    )
+    rows = conn.execute(sql.sql, sql.params).fetchall()
     return _Matches([row[:3] for row in rows], int(rows[0][3]) if rows else 0)
 
 
@@ -1231,38 +1398,69 @@ def _contents(
 
 
 def _why(
+    conn: sqlite3.Connection,
     card: _Card,
     indications: Sequence[IndicationId],
     query: Query,
     plan: _Plan,
+    lex: Lexicon,
     contents: _Contents,
 ) -> tuple[str, ...]:
+    """Why a hit matched, in plain words ("for Alopecia, as 'queda de cabelo'", "treats
+    Scalp", "Profhilo")."""
     reasons: list[str] = []
+    answered: dict[IndicationId, str] = {}
     for match in plan.concerns:
-        if match.indication_id in indications:
-            via = f"'{match.term}'"
+        if match.indication_id in indications and match.indication_id not in answered:
+            name = lex.indication_name(match.indication_id.value)
+            said = f"'{match.term}'"
             if match.how == "fuzzy":
-                via += f" (read as '{match.matched}')"
-            reasons.append(f"indication {match.indication_id.value} via {via}")
+                said += f" (read as '{match.matched}')"
+            answered[match.indication_id] = f"for {name}, as {said}"
+    reasons += answered.values()
+    if plan.area_ids or query.area is not None:
+        named = (*plan.area_ids, *((query.area.value,) if query.area else ()))
+        wanted = tuple(a for area in named for a in _area_family(area))
+        treated = _treated(conn, card.id, wanted)
+        reasons += [f"treats {lex.area_name(area)}" for area in treated]
+    if plan.brand_keys:
+        reasons += [brand for brand in _brands(conn, card.id, plan.brand_keys)]
     reasons += [f"contains {name}" for name in query.include]
-    if plan.free_text:
-        reasons.append(f"text matches '{plan.free_text}'")
-    if query.area is not None:
-        reasons.append(f"area {query.area.value}")
+    if plan.fts is not None:
+        reasons.append(f"mentions '{plan.free_text}'")
     if query.technique is not None:
-        reasons.append(f"technique {query.technique.value}")
+        reasons.append(f"given by {query.technique.value.replace('_', ' ')}")
     if query.supplier is not None:
-        reasons.append(f"supplier {query.supplier}")
+        reasons.append(f"from supplier {query.supplier}")
     if query.max_actives is not None:
         reasons.append(f"{card.n_actives} actives (at most {query.max_actives})")
-    reasons += [f"excludes {name}" for name in query.exclude]
-    reasons += [f"excludes {negation.term} (as typed)" for negation in plan.negations]
-    reasons += [f"screened for {client.value}" for client in plan.clients]
-    reasons += [f"excludes {c.value} ingredients" for c in query.exclude_classes]
-    reasons += [f"excludes {o.value}-derived ingredients" for o in query.exclude_origins]
+    reasons += [f"no {name}, in any form" for name in query.exclude]
+    reasons += [f"no {negation.term} (as typed)" for negation in plan.negations]
+    reasons += [f"not ruled out by {lex.condition_name(c.value)}" for c in plan.clients]
+    reasons += [f"no {c.value.replace('_', ' ')} ingredients" for c in query.exclude_classes]
+    reasons += [f"no {o.value}-derived ingredients" for o in query.exclude_origins]
     if query.exclude_origins and contents.unstated_origin:
         reasons.append("origin not stated for " + ", ".join(contents.unstated_origin))
     return tuple(reasons)
+
+
+def _treated(conn: sqlite3.Connection, cocktail_id: str, areas: Sequence[str]) -> list[str]:
+    """Which of ``areas`` the cocktail treats, each once, in the order given."""
+    rows = conn.execute(
+        f"SELECT area FROM cocktail_areas WHERE cocktail_id = ? AND area IN ({_marks(areas)})",
+        (cocktail_id, *areas),
+    )
+    found = {area for (area,) in rows}
+    return [area for area in dict.fromkeys(areas) if area in found]
+
+
+def _brands(conn: sqlite3.Connection, cocktail_id: str, keys: Sequence[str]) -> list[str]:
+    """The cocktail's brands among ``keys``, as it spells them."""
+    rows = conn.execute(
+        f"SELECT brand FROM cocktail_brands WHERE cocktail_id = ? AND key IN ({_marks(keys)})",
+        (cocktail_id, *keys),
+    )
+    return [brand for (brand,) in rows]
 
 
 # ---------------------------------------------------------------- search
@@ -1282,8 +1480,18 @@ def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute("ROLLBACK")
 
 
-def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = None) -> Answer:
+def run(
+    conn: sqlite3.Connection,
+    query: Query,
+    lexicons: LexiconCache | None = None,
+    *,
+    budget: float = DEFAULT_BUDGET,
+) -> Answer:
     """Run ``query`` against the catalogue on ``conn`` (the module doc gives the rules).
+
+    ``budget``: seconds the search's SQL may take in all; past it SQLite is interrupted (a
+    progress handler) and the search refused with :class:`SearchError`, so that no text,
+    however hostile, holds a connection (and, on the web, a worker) for long.
 
     ``lexicons`` keeps the catalogue's lexicon between searches (on every connection to
     one file, see :class:`LexiconCache`); without it the lexicon is read for this search
@@ -1298,11 +1506,19 @@ def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = 
     # Inside the caller's transaction the catalogue may hold writes no other connection
     # sees (nor the file's stamp): the lexicon is read for this search alone.
     cached = lexicons if not conn.in_transaction else None
+    deadline = time.monotonic() + budget
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
     try:
         with _snapshot(conn):
             lex = Lexicon.from_connection(conn) if cached is None else cached.get(conn)
-            plan = _plan(query, lex)
+            plan = _plan(conn, query, lex)
             matches = _matches(conn, plan, wanted)
+            relaxed = None if matches.total else _relaxed(plan)
+            if relaxed is not None:
+                found = _matches(conn, relaxed, wanted)
+                if found.total:  # say what was relaxed only when that found something
+                    plan, matches = relaxed, found
+            covered = () if matches.total else _covered(conn)
             page = matches.best[query.offset : query.offset + query.limit]
             counted = [pk for pk, _, _ in matches.best[:FACET_LIMIT]]
             facets = _facets(conn, counted) if query.facets else {}
@@ -1321,13 +1537,22 @@ def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = 
                         supplier=card.supplier,
                         indications=indications,
                         score=round(_score(concerns, rank), 6),
-                        why=_why(card, indications, query, plan, contents),
+                        why=_why(conn, card, indications, query, plan, lex, contents),
                         key_actives=tuple(contents.actives),
                         n_actives=card.n_actives,
                     )
                 )
+    except sqlite3.OperationalError as error:
+        if time.monotonic() > deadline and "interrupt" in str(error):
+            raise SearchError(
+                f"the search took longer than {budget:g} s and was stopped",
+                hint="use fewer or more specific words, or add a filter",
+            ) from None
+        raise CatalogueError(f"the search could not be run: {error}") from error
     except sqlite3.Error as error:
         raise CatalogueError(f"the search could not be run: {error}") from error
+    finally:
+        conn.set_progress_handler(None, 0)
     # Suggest only for words that found nothing: a recognised concern is not misspelt.
     suggestions = lex.did_you_mean(plan.free_text) if not matches.total and plan.free_text else []
     return Answer(
@@ -1337,13 +1562,48 @@ def run(conn: sqlite3.Connection, query: Query, lexicons: LexiconCache | None = 
         facets_complete=matches.total <= FACET_LIMIT,
         ranking_complete=plan.fts is None or matches.total <= RANK_LIMIT,
         concerns=plan.concerns,
+        areas=plan.areas,
+        brands=plan.brands,
         did_you_mean=tuple(suggestions),
         screening=screening,
+        relaxed=plan.relaxed,
+        covered=covered,
+        unread=plan.dropped,
     )
+
+
+def _relaxed(plan: _Plan) -> _Plan | None:
+    """``plan`` relaxed one step when it found nothing, or ``None`` when nothing may be.
+
+    Only free words are relaxed (any of them rather than all). What the text named (a
+    concern, an area, a brand) is never dropped, and neither is a filter, an exclusion or a
+    client condition: relaxing those would show what was asked not to be shown.
+    """
+    free = plan.free_text.split()
+    if plan.fts is None or len(free) < 2:
+        return None
+    fts = fts_query(plan.free_text, any_word=True)
+    shown = ", ".join(f"'{w}'" for w in free)
+    return plan._replace(
+        fts=fts,
+        name_fts=None if fts is None else f"name : ({fts})",
+        relaxed=(f"no cocktail holds all of {shown}: showing those that hold any of them",),
+    )
+
+
+def _covered(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The names of the concerns the catalogue has cocktails for (what to offer when a
+    search found nothing)."""
+    rows = conn.execute(
+        "SELECT i.name FROM indications AS i WHERE EXISTS "
+        "(SELECT 1 FROM cocktail_indications AS ci WHERE ci.indication_id = i.id) ORDER BY i.name"
+    )
+    return tuple(name for (name,) in rows)
 
 
 __all__ = [
     "BM25_WEIGHTS",
+    "DEFAULT_BUDGET",
     "DEFAULT_LIMIT",
     "FACET_LIMIT",
     "FIELDS",

@@ -94,6 +94,21 @@ NEGATION_WORDS = frozenset(_NEGATION_TEXT.split())
 """Words that negate the phrase they lead into ("not pregnant", "no estoy embarazada",
 "je ne suis pas enceinte", "nicht schwanger", "non sono incinta")."""
 
+_AGE_WORDS_TEXT = """
+    year years yr yrs yo y anos ano anitos anos anos ans an jahre jahr jahrig jahrige
+    jahriger anni anno enni
+    """
+AGE_WORDS = frozenset(_AGE_WORDS_TEXT.split())
+"""Words that make a number an age: "16 years old", "17 anos", "16 ans", "17 Jahre",
+"16 anni", "17yo" (read as "17", "yo")."""
+
+_AGE_LEAD_TEXT = "im m am aged age bin edad idade age eta"
+AGE_LEADS = frozenset(_AGE_LEAD_TEXT.split())
+"""Words that make a number right after them an age: "I'm 16", "aged 17", "ich bin 16"."""
+
+ADULT_AGE = 18
+"""Below this age a stated age is read as the condition ``under-18``."""
+
 MAX_ALLERGEN_WORDS = 4
 """Longest allergen read after an allergy word ("gram positive bacterial proteins")."""
 
@@ -312,16 +327,17 @@ class ScreeningWords:
         """
         words = _Words(text)
         found = _Found()
-        if not any(w in self._first_words or _is_allergy_word(w) for w in words.folded):
+        if any(w in self._first_words or _is_allergy_word(w) for w in words.folded):
+            self._protect(words)
+            self._allergy_phrases(words, found, plain=True)
+            for i in range(len(words)):
+                if not words.taken[i] and _is_allergy_word(words.folded[i]):
+                    self._allergy(words, i, found, known)
+            self._allergy_phrases(words, found, plain=False)
+        _ages(words, found)  # after the phrases: "moins de 18 ans" is one
+        if not found.phrases:
             return ScreeningScan((), (), words.rest(), ())  # most searches: nothing to read
-        self._protect(words)
-        self._allergy_phrases(words, found, plain=True)
-        for i in range(len(words)):
-            if not words.taken[i] and _is_allergy_word(words.folded[i]):
-                self._allergy(words, i, found, known)
-        self._allergy_phrases(words, found, plain=False)
-        if found.phrases:
-            words.tidy()
+        words.tidy()
         return ScreeningScan(
             conditions=tuple(dict.fromkeys(found.conditions)),
             exclusions=tuple(dict.fromkeys(found.exclusions)),
@@ -502,6 +518,26 @@ class _Found:
         if not negated:
             self.conditions += conditions
             self.exclusions += exclusions
+
+
+def _ages(words: _Words, found: _Found) -> None:
+    """A stated age under :data:`ADULT_AGE` is the condition ``under-18`` ("I'm 16",
+    "tengo 17 años", "16yo", "j'ai 16 ans"); an adult's age is read and set aside. A
+    number is an age only beside an age word, never on its own ("3 sessions")."""
+    for i, word in enumerate(words.folded):
+        number = word.removesuffix("yo") if word.endswith("yo") else word
+        if not number.isdigit() or len(number) > 3 or words.taken[i]:
+            continue
+        after = i + 1 < len(words) and words.folded[i + 1] in AGE_WORDS
+        before = i > 0 and words.folded[i - 1] in AGE_LEADS
+        if not (after or before or number != word):
+            continue
+        end = i + 2 if after else i + 1
+        if after and end < len(words) and words.folded[end] == "old":
+            end += 1
+        start = i - 1 if before and not after else i
+        minor = int(number) < ADULT_AGE
+        found.add(words, start, end, conditions=(ConditionId.UNDER_18,) if minor else ())
 
 
 def _trimmed(parts: list[str]) -> str:

@@ -25,7 +25,12 @@ CACHE_KIB: Final = 32768
 indexes of some 30 MB at 100k cocktails; with the default, most of its reads are system
 calls. The cache only grows as pages are read, so a small catalogue never uses it all."""
 
-MIGRATION_NAMES: Final[tuple[str, ...]] = ("0001_initial", "0002_findings", "0003_screening")
+MIGRATION_NAMES: Final[tuple[str, ...]] = (
+    "0001_initial",
+    "0002_findings",
+    "0003_screening",
+    "0004_vocabulary",
+)
 """Every migration step, oldest first; a new release appends here and to
 :data:`.schema.MIGRATIONS`."""
 

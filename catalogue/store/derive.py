@@ -14,6 +14,7 @@ from typing import Final
 
 from meso_formulary.catalogue.store.dictionary import Dictionary, indication_terms, ingredient_terms
 from meso_formulary.errors import UnitConversionError
+from meso_formulary.folding import fold_key
 from meso_formulary.identifiers import clean_text
 from meso_formulary.model import Cocktail, Indication
 from meso_formulary.units import Unit, convert
@@ -78,6 +79,7 @@ class Deriver:
             if mg_per_ml is not None and not 0.0 < mg_per_ml < math.inf:
                 mg_per_ml = None
             rows.append((cocktail_id, position, ingredient_id, strength.value, unit, mg_per_ml))
+        terms.extend(clean_text(brand) for brand in cocktail.brands)
         terms.extend(self._indication_terms[i] for i in cocktail.indications)
         search_terms = " ".join(dict.fromkeys(t for t in terms if t))
         return Derived(rows, len(actives), search_terms, tuple(sorted(classes)))
@@ -117,3 +119,22 @@ class Deriver:
             factor = None
         self._factors[key] = factor
         return factor
+
+
+def disclosure(cocktail: Cocktail) -> float:
+    """How much of its use ``cocktail`` documents, from 0 to 1: half for a protocol (a
+    course), half for the share of its composition lines that state a strength. The search
+    breaks equal scores by it, so that of two answers the documented one comes first."""
+    lines = cocktail.composition
+    strengths = sum(line.strength is not None for line in lines) / len(lines) if lines else 0.0
+    return round(0.5 * (cocktail.protocol is not None) + 0.5 * strengths, 6)
+
+
+def brand_rows(cocktail: Cocktail) -> list[tuple[str, str, str]]:
+    """``(cocktail_id, key, brand)`` rows of ``cocktail_brands``, each key once."""
+    rows: dict[str, tuple[str, str, str]] = {}
+    for brand in cocktail.brands:
+        key = fold_key(brand)
+        if key:
+            rows.setdefault(key, (cocktail.id, key, brand))
+    return list(rows.values())

@@ -21,10 +21,12 @@ from meso_formulary.model import (
     Ingredient,
     IngredientClass,
     MoietyGroup,
+    TreatmentArea,
 )
 from meso_formulary.names import NameMatch, NameResolver, NameTable
 from meso_formulary.reference.documents import NearWord
 from meso_formulary.rules import IngredientIndex
+from meso_formulary.vocabulary import Language
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class ReferenceData:
     allergen_groups: tuple[AllergenGroup, ...] = ()
     conditions: tuple[ClientCondition, ...] = ()
     near_words: tuple[NearWord, ...] = ()
+    areas: tuple[TreatmentArea, ...] = ()
+    function_words: tuple[tuple[Language, tuple[str, ...]], ...] = ()
+    """Per language, the words a search never requires."""
 
     @classmethod
     def shipped(cls) -> ReferenceData:
@@ -57,6 +62,8 @@ class ReferenceData:
             allergen_groups=substances.allergen_groups,
             conditions=tuple(reference.conditions()),
             near_words=tuple(reference.near_words()),
+            areas=reference.areas(),
+            function_words=tuple(reference.function_words().languages.items()),
         )
 
 

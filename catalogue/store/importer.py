@@ -36,7 +36,12 @@ from itertools import chain
 from typing import Any, Final, Literal
 
 from meso_formulary.catalogue.store import sql_schema as schema
-from meso_formulary.catalogue.store.derive import CompositionRow, Deriver
+from meso_formulary.catalogue.store.derive import (
+    CompositionRow,
+    Deriver,
+    brand_rows,
+    disclosure,
+)
 from meso_formulary.catalogue.store.dictionary import Dictionary, ReferenceData
 from meso_formulary.catalogue.store.import_checks import (
     Checker,
@@ -93,14 +98,14 @@ class ImportReport:
 _INSERT_COCKTAIL = """INSERT INTO cocktails(
     id, supplier_id, name, description, search_terms, n_actives, indications, areas,
     techniques, classes, regulatory_status, vial_volume_ml, version, version_no, digest,
-    record, updated_at, findings
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    record, updated_at, findings, disclosure
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 _UPDATE_COCKTAIL = """UPDATE cocktails SET
     supplier_id = ?, name = ?, description = ?, search_terms = ?, n_actives = ?,
     indications = ?, areas = ?, techniques = ?, classes = ?, regulatory_status = ?,
     vial_volume_ml = ?, version = ?, version_no = ?, digest = ?, record = ?, updated_at = ?,
-    findings = ?
+    findings = ?, disclosure = ?
 WHERE id = ?"""
 
 _LINK_TABLES: Final = (
@@ -109,6 +114,7 @@ _LINK_TABLES: Final = (
     "cocktail_areas",
     "cocktail_techniques",
     "cocktail_screening",
+    "cocktail_brands",
 )
 
 CocktailRow = tuple[Any, ...]
@@ -155,6 +161,7 @@ class _Batch:
     areas: list[tuple[str, str]] = field(default_factory=list)
     techniques: list[tuple[str, str]] = field(default_factory=list)
     screening: list[ScreeningRow] = field(default_factory=list)
+    brands: list[tuple[str, str, str]] = field(default_factory=list)
     versions: list[tuple[str, int, str, int, str, str]] = field(default_factory=list)
     members: list[tuple[str, int, int, str, int]] = field(default_factory=list)
     cocktails: int = 0
@@ -169,6 +176,7 @@ class _Batch:
         conn.executemany("INSERT INTO cocktail_areas VALUES (?, ?)", self.areas)
         conn.executemany("INSERT INTO cocktail_techniques VALUES (?, ?)", self.techniques)
         conn.executemany(SCREENING_INSERT, self.screening)
+        conn.executemany("INSERT INTO cocktail_brands VALUES (?, ?, ?)", self.brands)
         conn.executemany(
             "INSERT INTO cocktail_versions(cocktail_id, version_no, supplier_id, "
             "catalogue_version, digest, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -499,6 +507,7 @@ class ImportSession:
             prepared.record,
             now,
             findings,
+            disclosure(cocktail),
         )
         if status in ("changed", "rederive"):
             batch.replaced.append((cocktail.id,))
@@ -510,6 +519,7 @@ class ImportSession:
         batch.areas.extend((cocktail.id, a) for a in areas)
         batch.techniques.extend((cocktail.id, t) for t in technique_ids)
         batch.screening.extend(screener.rows(cocktail))
+        batch.brands.extend(brand_rows(cocktail))
         if status in ("added", "changed"):
             batch.versions.append(
                 (

@@ -90,6 +90,18 @@ def condition_records(conn: sqlite3.Connection) -> list[str]:
     return [row[0] for row in conn.execute("SELECT record FROM conditions ORDER BY id")]
 
 
+def area_records(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """Every treatment area's stored record (JSON text) in the model's order, with how
+    many cocktails treat it."""
+    return [
+        (record, int(n))
+        for record, n in conn.execute(
+            "SELECT a.record, (SELECT count(*) FROM cocktail_areas AS ca WHERE ca.area = a.id) "
+            "FROM areas AS a ORDER BY a.rowid"
+        )
+    ]
+
+
 def ingredient_records(
     conn: sqlite3.Connection, ingredient_class: str | None = None, text: str | None = None
 ) -> list[str]:

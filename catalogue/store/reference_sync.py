@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 
-from meso_formulary.catalogue.store.derive import Deriver
+from meso_formulary.catalogue.store.derive import Deriver, brand_rows, disclosure
 from meso_formulary.catalogue.store.dictionary import (
     Dictionary,
     ReferenceData,
@@ -25,6 +25,7 @@ from meso_formulary.catalogue.store.screening import (
     write_declared,
     write_reference,
 )
+from meso_formulary.catalogue.store.search_vocabulary import write_vocabulary
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import Cocktail, Indication, Ingredient
 from meso_formulary.rules import Finding, build_context, default_registry
@@ -113,6 +114,7 @@ def sync_reference(conn: sqlite3.Connection, reference: ReferenceData) -> bool:
             "INSERT INTO indication_synonyms VALUES (?, ?, ?)", synonym_rows(indication)
         )
     write_screening_reference(conn, reference)
+    write_vocabulary_reference(conn, reference)
     conn.execute(
         "INSERT INTO meta VALUES ('reference_digest', ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -131,6 +133,24 @@ def write_screening_reference(conn: sqlite3.Connection, reference: ReferenceData
         reference.conditions,
         reference.near_words,
     )
+
+
+def write_vocabulary_reference(conn: sqlite3.Connection, reference: ReferenceData) -> None:
+    """Write ``reference``'s treatment areas and the search's phrases (indications' and
+    areas' words, function words: :mod:`.search_vocabulary`)."""
+    write_vocabulary(conn, reference.indications, reference.areas, dict(reference.function_words))
+
+
+def refresh_cocktail_facets(conn: sqlite3.Connection) -> None:
+    """Recompute every cocktail's brand rows and disclosure from its record (after the
+    migration that added them; an import writes them with the cocktail)."""
+    conn.execute("DELETE FROM cocktail_brands")
+    for record, _supplier_name in _cocktail_records(conn):
+        cocktail = Cocktail.model_validate_json(record)
+        conn.executemany("INSERT INTO cocktail_brands VALUES (?, ?, ?)", brand_rows(cocktail))
+        conn.execute(
+            "UPDATE cocktails SET disclosure = ? WHERE id = ?", (disclosure(cocktail), cocktail.id)
+        )
 
 
 def refresh_derived(conn: sqlite3.Connection, indications: Iterable[Indication]) -> None:

@@ -266,10 +266,10 @@ SECONDARY_INDEXES: Final[dict[str, str]] = {
     # catalogue/engine.py), by each of the three ways it reaches them: a link table's id,
     # name order, a full-text rowid (and the page and facets, by rowid). A table row holds
     # kilobytes of text; these entries some 100 to 300 bytes.
-    "idx_cocktails_by_id": "cocktails(id, name, n_actives, classes)",
+    "idx_cocktails_by_id": "cocktails(id, name, n_actives, classes, disclosure)",
     "idx_cocktails_by_name": "cocktails(name, id, n_actives, classes)",
     "idx_cocktails_by_pk": (
-        "cocktails(pk, id, supplier_id, name, n_actives, indications, classes)"
+        "cocktails(pk, id, supplier_id, name, n_actives, indications, classes, disclosure)"
     ),
     "idx_composition_ingredient": "composition(ingredient_id, cocktail_id)",
     "idx_cocktail_indications_indication": "cocktail_indications(indication_id, cocktail_id)",
@@ -346,6 +346,15 @@ END""",
 """Triggers that move a superseded or removed cocktail's record into its history row."""
 
 
+_INITIAL_INDEXES: Final[dict[str, str]] = {
+    **SECONDARY_INDEXES,
+    "idx_cocktails_by_id": "cocktails(id, name, n_actives, classes)",
+    "idx_cocktails_by_pk": "cocktails(pk, id, supplier_id, name, n_actives, indications, classes)",
+}
+""":data:`SECONDARY_INDEXES` as migration ``0001_initial`` made them (before the
+``disclosure`` column of ``0004_vocabulary``): a migration step never changes."""
+
+
 def create_secondary_indexes(conn: sqlite3.Connection) -> None:
     """Create every index of :data:`SECONDARY_INDEXES` that does not exist yet."""
     for name, target in SECONDARY_INDEXES.items():
@@ -394,7 +403,8 @@ def _initial(db: Database) -> None:
         conn.execute(statement)
     for name, target in DICTIONARY_INDEXES.items():
         conn.execute(f"CREATE INDEX {name} ON {target}")
-    create_secondary_indexes(conn)
+    for name, target in _INITIAL_INDEXES.items():
+        conn.execute(f"CREATE INDEX {name} ON {target}")
     conn.execute(FTS_TABLE)
     create_fts_triggers(conn)
     for name, body in (GUARD_TRIGGERS | HISTORY_TRIGGERS).items():
@@ -514,6 +524,72 @@ def _screening(db: Database) -> None:
         conn.execute(f"CREATE INDEX {name} ON {target}")
     write_screening_reference(conn, ReferenceData.shipped())
     refresh_derived(conn, stored_indications(conn))
+
+
+VOCABULARY_TABLES: Final[tuple[str, ...]] = (
+    f"""CREATE TABLE areas (
+    id TEXT PRIMARY KEY NOT NULL CHECK ({_one_of("id", Area)}),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+    description TEXT NOT NULL,
+    record TEXT NOT NULL CHECK (json_valid(record))
+) STRICT""",
+    # The words the search reads a text by (.search_vocabulary): by folded key, and by
+    # Snowball stem in the phrase's language when it has one (reference data, replaced
+    # with it).
+    """CREATE TABLE search_phrases (
+    key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 300),
+    kind TEXT NOT NULL CHECK (kind IN ('indication', 'area', 'stop')),
+    target TEXT NOT NULL,
+    lang TEXT NOT NULL CHECK (lang IN ('', 'en', 'pt', 'es', 'fr', 'de', 'it')),
+    stem TEXT,
+    phrase TEXT NOT NULL,
+    PRIMARY KEY (key, kind, target, lang)
+) STRICT, WITHOUT ROWID""",
+    # The brand names a cocktail is known by (Cocktail.brands), by folded key.
+    """CREATE TABLE cocktail_brands (
+    cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
+    key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 300),
+    brand TEXT NOT NULL,
+    PRIMARY KEY (cocktail_id, key)
+) STRICT, WITHOUT ROWID""",
+)
+"""The tables of migration ``0004_vocabulary``."""
+
+VOCABULARY_TABLE_NAMES: Final = tuple(statement.split()[2] for statement in VOCABULARY_TABLES)
+
+VOCABULARY_INDEXES: Final[dict[str, str]] = {
+    "idx_search_phrases_stem": "search_phrases(stem, lang) WHERE stem IS NOT NULL",
+    "idx_cocktail_brands_key": "cocktail_brands(key, cocktail_id)",
+}
+"""Indexes of the vocabulary tables: always present (a cocktail has a brand or two)."""
+
+DISCLOSURE_COLUMN: Final = (
+    "ALTER TABLE cocktails ADD COLUMN disclosure REAL NOT NULL DEFAULT 0 "
+    "CHECK (disclosure >= 0 AND disclosure <= 1)"
+)
+"""How much of its use a cocktail documents (:func:`.derive.disclosure`): the search's
+last tie-break before the name."""
+
+
+@MIGRATIONS(name="0004_vocabulary")
+def _vocabulary(db: Database) -> None:
+    from meso_formulary.catalogue.store.dictionary import ReferenceData
+    from meso_formulary.catalogue.store.reference_sync import (
+        refresh_cocktail_facets,
+        write_vocabulary_reference,
+    )
+
+    conn = db.conn
+    for statement in VOCABULARY_TABLES:
+        conn.execute(statement)
+    for name, target in VOCABULARY_INDEXES.items():
+        conn.execute(f"CREATE INDEX {name} ON {target}")
+    conn.execute(DISCLOSURE_COLUMN)
+    for name in ("idx_cocktails_by_id", "idx_cocktails_by_pk"):
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+        conn.execute(f"CREATE INDEX {name} ON {SECONDARY_INDEXES[name]}")
+    write_vocabulary_reference(conn, ReferenceData.shipped())
+    refresh_cocktail_facets(conn)
 
 
 # ---------------------------------------------------------------- connections

@@ -14,6 +14,9 @@ the process runs.
   exclusion by (``substances.yaml``)
 - :func:`conditions`: the client conditions screening knows (``conditions.yaml``)
 - :func:`near_words`: the medically distinct words no concern may take (``near_words.yaml``)
+- :func:`areas`: the treatment areas and their words in six languages (``areas.yaml``)
+- :func:`function_words`: per language, the words a search never requires
+  (``function_words.yaml``)
 - :func:`reference_catalogue`: the archetype cocktails of supplier ``reference``
   (``cocktails.yaml``)
 - :func:`data_digest`: a fingerprint (SHA-256) of every shipped ``*.yaml`` file, so that a
@@ -45,10 +48,18 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from meso_formulary.files import Document
-    from meso_formulary.model import CatalogueFile, ClientCondition, Indication, Ingredient
+    from meso_formulary.model import (
+        CatalogueFile,
+        ClientCondition,
+        Indication,
+        Ingredient,
+        TreatmentArea,
+    )
 
     from .documents import (
+        AreaList,
         ConditionList,
+        FunctionWords,
         IndicationList,
         IngredientDictionary,
         NearWord,
@@ -63,10 +74,14 @@ COCKTAILS_FILE = "cocktails.yaml"
 SUBSTANCES_FILE = "substances.yaml"
 CONDITIONS_FILE = "conditions.yaml"
 NEAR_WORDS_FILE = "near_words.yaml"
+AREAS_FILE = "areas.yaml"
+FUNCTION_WORDS_FILE = "function_words.yaml"
 
 _DOCUMENT_MODELS = frozenset(
     {
+        "AreaList",
         "ConditionList",
+        "FunctionWords",
         "IndicationList",
         "IngredientDictionary",
         "NearWord",
@@ -165,6 +180,22 @@ def near_words() -> tuple[NearWord, ...]:
 
 
 @cache
+def areas() -> tuple[TreatmentArea, ...]:
+    """The treatment areas, in plain words, with what clients call them per language."""
+    from .documents import AreaList
+
+    return _validated(AreaList, _document(AREAS_FILE)).areas
+
+
+@cache
+def function_words() -> FunctionWords:
+    """Per language, the function words a search never requires, with their sources."""
+    from .documents import FunctionWords
+
+    return _validated(FunctionWords, _document(FUNCTION_WORDS_FILE))
+
+
+@cache
 def reference_catalogue() -> CatalogueFile:
     """The archetype cocktails, published as the catalogue of supplier ``reference``."""
     from meso_formulary.model import CatalogueFile
@@ -220,23 +251,29 @@ def data_checksum() -> str:
 
 
 __all__ = [
+    "AREAS_FILE",
     "COCKTAILS_FILE",
     "CONDITIONS_FILE",
+    "FUNCTION_WORDS_FILE",
     "INDICATIONS_FILE",
     "INGREDIENTS_FILE",
     "NEAR_WORDS_FILE",
     "SUBSTANCES_FILE",
+    "AreaList",
     "ConditionList",
+    "FunctionWords",
     "IndicationList",
     "IngredientDictionary",
     "NearWord",
     "NearWordList",
     "SubstanceGroups",
+    "areas",
     "conditions",
     "data_checksum",
     "data_digest",
     "folder_checksum",
     "folder_digest",
+    "function_words",
     "indications",
     "ingredients",
     "near_words",

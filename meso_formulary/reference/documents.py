@@ -20,12 +20,10 @@ from meso_formulary.model import (
     Ingredient,
     MoietyGroup,
     Record,
+    TreatmentArea,
 )
 from meso_formulary.types import LongText, ShortText, SourceText
-from meso_formulary.vocabulary import ConditionId, IndicationId
-
-Language = Literal["en", "pt", "es", "fr", "de", "it"]
-"""The languages the lay words of the reference data are in."""
+from meso_formulary.vocabulary import ConditionId, IndicationId, Language
 
 
 class IngredientDictionary(Record):
@@ -47,6 +45,33 @@ class IndicationList(Record):
     @model_validator(mode="after")
     def _unique_ids(self) -> IndicationList:
         _refuse_duplicates([indication.id for indication in self.indications], "indication id")
+        return self
+
+
+class AreaList(Record):
+    """The shape of ``areas.yaml``: every treatment area once, with its words."""
+
+    areas: tuple[TreatmentArea, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> AreaList:
+        _refuse_duplicates([area.id for area in self.areas], "area id")
+        return self
+
+
+class FunctionWords(Record):
+    """The shape of ``function_words.yaml``: per language, the words a search never
+    requires and never reads as a concern ("my", "para", "bitte"), and their sources."""
+
+    sources: tuple[SourceText, ...] = Field(min_length=1)
+    languages: dict[Language, tuple[ShortText, ...]]
+
+    @model_validator(mode="after")
+    def _single_lower_case_words(self) -> FunctionWords:
+        for lang, words in self.languages.items():
+            for word in words:
+                if word != word.lower() or len(word.split()) != 1:
+                    raise ValueError(f"{lang.value}: {word!r} is not one lower-case word")
         return self
 
 
@@ -113,7 +138,9 @@ def _refuse_duplicates(values: list[str], what: str) -> None:
 
 
 __all__ = [
+    "AreaList",
     "ConditionList",
+    "FunctionWords",
     "IndicationList",
     "IngredientDictionary",
     "Language",
