@@ -192,9 +192,16 @@ def test_a_hostile_text_is_bounded(conn: sqlite3.Connection) -> None:
     assert answer.unread > 0
 
 
-def test_the_time_budget_stops_a_search(conn: sqlite3.Connection) -> None:
+def test_the_time_budget_stops_a_search(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meso_formulary.catalogue.search import runner
+
+    monkeypatch.setattr(runner, "PROGRESS_STEPS", 1)  # look at the clock at every step
     with pytest.raises(SearchError, match="longer than"):
         run(conn, Query.parse(text="vitamin*"), budget=0.0)
+    # The connection is left as it was: the next search runs, with no handler left behind.
+    assert run(conn, Query.parse(text="hair loss")).total >= 2
 
 
 def test_free_words_are_capped(conn: sqlite3.Connection) -> None:
@@ -234,3 +241,31 @@ def test_an_unknown_area_lists_the_valid_ones(meso: Meso) -> None:
     result = meso("search", "--area", "chin")
     assert result.exit_code != 0
     assert "submental" in result.output and "scalp" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "filters"),
+    [
+        ("hair loss", {}),
+        ("cellulite", {"exclude": ["lidocaine"]}),
+        ("Profhilo", {}),
+        ("localised fat", {"client": ["pregnancy"], "limit": 2, "offset": 1}),
+        ("skin rejuvenation", {"area": "neck", "max_actives": 20}),
+    ],
+)
+def test_walking_the_tie_break_order_finds_what_sorting_finds(
+    conn: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    filters: dict[str, object],
+) -> None:
+    """A large evenly scored search walks ``idx_cocktails_by_rank`` instead of sorting
+    (``runner.WALK_FROM``); the two ways must give the same page and total."""
+    from meso_formulary.catalogue.search import runner
+
+    sorted_answer = search(conn, text, **filters)
+    monkeypatch.setattr(runner, "WALK_FROM", 0)
+    walked = search(conn, text, **filters)
+    assert [(h.id, h.score) for h in walked.hits] == [(h.id, h.score) for h in sorted_answer.hits]
+    assert walked.total == sorted_answer.total
+    assert walked.facets == sorted_answer.facets

@@ -273,6 +273,32 @@ def test_hostile_searches_get_a_friendly_page(ds: Datasette, query: str, status:
         assert json_response.json()["error"]
 
 
+def test_a_hostile_long_text_is_answered_within_the_request_budget(ds: Datasette) -> None:
+    words = [f"{a}{b}*" for a in "abcdefghijklm" for b in "nopqrstuvwxyz"]
+    hostile = "+".join(words)[:500].replace("*", "%2A")
+    response = get(ds, f"{SEARCH}.json?q={hostile}")
+    assert response.status_code in (200, 400)
+    body = response.json()
+    assert body["ok"] or "longer than" in body["error"]
+    if body["ok"]:
+        assert body["unread"] > 0  # the words past the reader's limit are said
+
+
+def test_the_web_stops_a_search_past_its_budget(
+    ds: Datasette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meso_formulary.catalogue.search import runner
+    from meso_formulary.web import views
+
+    monkeypatch.setattr(views, "WEB_SEARCH_BUDGET", 0.0)
+    monkeypatch.setattr(runner, "PROGRESS_STEPS", 1)  # look at the clock at every step
+    response = get(ds, f"{SEARCH}.json?q=hair+loss")
+    assert response.status_code == 400
+    assert "longer than 0 s" in response.json()["error"]
+    page = get(ds, f"{SEARCH}?q=hair+loss")
+    assert page.status_code == 400 and "This search could not be run" in page_text(page)
+
+
 def test_an_unknown_ingredient_suggests_the_right_name(ds: Datasette) -> None:
     body = get(ds, f"{SEARCH}.json?exclude=lidocain").json()
     assert "lidocain" in body["error"]

@@ -176,6 +176,10 @@ MAX_PREFIX_WORDS: Final = 2
 MIN_PREFIX_CHARS: Final = 3
 """Characters a prefix needs before its ``*``: ``a*`` would read most of the index."""
 
+WALK_FROM: Final = 5_000
+"""From this many matches (as estimated), an evenly scored search walks the tie-break
+index rather than sorting its matches (see :func:`_walk_by_rank`)."""
+
 ESTIMATE_CAP: Final = 20_000
 """Rows counted at most when estimating which filter matches fewest cocktails."""
 
@@ -194,6 +198,7 @@ FIELDS: Final = (
 _BY_ID: Final = "cocktails AS c INDEXED BY idx_cocktails_by_id"
 _BY_PK: Final = "cocktails AS c INDEXED BY idx_cocktails_by_pk"
 _BY_NAME: Final = "cocktails AS c INDEXED BY idx_cocktails_by_name"
+_BY_RANK: Final = "cocktails AS c INDEXED BY idx_cocktails_by_rank"
 
 
 # ---------------------------------------------------------------- the query
@@ -1062,18 +1067,18 @@ def _concern_score(plan: _Plan) -> _Fragment:
     :data:`DISCLOSURE_WEIGHT` times how much of its use it documents (``c.disclosure``), so
     that equal answers put the documented one first rather than going by the alphabet.
 
-    A part every match has (the one concern term, the brand, when it alone drove) is a
-    constant: no subquery per cocktail.
+    Concerns and areas are read from the cocktail's own JSON arrays (``c.indications``,
+    ``c.areas``, in the covering indexes: a quoted id can only be a whole element), not
+    from the link tables: a common concern matches tens of thousands of cocktails, and a
+    seek per cocktail and area cost more than the search. A part every match has (the one
+    concern term, the brand, when it alone drove) is a constant.
     """
     parts: list[_Fragment] = []
     drivers = bool(plan.concern_terms) + bool(plan.brand_keys)
     if drivers == 1 and len(plan.concern_terms) <= 1:
         parts.append(("1", []))
     else:
-        parts += [
-            _LinkSet("cocktail_indications", "indication_id", ids).contains()
-            for ids in plan.concern_terms
-        ]
+        parts += [_holds("c.indications", ids) for ids in plan.concern_terms]
         if plan.brand_keys:
             parts.append(_LinkSet("cocktail_brands", "key", plan.brand_keys).contains())
     if plan.area_ids:
@@ -1082,10 +1087,16 @@ def _concern_score(plan: _Plan) -> _Fragment:
         half = AREA_WEIGHT / len(plan.area_ids) / 2
         for area in plan.area_ids:
             for areas in ((area,), _area_family(area)):
-                sql, params = _LinkSet("cocktail_areas", "area", areas).contains()
+                sql, params = _holds("c.areas", areas)
                 parts.append((f"{half!r} * {sql}", params))
     parts.append((f"{DISCLOSURE_WEIGHT!r} * c.disclosure", []))
     return " + ".join(f"({sql})" for sql, _ in parts), [p for _, ps in parts for p in ps]
+
+
+def _holds(column: str, values: Sequence[str]) -> _Fragment:
+    """SQL true when the JSON array of slugs in ``column`` holds one of ``values``."""
+    tests = " OR ".join(f"instr({column}, ?) > 0" for _ in values)
+    return f"({tests})", [json.dumps(value) for value in values]
 
 
 def _smallest(conn: sqlite3.Connection, links: Sequence[_Link]) -> tuple[_Link, int]:
@@ -1160,9 +1171,12 @@ def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matc
     """Every match computed once (from the smallest required set), sorted by score, name, id.
 
     Each row also carries the number of all matches (a window count), which is never zero
-    when a row is returned.
+    when a row is returned. A large set whose matches all score alike but for their
+    disclosure is walked in that order instead (:func:`_walk_by_rank`).
     """
-    driver, _ = _smallest(conn, plan.required)
+    driver, size = _smallest(conn, plan.required)
+    if size >= WALK_FROM and _even(plan):
+        return _walk_by_rank(conn, plan, driver, wanted)
     others = [link for link in plan.required if link is not driver]
     score_sql, score_params = _concern_score(plan)
     ids_sql, ids_params = driver.ids()
@@ -1191,6 +1205,45 @@ def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matc
     )
     rows = conn.execute(sql.sql, sql.params).fetchall()
     return _Matches([row[:3] for row in rows], int(rows[0][3]) if rows else 0)
+
+
+def _even(plan: _Plan) -> bool:
+    """True when every match scores the same but for its disclosure: one concern term or
+    one brand named, no areas and no other words to rank by."""
+    drivers = bool(plan.concern_terms) + bool(plan.brand_keys)
+    return (
+        drivers == 1
+        and len(plan.concern_terms) <= 1
+        and not plan.area_ids
+        and plan.rank_fts is None
+    )
+
+
+def _walk_by_rank(conn: sqlite3.Connection, plan: _Plan, driver: _Link, wanted: int) -> _Matches:
+    """A large set, evenly scored: walk the cocktails in tie-break order (disclosure, name,
+    id: ``idx_cocktails_by_rank``), keeping the matches, until ``wanted`` are found. A
+    concern that a quarter of the catalogue answers finds 500 matches in some 2,000 index
+    entries; sorting its 45,000 matches took 40 times as long (``bench/bench_search.py``).
+    The total is counted apart, from the set's own index when nothing else filters."""
+    others = [link for link in plan.required if link is not driver]
+    conditions = _conditions(plan, plan.required)
+    best = conn.execute(
+        f"SELECT c.pk, 1 + {DISCLOSURE_WEIGHT!r} * c.disclosure, NULL FROM {_BY_RANK} "
+        f"WHERE 1{conditions.sql} ORDER BY c.disclosure DESC, c.name, c.id LIMIT ?",
+        [*conditions.params, wanted],
+    ).fetchall()
+    if others or _conditions(plan, ()).text:
+        ids_sql, ids_params = driver.ids()
+        rest = _conditions(plan, others)
+        count_sql = (
+            f"SELECT count(*) FROM ({ids_sql}) AS d CROSS JOIN {_BY_ID} ON c.id = d.id "
+            f"WHERE 1{rest.sql}"
+        )
+        total = conn.execute(count_sql, [*ids_params, *rest.params]).fetchone()[0]
+    else:
+        ids_sql, ids_params = driver.ids()
+        total = conn.execute(f"SELECT count(*) FROM ({ids_sql})", ids_params).fetchone()[0]
+    return _Matches(best, int(total))
 
 
 def _walk_by_name(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matches:

@@ -266,10 +266,17 @@ SECONDARY_INDEXES: Final[dict[str, str]] = {
     # catalogue/engine.py), by each of the three ways it reaches them: a link table's id,
     # name order, a full-text rowid (and the page and facets, by rowid). A table row holds
     # kilobytes of text; these entries some 100 to 300 bytes.
-    "idx_cocktails_by_id": "cocktails(id, name, n_actives, classes, disclosure)",
+    "idx_cocktails_by_id": (
+        "cocktails(id, name, n_actives, classes, disclosure, indications, areas)"
+    ),
     "idx_cocktails_by_name": "cocktails(name, id, n_actives, classes)",
     "idx_cocktails_by_pk": (
-        "cocktails(pk, id, supplier_id, name, n_actives, indications, classes, disclosure)"
+        "cocktails(pk, id, supplier_id, name, n_actives, indications, classes, disclosure, areas)"
+    ),
+    # The tie-break order (disclosure, then name), walked by a search whose many matches
+    # score alike (catalogue/search/runner.py: _walk_by_rank).
+    "idx_cocktails_by_rank": (
+        "cocktails(disclosure DESC, name, id, pk, n_actives, classes, indications, areas)"
     ),
     "idx_composition_ingredient": "composition(ingredient_id, cocktail_id)",
     "idx_cocktail_indications_indication": "cocktail_indications(indication_id, cocktail_id)",
@@ -347,7 +354,7 @@ END""",
 
 
 _INITIAL_INDEXES: Final[dict[str, str]] = {
-    **SECONDARY_INDEXES,
+    **{k: v for k, v in SECONDARY_INDEXES.items() if k != "idx_cocktails_by_rank"},
     "idx_cocktails_by_id": "cocktails(id, name, n_actives, classes)",
     "idx_cocktails_by_pk": "cocktails(pk, id, supplier_id, name, n_actives, indications, classes)",
 }
@@ -585,7 +592,7 @@ def _vocabulary(db: Database) -> None:
     for name, target in VOCABULARY_INDEXES.items():
         conn.execute(f"CREATE INDEX {name} ON {target}")
     conn.execute(DISCLOSURE_COLUMN)
-    for name in ("idx_cocktails_by_id", "idx_cocktails_by_pk"):
+    for name in ("idx_cocktails_by_id", "idx_cocktails_by_pk", "idx_cocktails_by_rank"):
         conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute(f"CREATE INDEX {name} ON {SECONDARY_INDEXES[name]}")
     write_vocabulary_reference(conn, ReferenceData.shipped())
