@@ -106,7 +106,8 @@ def content_digest(path: Path, *, ignore_times: bool = False) -> str:
 def undo_vocabulary(conn: sqlite3.Connection) -> None:
     """Take migration ``0004_vocabulary`` out of an open catalogue file, as a release before
     it wrote the file: no areas, search phrases or brands tables, no ``disclosure`` column,
-    the two covering indexes without it, no tie-break index. (The caller sets the schema version it means.)"""
+    the two covering indexes without it, no tie-break index. (The caller sets the schema
+    version it means.)"""
     for table in schema.VOCABULARY_TABLE_NAMES:
         conn.execute(f"DROP TABLE {table}")
     conn.execute("DROP INDEX idx_cocktails_by_id")

@@ -251,6 +251,9 @@ def test_an_unknown_area_lists_the_valid_ones(meso: Meso) -> None:
         ("Profhilo", {}),
         ("localised fat", {"client": ["pregnancy"], "limit": 2, "offset": 1}),
         ("skin rejuvenation", {"area": "neck", "max_actives": 20}),
+        ("hair loss dutasteride", {}),
+        ("what can I do about my cellulite, caffeine maybe", {"exclude": ["aminophylline"]}),
+        ("skin booster hyaluronic", {"limit": 3, "offset": 2}),
     ],
 )
 def test_walking_the_tie_break_order_finds_what_sorting_finds(

@@ -108,8 +108,8 @@ class Lexicon:
     """What a search knows of one catalogue state: its concern phrases, ingredient names,
     substance groups, client conditions and near-words.
 
-    ``phrases``: ``(indication_id, phrase)`` pairs, every name, synonym and term of each
-    indication (what screening must not take from a concern, and what a suggestion
+    ``phrases``: ``(indication_id, phrase, folded key)``, every name, synonym and term of
+    each indication (what screening must not take from a concern, and what a suggestion
     offers); ``ingredients``: ``(ingredient_id, name, class, origin or None)``;
     ``ingredient_names``: ``(key, ingredient_id, name)`` for every name (id, name, INCI,
     synonyms), the key being the name's :func:`name_key` (the catalogue stores it, so a
@@ -126,7 +126,7 @@ class Lexicon:
 
     def __init__(
         self,
-        phrases: Iterable[tuple[str, str]],
+        phrases: Iterable[tuple[str, str, str]],
         ingredients: Iterable[tuple[str, str, str, str | None]] = (),
         ingredient_names: Iterable[tuple[str, str, str]] = (),
         groups: Iterable[SubstanceGroup] = (),
@@ -174,7 +174,7 @@ class Lexicon:
         return ScreeningWords(
             self._condition_words,
             self._near_word_rows,
-            (text for _, text in self._phrase_rows),
+            ((text, key) for _, text, key in self._phrase_rows),
         )
 
     @cached_property
@@ -188,7 +188,9 @@ class Lexicon:
     def _suggestions(self) -> dict[str, str]:
         """What :meth:`did_you_mean` offers for concern-like text: each indication and area
         phrase, as itself."""
-        return {text: text for _, text in (*self._phrase_rows, *self._area_rows)}
+        texts = [text for _, text, _key in self._phrase_rows]
+        texts += [text for _, text in self._area_rows]
+        return {text: text for text in texts}
 
     @cached_property
     def _ingredient_suggestions(self) -> dict[str, str]:
@@ -207,8 +209,8 @@ class Lexicon:
         """From a catalogue's indications and their phrases, ``ingredient_names``, substance
         groups, conditions and their words, and near-words (read as rows: no model is
         loaded)."""
-        phrases: list[tuple[str, str]] = conn.execute(
-            "SELECT target, phrase FROM search_phrases WHERE kind = 'indication'"
+        phrases: list[tuple[str, str, str]] = conn.execute(
+            "SELECT target, phrase, key FROM search_phrases WHERE kind = 'indication'"
         ).fetchall()
         areas: list[tuple[str, str]] = conn.execute(
             "SELECT target, phrase FROM search_phrases WHERE kind = 'area'"

@@ -200,6 +200,10 @@ _BY_PK: Final = "cocktails AS c INDEXED BY idx_cocktails_by_pk"
 _BY_NAME: Final = "cocktails AS c INDEXED BY idx_cocktails_by_name"
 _BY_RANK: Final = "cocktails AS c INDEXED BY idx_cocktails_by_rank"
 
+_RELEVANCE: Final = f"{RELEVANCE_WEIGHT!r} * (0.5 + 0.5 * (-rel.r / (1.0 - rel.r)))"
+"""A match's relevance to the text's other words (``rel.r``: bm25, negative), from half of
+:data:`RELEVANCE_WEIGHT` to all of it: holding the words always outranks any disclosure."""
+
 
 # ---------------------------------------------------------------- the query
 
@@ -1192,7 +1196,7 @@ def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matc
             f"FROM cocktails_fts WHERE cocktails_fts MATCH ? LIMIT {RANK_LIMIT}) ",
             plan.rank_fts,
         )
-        score_sql += f" + coalesce({RELEVANCE_WEIGHT!r} * (-rel.r / (1.0 - rel.r)), 0)"
+        score_sql += f" + coalesce({_RELEVANCE}, 0)"
         join = " LEFT JOIN rel ON rel.pk = c.pk"
     sql.add(
         f"SELECT c.pk, {score_sql} AS concerns, NULL, count(*) OVER () FROM ({ids_sql}) AS d "
@@ -1208,15 +1212,10 @@ def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matc
 
 
 def _even(plan: _Plan) -> bool:
-    """True when every match scores the same but for its disclosure: one concern term or
-    one brand named, no areas and no other words to rank by."""
+    """True when every match scores the same but for its disclosure and the relevance of
+    the text's other words: one concern term or one brand named, and no areas."""
     drivers = bool(plan.concern_terms) + bool(plan.brand_keys)
-    return (
-        drivers == 1
-        and len(plan.concern_terms) <= 1
-        and not plan.area_ids
-        and plan.rank_fts is None
-    )
+    return drivers == 1 and len(plan.concern_terms) <= 1 and not plan.area_ids
 
 
 def _walk_by_rank(conn: sqlite3.Connection, plan: _Plan, driver: _Link, wanted: int) -> _Matches:
@@ -1224,14 +1223,35 @@ def _walk_by_rank(conn: sqlite3.Connection, plan: _Plan, driver: _Link, wanted: 
     id: ``idx_cocktails_by_rank``), keeping the matches, until ``wanted`` are found. A
     concern that a quarter of the catalogue answers finds 500 matches in some 2,000 index
     entries; sorting its 45,000 matches took 40 times as long (``bench/bench_search.py``).
+
+    With other words to rank by, the matches holding them (at most :data:`RANK_LIMIT`, the
+    full-text matches the ranking reads) are scored and sorted first: relevance adds at
+    least half of :data:`RELEVANCE_WEIGHT`, more than any disclosure, so every one of them
+    ranks above every match without the words, which follow in the walk's order.
     The total is counted apart, from the set's own index when nothing else filters."""
     others = [link for link in plan.required if link is not driver]
     conditions = _conditions(plan, plan.required)
-    best = conn.execute(
-        f"SELECT c.pk, 1 + {DISCLOSURE_WEIGHT!r} * c.disclosure, NULL FROM {_BY_RANK} "
-        f"WHERE 1{conditions.sql} ORDER BY c.disclosure DESC, c.name, c.id LIMIT ?",
-        [*conditions.params, wanted],
-    ).fetchall()
+    base = f"1 + {DISCLOSURE_WEIGHT!r} * c.disclosure"
+    if plan.rank_fts is None:
+        best = conn.execute(
+            f"SELECT c.pk, {base}, NULL FROM {_BY_RANK} "
+            f"WHERE 1{conditions.sql} ORDER BY c.disclosure DESC, c.name, c.id LIMIT ?",
+            [*conditions.params, wanted],
+        ).fetchall()
+    else:
+        weights = ", ".join(repr(w) for w in BM25_WEIGHTS)
+        best = conn.execute(
+            f"WITH rel AS MATERIALIZED (SELECT rowid AS pk, bm25(cocktails_fts, {weights}) AS r "
+            f"FROM cocktails_fts WHERE cocktails_fts MATCH ? LIMIT {RANK_LIMIT}), "
+            f"held AS (SELECT c.pk AS pk, {base} + {_RELEVANCE} AS s, c.name AS name, c.id AS id "
+            f"FROM rel CROSS JOIN {_BY_PK} ON c.pk = rel.pk WHERE 1{conditions.sql}), "
+            f"rest AS (SELECT c.pk AS pk, {base} AS s, c.name AS name, c.id AS id FROM {_BY_RANK} "
+            f"WHERE 1{conditions.sql} AND c.pk NOT IN (SELECT pk FROM rel) "
+            "ORDER BY c.disclosure DESC, c.name, c.id LIMIT ?) "
+            "SELECT pk, s, NULL FROM (SELECT * FROM held UNION ALL SELECT * FROM rest) "
+            "ORDER BY s DESC, name, id LIMIT ?",
+            [plan.rank_fts, *conditions.params, *conditions.params, wanted, wanted],
+        ).fetchall()
     if others or _conditions(plan, ()).text:
         ids_sql, ids_params = driver.ids()
         rest = _conditions(plan, others)

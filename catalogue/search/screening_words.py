@@ -242,15 +242,16 @@ class ScreeningWords:
     """The condition phrases, the allergens they teach and the near-words, indexed by key.
 
     ``conditions``: ``(condition id, name or synonym)`` pairs; ``near_words``: ``(word,
-    condition id or None)``; ``concern_phrases``: every concern name and synonym, so that a
-    concern phrase holding a condition's word stays a concern ("pregnancy stretch marks").
+    condition id or None)``; ``concern_phrases``: every concern name, synonym and term with
+    its folded key, so that a concern phrase holding a condition's word stays a concern
+    ("pregnancy stretch marks").
     """
 
     def __init__(
         self,
         conditions: Iterable[tuple[str, str]],
         near_words: Iterable[tuple[str, str | None]],
-        concern_phrases: Iterable[str],
+        concern_phrases: Iterable[tuple[str, str]],
     ) -> None:
         self._phrases: dict[str, list[ConditionId]] = {}
         """Every condition phrase and near-word naming a condition, by key."""
@@ -283,19 +284,28 @@ class ScreeningWords:
         return frozenset(self._near)
 
     def protected(self) -> set[str]:
-        """The keys of concern phrases that hold a screening word (built on first use)."""
+        """The keys of concern phrases that hold a screening word (built on first use).
+
+        A phrase comes with its folded key (``search_phrases.key``), which is its screening
+        words but where an apostrophe joins ("crow's" is "crows"): only those phrases are
+        folded again, so that a text holding a common word ("I", "on") does not fold
+        thousands of phrases in six languages."""
         if self._protected is None:
             self._protected = set()
-            for phrase in self._concern_phrases:
-                words = screen_words(phrase)
+            for phrase, key in self._concern_phrases:
+                words = screen_words(phrase) if _ELISIONS.search(phrase) else key.split()
                 if self._holds_screening(words):
                     self._protected.add(" ".join(words))
         return self._protected
 
     def _holds_screening(self, words: Sequence[str]) -> bool:
+        if ALLERGY_WORDS.isdisjoint(words) and self._first_words.isdisjoint(words):
+            # Most phrases: neither an allergy word nor the start of a condition phrase
+            # (two set look-ups in C), unless German joins the allergen ("Fischallergie").
+            return any(_is_allergy_word(w) for w in words)
         if any(_is_allergy_word(w) for w in words):
             return True
-        if not any(w in self._first_words for w in words):
+        if self._first_words.isdisjoint(words):
             return False
         n = len(words)
         return any(

@@ -97,12 +97,10 @@ def phrase_rows(
 
 
 def write_vocabulary(
-    conn: sqlite3.Connection,
-    indications: Iterable[Indication],
-    areas: Iterable[TreatmentArea],
-    function_words: Mapping[Language, Sequence[str]],
+    conn: sqlite3.Connection, areas: Iterable[TreatmentArea], rows: Iterable[PhraseRow]
 ) -> None:
-    """Replace the stored treatment areas and every search phrase."""
+    """Replace the stored treatment areas, and every search phrase by ``rows`` (see
+    :func:`phrase_rows`)."""
     areas = tuple(areas)
     conn.execute("DELETE FROM areas")
     conn.executemany(
@@ -110,7 +108,7 @@ def write_vocabulary(
         [(a.id.value, a.name, a.description, canonical_json(a)) for a in areas],
     )
     conn.execute("DELETE FROM search_phrases")
-    conn.executemany(PHRASE_INSERT, phrase_rows(indications, areas, function_words))
+    conn.executemany(PHRASE_INSERT, rows)
 
 
 __all__ = [
