@@ -254,20 +254,30 @@ def test_an_unknown_area_lists_the_valid_ones(meso: Meso) -> None:
         ("hair loss dutasteride", {}),
         ("what can I do about my cellulite, caffeine maybe", {"exclude": ["aminophylline"]}),
         ("skin booster hyaluronic", {"limit": 3, "offset": 2}),
+        ("double chin", {}),
+        ("cellulite on my thighs", {"client": ["pregnancy"]}),
+        ("manchas en la cara", {"limit": 1}),
+        ("rides du front", {"exclude": ["tranexamic acid"]}),
+        ("double chin deoxycholic", {}),
+        ("manchas en la cara acid* tranexamic", {"limit": 4}),
+        ("hair loss on my scalp, minoxidil maybe", {"facets": False}),
     ],
 )
+@pytest.mark.parametrize("walk_from", [0, 3])
 def test_walking_the_tie_break_order_finds_what_sorting_finds(
     conn: sqlite3.Connection,
     monkeypatch: pytest.MonkeyPatch,
     text: str,
     filters: dict[str, object],
+    walk_from: int,
 ) -> None:
     """A large evenly scored search walks ``idx_cocktails_by_rank`` instead of sorting
-    (``runner.WALK_FROM``); the two ways must give the same page and total."""
+    (``runner.WALK_FROM``; at 3, an area level of two cocktails is read from its own index
+    instead); the ways must give the same page and total."""
     from meso_formulary.catalogue.search import runner
 
     sorted_answer = search(conn, text, **filters)
-    monkeypatch.setattr(runner, "WALK_FROM", 0)
+    monkeypatch.setattr(runner, "WALK_FROM", walk_from)
     walked = search(conn, text, **filters)
     assert [(h.id, h.score) for h in walked.hits] == [(h.id, h.score) for h in sorted_answer.hits]
     assert walked.total == sorted_answer.total

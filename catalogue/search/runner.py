@@ -890,7 +890,9 @@ def _plan(conn: sqlite3.Connection, query: Query, lex: Lexicon) -> _Plan:
     free_text = " ".join(free_words)
     fts = rank_fts = None
     if free_text and drivers:
-        rank_fts = fts_query(free_text, any_word=True)
+        # Words that only rank are searched as typed: a prefix ("lomor*") would make
+        # bm25 read every word it starts, for a ranking (bench/bench_search.py, hostile).
+        rank_fts = fts_query(free_text, prefix=False, any_word=True)
     elif free_text:
         fts = fts_query(free_text)
     return _Plan(
@@ -1179,7 +1181,7 @@ def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matc
     disclosure is walked in that order instead (:func:`_walk_by_rank`).
     """
     driver, size = _smallest(conn, plan.required)
-    if size >= WALK_FROM and _even(plan):
+    if size >= WALK_FROM and len(plan.required) == 1 and _walkable(plan):
         return _walk_by_rank(conn, plan, driver, wanted)
     others = [link for link in plan.required if link is not driver]
     score_sql, score_params = _concern_score(plan)
@@ -1211,11 +1213,41 @@ def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matc
     return _Matches([row[:3] for row in rows], int(rows[0][3]) if rows else 0)
 
 
-def _even(plan: _Plan) -> bool:
-    """True when every match scores the same but for its disclosure and the relevance of
-    the text's other words: one concern term or one brand named, and no areas."""
+def _walkable(plan: _Plan) -> bool:
+    """True when the matches fall into a few score levels that the tie-break walk can take
+    one after the other: one concern term or one brand named, and at most one area."""
     drivers = bool(plan.concern_terms) + bool(plan.brand_keys)
-    return drivers == 1 and len(plan.concern_terms) <= 1 and not plan.area_ids
+    return drivers == 1 and len(plan.concern_terms) <= 1 and len(plan.area_ids) <= 1
+
+
+def _area_levels(plan: _Plan) -> list[tuple[float, _Fragment, tuple[str, ...]]]:
+    """The score levels of an evenly scored search naming one area, best first: what a
+    match adds (:func:`_concern_score`), the SQL that says it is at that level, and the
+    areas a match at that level treats (none for the level of the others)."""
+    if not plan.area_ids:
+        return [(0.0, ("1", []), ())]
+    area = plan.area_ids[0]
+    exact, exact_params = _holds("c.areas", (area,))
+    family, family_params = _holds("c.areas", _area_family(area))
+    if family == exact:
+        return [
+            (AREA_WEIGHT, (exact, exact_params), (area,)),
+            (0.0, (f"NOT {exact}", exact_params), ()),
+        ]
+    return [
+        (AREA_WEIGHT, (exact, exact_params), (area,)),
+        (
+            AREA_WEIGHT / 2,
+            (f"NOT {exact} AND {family}", [*exact_params, *family_params]),
+            _area_family(area),
+        ),
+        (0.0, (f"NOT {family}", family_params), ()),
+    ]
+
+
+def _count_capped(conn: sqlite3.Connection, link: _Link) -> int:
+    """How many rows ``link`` has, counted up to :data:`ESTIMATE_CAP`."""
+    return int(conn.execute(*link.estimate()).fetchone()[0])
 
 
 def _walk_by_rank(conn: sqlite3.Connection, plan: _Plan, driver: _Link, wanted: int) -> _Matches:
@@ -1223,6 +1255,8 @@ def _walk_by_rank(conn: sqlite3.Connection, plan: _Plan, driver: _Link, wanted: 
     id: ``idx_cocktails_by_rank``), keeping the matches, until ``wanted`` are found. A
     concern that a quarter of the catalogue answers finds 500 matches in some 2,000 index
     entries; sorting its 45,000 matches took 40 times as long (``bench/bench_search.py``).
+    With one area named, the walk goes level by level (:func:`_area_levels`): the matches
+    treating the area, then its family only, then the others.
 
     With other words to rank by, the matches holding them (at most :data:`RANK_LIMIT`, the
     full-text matches the ranking reads) are scored and sorted first: relevance adds at
@@ -1231,27 +1265,13 @@ def _walk_by_rank(conn: sqlite3.Connection, plan: _Plan, driver: _Link, wanted: 
     The total is counted apart, from the set's own index when nothing else filters."""
     others = [link for link in plan.required if link is not driver]
     conditions = _conditions(plan, plan.required)
-    base = f"1 + {DISCLOSURE_WEIGHT!r} * c.disclosure"
-    if plan.rank_fts is None:
-        best = conn.execute(
-            f"SELECT c.pk, {base}, NULL FROM {_BY_RANK} "
-            f"WHERE 1{conditions.sql} ORDER BY c.disclosure DESC, c.name, c.id LIMIT ?",
-            [*conditions.params, wanted],
-        ).fetchall()
-    else:
-        weights = ", ".join(repr(w) for w in BM25_WEIGHTS)
-        best = conn.execute(
-            f"WITH rel AS MATERIALIZED (SELECT rowid AS pk, bm25(cocktails_fts, {weights}) AS r "
-            f"FROM cocktails_fts WHERE cocktails_fts MATCH ? LIMIT {RANK_LIMIT}), "
-            f"held AS (SELECT c.pk AS pk, {base} + {_RELEVANCE} AS s, c.name AS name, c.id AS id "
-            f"FROM rel CROSS JOIN {_BY_PK} ON c.pk = rel.pk WHERE 1{conditions.sql}), "
-            f"rest AS (SELECT c.pk AS pk, {base} AS s, c.name AS name, c.id AS id FROM {_BY_RANK} "
-            f"WHERE 1{conditions.sql} AND c.pk NOT IN (SELECT pk FROM rel) "
-            "ORDER BY c.disclosure DESC, c.name, c.id LIMIT ?) "
-            "SELECT pk, s, NULL FROM (SELECT * FROM held UNION ALL SELECT * FROM rest) "
-            "ORDER BY s DESC, name, id LIMIT ?",
-            [plan.rank_fts, *conditions.params, *conditions.params, wanted, wanted],
-        ).fetchall()
+    # One walk per score level (the area held, its family only, neither), each to
+    # ``wanted`` matches at most: the best page is in their first ``wanted`` rows.
+    best: list[_Ranked] = []
+    for bonus, level, areas in _area_levels(plan):
+        if len(best) >= wanted:
+            break
+        best += _walk_level(conn, plan, conditions, bonus, level, areas, wanted - len(best))
     if others or _conditions(plan, ()).text:
         ids_sql, ids_params = driver.ids()
         rest = _conditions(plan, others)
@@ -1264,6 +1284,49 @@ def _walk_by_rank(conn: sqlite3.Connection, plan: _Plan, driver: _Link, wanted: 
         ids_sql, ids_params = driver.ids()
         total = conn.execute(f"SELECT count(*) FROM ({ids_sql})", ids_params).fetchone()[0]
     return _Matches(best, int(total))
+
+
+def _walk_level(
+    conn: sqlite3.Connection,
+    plan: _Plan,
+    conditions: _Sql,
+    bonus: float,
+    level: _Fragment,
+    areas: tuple[str, ...],
+    wanted: int,
+) -> list[_Ranked]:
+    """The best ``wanted`` matches of one score level (see :func:`_walk_by_rank`): those
+    holding the text's other words first, by relevance, then the others in walk order."""
+    base = f"{bonus!r} + 1 + {DISCLOSURE_WEIGHT!r} * c.disclosure"
+    level_sql, level_params = level
+    # A level of few cocktails (an uncommon area) is read from the area's own index and
+    # sorted: walking would pass most of the catalogue to find it.
+    source: str = _BY_RANK
+    source_params: list[object] = []
+    area_link = _LinkSet("cocktail_areas", "area", areas)
+    if areas and _count_capped(conn, area_link) < WALK_FROM:
+        ids_sql, source_params = area_link.ids()
+        source = f"({ids_sql}) AS d CROSS JOIN {_BY_ID} ON c.id = d.id"
+    where = f"WHERE {level_sql}{conditions.sql}"
+    where_params = [*level_params, *conditions.params]
+    order = "ORDER BY c.disclosure DESC, c.name, c.id LIMIT ?"
+    if plan.rank_fts is None:
+        return conn.execute(
+            f"SELECT c.pk, {base}, NULL FROM {source} {where} {order}",
+            [*source_params, *where_params, wanted],
+        ).fetchall()
+    weights = ", ".join(repr(w) for w in BM25_WEIGHTS)
+    return conn.execute(
+        f"WITH rel AS MATERIALIZED (SELECT rowid AS pk, bm25(cocktails_fts, {weights}) AS r "
+        f"FROM cocktails_fts WHERE cocktails_fts MATCH ? LIMIT {RANK_LIMIT}), "
+        f"held AS (SELECT c.pk AS pk, {base} + {_RELEVANCE} AS s, c.name AS name, c.id AS id "
+        f"FROM rel CROSS JOIN {_BY_PK} ON c.pk = rel.pk {where}), "
+        f"rest AS (SELECT c.pk AS pk, {base} AS s, c.name AS name, c.id AS id FROM {source} "
+        f"{where} AND c.pk NOT IN (SELECT pk FROM rel) {order}) "
+        "SELECT pk, s, NULL FROM (SELECT * FROM held UNION ALL SELECT * FROM rest) "
+        "ORDER BY s DESC, name, id LIMIT ?",
+        [plan.rank_fts, *where_params, *source_params, *where_params, wanted, wanted],
+    ).fetchall()
 
 
 def _walk_by_name(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matches:
