@@ -200,6 +200,14 @@ _BY_PK: Final = "cocktails AS c INDEXED BY idx_cocktails_by_pk"
 _BY_NAME: Final = "cocktails AS c INDEXED BY idx_cocktails_by_name"
 _BY_RANK: Final = "cocktails AS c INDEXED BY idx_cocktails_by_rank"
 
+_REL: Final = (
+    "rel AS MATERIALIZED (SELECT rowid AS pk, bm25(cocktails_fts, "
+    + ", ".join(repr(w) for w in BM25_WEIGHTS)
+    + f") AS r FROM cocktails_fts WHERE cocktails_fts MATCH ? LIMIT {RANK_LIMIT})"
+)
+"""The common table of a search's other words (its one parameter: their full-text query):
+the first :data:`RANK_LIMIT` full-text matches and their bm25, whatever ranks by them."""
+
 _RELEVANCE: Final = f"{RELEVANCE_WEIGHT!r} * (0.5 + 0.5 * (-rel.r / (1.0 - rel.r)))"
 """A match's relevance to the text's other words (``rel.r``: bm25, negative), from half of
 :data:`RELEVANCE_WEIGHT` to all of it: holding the words always outranks any disclosure."""
@@ -1192,12 +1200,7 @@ def _sorted_matches(conn: sqlite3.Connection, plan: _Plan, wanted: int) -> _Matc
     if plan.rank_fts is not None:
         # The text's other words rank the matches that hold any of them (bm25 of the first
         # RANK_LIMIT full-text matches: the cost stays bounded however common the words).
-        weights = ", ".join(repr(w) for w in BM25_WEIGHTS)
-        sql.add(
-            f"WITH rel AS MATERIALIZED (SELECT rowid AS pk, bm25(cocktails_fts, {weights}) AS r "
-            f"FROM cocktails_fts WHERE cocktails_fts MATCH ? LIMIT {RANK_LIMIT}) ",
-            plan.rank_fts,
-        )
+        sql.add(f"WITH {_REL} ", plan.rank_fts)
         score_sql += f" + coalesce({_RELEVANCE}, 0)"
         join = " LEFT JOIN rel ON rel.pk = c.pk"
     sql.add(
@@ -1315,10 +1318,8 @@ def _walk_level(
             f"SELECT c.pk, {base}, NULL FROM {source} {where} {order}",
             [*source_params, *where_params, wanted],
         ).fetchall()
-    weights = ", ".join(repr(w) for w in BM25_WEIGHTS)
     return conn.execute(
-        f"WITH rel AS MATERIALIZED (SELECT rowid AS pk, bm25(cocktails_fts, {weights}) AS r "
-        f"FROM cocktails_fts WHERE cocktails_fts MATCH ? LIMIT {RANK_LIMIT}), "
+        f"WITH {_REL}, "
         f"held AS (SELECT c.pk AS pk, {base} + {_RELEVANCE} AS s, c.name AS name, c.id AS id "
         f"FROM rel CROSS JOIN {_BY_PK} ON c.pk = rel.pk {where}), "
         f"rest AS (SELECT c.pk AS pk, {base} AS s, c.name AS name, c.id AS id FROM {source} "
