@@ -588,7 +588,12 @@ def annex_listings(
     changed: list[Ingredient] = []
     notes: list[Problem] = []
     for ingredient in ingredients:
-        matches = [*by_cas.get(ingredient.cas or "", [])]
+        matches = []
+        for entry in by_cas.get(ingredient.cas or "", []):
+            if same_substance(ingredient, _entry_names(entry)):
+                matches.append(entry)
+            else:
+                notes.append(_cas_conflict(ingredient, entry))
         for name in ingredient.names():
             matches.extend(by_name.get(name_key(name), []))
         if not matches:
@@ -617,6 +622,95 @@ def annex_listings(
             continue
         changed.append(ingredient.model_copy(update={"eu_cosmetics": listing}))
     return DictionaryUpdate(tuple(changed), tuple(notes))
+
+
+GENERIC_WORDS: Final = frozenset(
+    [
+        "acid",
+        "sodium",
+        "chloride",
+        "hydrochloride",
+        "sulfate",
+        "sulphate",
+        "phosphate",
+        "acetate",
+        "gluconate",
+        "extract",
+        "leaf",
+        "flower",
+        "root",
+        "seed",
+        "fruit",
+        "powder",
+        "water",
+        "salt",
+        "salts",
+        "oil",
+        "ester",
+        "esters",
+        "hydrate",
+        "anhydrous",
+        "complex",
+        "solution",
+    ]
+)
+"""Words two different substances share ("extract", "acid", "sodium"): not evidence that a
+CAS number's CosIng name and an ingredient's names are the same substance."""
+
+
+def _words(name: str) -> set[str]:
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return {w for w in re.split(r"[^a-z0-9]+", ascii_text) if len(w) >= 4} - GENERIC_WORDS
+
+
+def _entry_names(entry: AnnexEntry | InventoryEntry) -> tuple[str, ...]:
+    if isinstance(entry, InventoryEntry):
+        return (entry.inci,)
+    return (entry.name, *entry.inci_names)
+
+
+def _record(entry: AnnexEntry | InventoryEntry) -> str:
+    if isinstance(entry, InventoryEntry):
+        return f"CosIng inventory substance {entry.substance_id}"
+    return f"CosIng Annex {entry.annex} ref {entry.reference}"
+
+
+def same_substance(ingredient: Ingredient, names: Iterable[str]) -> bool:
+    """Whether CosIng's ``names`` for a CAS number and the ingredient's own names (name,
+    INCI, synonyms) share a word that tells substances apart (not "extract", "acid"...)."""
+    own = set().union(*(_words(name) for name in ingredient.names()))
+    theirs = set().union(*(_words(name) for name in names))
+    return not own.isdisjoint(theirs)
+
+
+def _cas_conflict(ingredient: Ingredient, entry: AnnexEntry | InventoryEntry) -> Problem:
+    return Problem(
+        f"{ingredient.id}: CAS {ingredient.cas} is {_entry_names(entry)[0]!r} in "
+        f"{_record(entry)}, not {ingredient.name!r}: the CAS number is wrong; "
+        "no listing was taken from it",
+        path="cas",
+        value=ingredient.cas,
+        severity="error",
+        code="cosing-cas-conflict",
+    )
+
+
+def cas_conflicts(files: Sequence[CosingFile], ingredients: Sequence[Ingredient]) -> list[Problem]:
+    """Every ingredient whose CAS number CosIng's ``files`` give to a different substance
+    (melilot extract carrying peppermint's CAS), one problem per conflicting record."""
+    by_cas: dict[str, list[AnnexEntry | InventoryEntry]] = {}
+    for cosing in files:
+        entries: list[AnnexEntry | InventoryEntry] = [*cosing.annex_entries, *cosing.inventory]
+        for entry in entries:
+            for cas in entry.cas:
+                by_cas.setdefault(cas, []).append(entry)
+    return [
+        _cas_conflict(ingredient, entry)
+        for ingredient in ingredients
+        if ingredient.cas
+        for entry in by_cas.get(ingredient.cas, [])
+        if not same_substance(ingredient, _entry_names(entry))
+    ]
 
 
 def _annex_source(entry: AnnexEntry) -> str:

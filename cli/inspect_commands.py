@@ -28,7 +28,12 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from meso_formulary.catalogue.store.cocktail_view import CocktailView, CompositionLine
+    from meso_formulary.catalogue.store.cocktail_view import (
+        CocktailView,
+        CompositionLine,
+        Fact,
+        Linked,
+    )
 
 _id_argument = click.argument("cocktail_id", metavar="ID")
 
@@ -49,15 +54,19 @@ _id_argument = click.argument("cocktail_id", metavar="ID")
 @output_options
 @db_option
 def show(cocktail_id: str, clients: tuple[str, ...], fmt: Format, db: Path | None) -> None:
-    """Everything about cocktail ID: composition, protocol, aftercare, contraindications,
-    findings, sources.
+    """Everything about cocktail ID: composition, product, protocol, course facts,
+    aftercare, safety, contraindications, findings, sources.
 
     The composition lists each ingredient's strength as the supplier gives it, its class,
-    and the strength in mg/mL where it can be converted. Findings are what the rules engine
-    found questionable when the cocktail was imported (strengths above limits, areas not
-    suited ...), each with its rule. The heading says where the supplier's catalogue came
-    from: the shipped reference data, a signed bundle that verified, or an unsigned draft
-    (imported with meso import --unsigned). The web page of a cocktail shows the same.
+    and the strength in mg/mL where it can be converted. The product section gives the
+    maker, brands, type, pack and regulatory claims (each with its source), the products
+    an archetype stands for and the archetypes that stand for a product. Course facts and
+    safety figures each carry their source. Findings are what the rules engine found
+    questionable when the cocktail was imported (strengths above limits, areas not suited
+    ...), each with its rule and the source of what it compares with. The heading says
+    where the supplier's catalogue came from: the shipped reference data, a signed bundle
+    that verified, or an unsigned draft (imported with meso import --unsigned). The web
+    page of a cocktail shows the same.
 
     Contraindications name a client condition of the vocabulary (meso conditions), the
     source's words and the source; "Also ruled out for" lists the conditions that rule the
@@ -69,9 +78,10 @@ def show(cocktail_id: str, clients: tuple[str, ...], fmt: Format, db: Path | Non
     With --json or --nl: the cocktail as stored (fields at their default left out), its
     composition lines with name, class and mg_per_ml added, a "ruled_out_by" list of
     every reason (condition, name, via, ingredient, detail, why, applies), "applies" (the
-    --client conditions that rule it out; null without --client), a "findings" list and a
-    "provenance" object (catalogue_version, verified, signed_by, status). With --csv: the
-    composition lines.
+    --client conditions that rule it out; null without --client), a "findings" list (each
+    with its "source"), an "archetypes" list (id, name: the archetypes that stand for this
+    product) and a "provenance" object (catalogue_version, verified, signed_by, status).
+    With --csv: the composition lines.
     """
     from meso_formulary.catalogue.search.screening_text import client_conditions
     from meso_formulary.catalogue.store.cocktail_view import load_cocktail
@@ -121,19 +131,45 @@ def _show_view(view: CocktailView) -> Group:
             cell(line.mg_per_ml_text),
         )
     parts.append(composition)
+    if view.product:
+        parts.append(_sourced_facts("Product", view.product))
+    if view.stands_for:
+        parts.append(_bullets("Stands for", _linked(view.stands_for), ""))
+    if view.archetypes:
+        parts.append(_bullets("Archetype", _linked(view.archetypes), ""))
     parts.append(_facts("Use", view.use))
     if view.protocol is not None:
         parts.append(_facts("Protocol", view.protocol.facts))
+    if view.course_facts:
+        course = new_table("Fact", "Amount", "Note", "Source", title="Course facts")
+        for fact in view.course_facts:
+            course.add_row(cell(fact.label), cell(fact.amount), cell(fact.note), cell(fact.source))
+        parts.append(course)
     if view.aftercare:
         aftercare = new_table("After each session", "For", "Source", title="Aftercare")
         for item in view.aftercare:
-            aftercare.add_row(cell(item.advice), cell(item.duration), cell(item.source))
+            advice = cell(item.advice)
+            if item.basis_text:
+                advice.append("\n")
+                advice.append_text(cell(f"({item.basis_text})", style="dim"))
+            aftercare.add_row(advice, cell(item.duration), cell(item.source))
         parts.append(aftercare)
     if view.effects:
         effects = new_table("Effect", "Usually settles within", "Note", title="Expected effects")
         for effect in view.effects:
             effects.add_row(cell(effect.effect), cell(effect.within), cell(effect.note))
         parts.append(effects)
+    if view.safety:
+        safety = new_table("Event", "How often", "Among", "Note", "Source", title="Safety")
+        for figure in view.safety:
+            safety.add_row(
+                cell(figure.event),
+                cell(figure.frequency),
+                cell(figure.among),
+                cell(figure.note),
+                cell(figure.source),
+            )
+        parts.append(safety)
     listed = [_marked(line.text, line.mark) for line in view.contraindications]
     parts.append(_bullets("Contraindications", listed, NO_CONTRAINDICATIONS))
     if view.also_ruled_out_by:
@@ -156,6 +192,27 @@ def _facts(title: str, facts: Iterable[tuple[str, str]]) -> Table:
     for label, value in facts:
         table.add_row(cell(label, style="bold"), cell(value))
     return table
+
+
+def _sourced_facts(title: str, facts: Iterable[Fact]) -> Table:
+    """Labelled facts, each with a dim ``source: ...`` line when it has its own source."""
+    table = new_table("", "", title=title)
+    table.show_header = False
+    for fact in facts:
+        value = cell(fact.value)
+        if fact.source:
+            value.append("\n")
+            value.append_text(cell(f"source: {fact.source}", style="dim"))
+        table.add_row(cell(fact.label, style="bold"), value)
+    return table
+
+
+def _linked(records: Iterable[Linked]) -> list[str]:
+    """Linked records by name and id, an unknown id as it is (marked as not found)."""
+    return [
+        record.text if record.known else f"{record.text} (not in this catalogue)"
+        for record in records
+    ]
 
 
 def _bullets(title: str, items: Sequence[str | Text], empty: str) -> Text:
@@ -188,11 +245,15 @@ def _findings_table(view: CocktailView) -> RenderableType:
         column.ratio = ratio
     for finding in view.findings:
         style = "red" if finding.severity == "error" else "yellow"
+        message = cell(finding.message)
+        if finding.source:
+            message.append("\n")
+            message.append_text(cell(f"source: {finding.source}", style="dim"))
         table.add_row(
             cell(finding.severity, style=style),
             cell(finding.code),
             cell(finding.path),
-            cell(finding.message),
+            message,
         )
     return table
 

@@ -83,7 +83,8 @@ def schedule(
       meso schedule reference/dutasteride-hair --start 2026-03-02
       meso schedule reference/dutasteride-hair --start 2026-03-02 --time 17:30 --ics course.ics
 
-    Only figures the protocol states are used: an unknown session length, results span or
+    Only figures a source states are used (the protocol's, else the cocktail's course facts,
+    the most conservative when sources differ): an unknown session length, results span or
     top-up interval is reported as a note on stderr, never guessed.
     """
     from meso_formulary.catalogue.store.cocktail_view import load_cocktail
@@ -99,7 +100,11 @@ def schedule(
             hint="its supplier's catalogue gives no sessions or interval",
         )
     plan = lay_out(
-        cocktail.protocol, start.date(), aftercare=cocktail.aftercare, session_time=at.time()
+        cocktail.protocol,
+        start.date(),
+        aftercare=cocktail.aftercare,
+        course_facts=cocktail.course_facts,
+        session_time=at.time(),
     )
     if ics is not None:
         calendar = ics_calendar(cocktail, plan).decode()

@@ -172,6 +172,12 @@ def _nothing_found(results: Answer, criteria: dict[str, Any], report: tuple[str,
     else:
         message = f"No cocktails found {what}."
     lines = [message]
+    if results.untreated:
+        lines.append(
+            "Read in the text, but no cocktail in this catalogue treats: "
+            + ", ".join(results.untreated)
+            + "."
+        )
     if results.did_you_mean:
         lines.append("Did you mean: " + ", ".join(results.did_you_mean) + "?")
     if results.covered:

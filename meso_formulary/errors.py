@@ -42,6 +42,8 @@ class Problem:
     value: object = None
     severity: str = "error"
     code: str = "invalid"
+    source: str | None = None
+    """For a rule finding: where the limit it compares with comes from."""
 
     def location(self) -> str:
         """``file:line: path`` with the parts that are known."""

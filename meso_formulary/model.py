@@ -79,6 +79,64 @@ class RegulatoryStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+class ProductType(StrEnum):
+    """What kind of injectable a product (or an archetype) is, as its sources describe it.
+
+    A typical strength range can be scoped to the product types it was measured on
+    (:attr:`StrengthRange.scope`).
+    """
+
+    SKIN_BOOSTER = "skin_booster"
+    """Hyaluronic acid for skin quality, injected as micro-depots (non- or lightly cross-linked)."""
+    HYBRID_HA_COMPLEX = "hybrid_ha_complex"
+    """High- and low-molecular-weight hyaluronic acid in thermally stabilised complexes."""
+    POLYREVITALISING_SOLUTION = "polyrevitalising_solution"
+    """Non-cross-linked hyaluronic acid with a complex of micronutrients."""
+    AMINO_ACID_BIOREVITALISER = "amino_acid_biorevitaliser"
+    """Hyaluronic acid with amino acids (collagen precursors)."""
+    POLYNUCLEOTIDE_BOOSTER = "polynucleotide_booster"
+    """Polynucleotides or PDRN (fish DNA fragments)."""
+    ADIPOCYTOLYTIC = "adipocytolytic"
+    """Injected to destroy fat cells locally (deoxycholic acid, phosphatidylcholine)."""
+    MESOTHERAPY_COCKTAIL = "mesotherapy_cocktail"
+    """Several actives mixed for intradermal mesotherapy."""
+    COMPOUNDED_PREPARATION = "compounded_preparation"
+    """One active prepared for intradermal use (not a marketed product)."""
+
+
+class Container(StrEnum):
+    """What one unit of a product comes in."""
+
+    SYRINGE = "syringe"
+    VIAL = "vial"
+    AMPOULE = "ampoule"
+
+
+class AdviceBasis(StrEnum):
+    """Whose advice an aftercare item is: a product's own instructions override general
+    (clinic or literature) advice of the same kind when a course is planned."""
+
+    GENERAL = "general"
+    PRODUCT_INSTRUCTIONS = "product_instructions"
+
+
+class CourseFactKind(StrEnum):
+    """A fact about a session or a course that a source states, apart from the protocol."""
+
+    SESSION_MINUTES = "session_minutes"
+    """How long a session takes (``min``/``max`` in minutes)."""
+    TOPICAL_NUMBING = "topical_numbing"
+    """A numbing cream can be used (no numbers)."""
+    RESULTS_LAST_MONTHS = "results_last_months"
+    """How long results last after a course (``min``/``max`` in months)."""
+    TOP_UPS = "top_ups"
+    """Top-up sessions are needed to keep the results (``min``/``max``: months apart, if given)."""
+    RESULTS_DEVELOP = "results_develop"
+    """Results are not immediate but develop over the course (no numbers)."""
+    SESSIONS = "sessions"
+    """How many sessions a course takes (``min``/``max``)."""
+
+
 class AftercareKind(StrEnum):
     """A kind of aftercare advice; ``NO_MAKEUP`` drives the "makeup allowed from" milestone."""
 
@@ -129,11 +187,20 @@ class Contraindication(Record):
 
 
 class StrengthRange(Record):
-    """A documented range of strengths, with its source."""
+    """A documented range of strengths, with its source and what it was measured on.
+
+    ``scope`` names the product types the range was measured on: a cocktail of another type
+    (or of no stated type) is not compared with it. Empty means the range applies to every
+    cocktail that holds the ingredient.
+    """
 
     min: PositiveFinite | None = None
     max: PositiveFinite | None = None
     unit: UnitField
+    scope: tuple[ProductType, ...] = ()
+    measured_on: ShortText | None = Field(
+        default=None, description="what the range was measured on, in words"
+    )
     source: SourceText
 
     @model_validator(mode="after")
@@ -146,10 +213,14 @@ class StrengthRange(Record):
 
 
 class StrengthLimit(Record):
-    """A hard upper limit for one ingredient's strength, with its source."""
+    """A hard upper limit for one ingredient's strength, with its source: above it a
+    strength is a mistake (a label maximum, the substance's solubility in water)."""
 
     max: PositiveFinite
     unit: UnitField
+    basis: ShortText | None = Field(
+        default=None, description="what the limit is, in words (e.g. solubility in water at 25 °C)"
+    )
     source: SourceText
 
 
@@ -394,15 +465,56 @@ class Protocol(Record):
     results_last_months: Range | None = None
     top_up_interval_months: Annotated[int, Strict(), Field(ge=1, le=60)] | None = None
     topical_numbing: Annotated[bool, Strict()] = False
+    note: ShortText | None = None
     source: SourceText
 
 
+class CourseFact(Record):
+    """One sourced fact about a session or a course (how long a session takes, whether a
+    numbing cream is used, how long results last...).
+
+    Where sources differ, each value is its own item with its own source; a plan uses the
+    most conservative (the longest session, the shortest-lasting results).
+    """
+
+    fact: CourseFactKind
+    min: PositiveFinite | None = None
+    max: PositiveFinite | None = None
+    note: ShortText | None = None
+    source: SourceText
+
+    @model_validator(mode="after")
+    def _numbers_fit_the_fact(self) -> CourseFact:
+        counted = self.fact in (
+            CourseFactKind.SESSION_MINUTES,
+            CourseFactKind.RESULTS_LAST_MONTHS,
+            CourseFactKind.SESSIONS,
+        )
+        if counted and self.min is None and self.max is None:
+            raise ValueError(f"{self.fact.value} needs a min, a max or both")
+        if (
+            not counted
+            and self.fact is not CourseFactKind.TOP_UPS
+            and (self.min is not None or self.max is not None)
+        ):
+            raise ValueError(f"{self.fact.value} takes no numbers")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
 class AftercareItem(Record):
-    """One piece of aftercare advice and how long it applies after each session."""
+    """One piece of aftercare advice and how long it applies after each session.
+
+    Items of the same ``kind`` and ``advice`` are one piece of advice from several sources
+    (make-up after 4 h, 12 h or the next day): a plan keeps the longest. An item from the
+    product's own instructions (``basis``) overrides general advice of its kind.
+    """
 
     kind: AftercareKind
     advice: ShortText
     hours: Annotated[float, Strict(), Field(gt=0, le=24 * 60, allow_inf_nan=False)] | None = None
+    basis: AdviceBasis = AdviceBasis.GENERAL
     source: SourceText
 
 
@@ -411,6 +523,42 @@ class ExpectedEffect(Record):
 
     effect: EffectKind
     settles_within_hours: Range | None = None
+    note: ShortText | None = None
+    source: SourceText
+
+
+class Pack(Record):
+    """How a product is sold: the container, how many per box, needles supplied.
+
+    The volume of one container is the cocktail's ``vial_volume_ml``; ``source`` backs both.
+    """
+
+    container: Container | None = None
+    count: Annotated[int, Strict(), Field(ge=1, le=1000)] | None = None
+    needles: ShortText | None = None
+    source: SourceText
+
+
+class RegulatoryClaim(Record):
+    """How a product is placed on one market, as a source states it (e.g. a CE-marked
+    medical device in the EU, an FDA-approved prescription drug in the US)."""
+
+    status: RegulatoryStatus
+    jurisdiction: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field(
+        description="ISO 3166-1 alpha-2 code, or EU"
+    )
+    detail: ShortText | None = None
+    source: SourceText
+
+
+class SafetyFigure(Record):
+    """An adverse event and how often a source saw it (a trial, post-marketing data)."""
+
+    event: ShortText
+    percent: Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+    among: ShortText | None = Field(
+        default=None, description="who the figure counts (e.g. 'subjects in the phase 3 trials')"
+    )
     note: ShortText | None = None
     source: SourceText
 
@@ -452,10 +600,22 @@ class Cocktail(Record):
         "archetype the brands its description says it stands for (a search finds it by them)",
         max_length=20,
     )
+    maker: ShortText | None = Field(
+        default=None, description="who makes or markets the product, as its sources name it"
+    )
+    product_type: ProductType | None = None
+    pack: Pack | None = None
+    stands_for: tuple[CocktailId, ...] = Field(
+        default=(),
+        description="for an archetype: the product records (ids) it stands for",
+        max_length=50,
+    )
     administration: Administration | None = None
     protocol: Protocol | None = None
+    course_facts: tuple[CourseFact, ...] = ()
     aftercare: tuple[AftercareItem, ...] = ()
     expected_effects: tuple[ExpectedEffect, ...] = ()
+    safety: tuple[SafetyFigure, ...] = ()
     contraindications: tuple[Contraindication | ShortText, ...] = Field(
         default=(),
         description="client conditions that rule the cocktail out: structured (condition id, "
@@ -463,6 +623,9 @@ class Cocktail(Record):
         "text (kept and shown; screening reads the conditions its words name)",
     )
     regulatory_status: RegulatoryStatus = RegulatoryStatus.UNKNOWN
+    regulatory: tuple[RegulatoryClaim, ...] = Field(
+        default=(), description="how the product is placed on each market, with sources"
+    )
     sources: tuple[SourceText, ...] = ()
 
     @model_validator(mode="after")
@@ -515,6 +678,7 @@ class CatalogueFile(Record):
 __all__ = [
     "FORMAT",
     "Administration",
+    "AdviceBasis",
     "AftercareItem",
     "AftercareKind",
     "AllergenGroup",
@@ -526,8 +690,11 @@ __all__ = [
     "Coding",
     "CompositionLine",
     "ConditionId",
+    "Container",
     "Contraindication",
     "CosmeticsListing",
+    "CourseFact",
+    "CourseFactKind",
     "Device",
     "EffectKind",
     "ExpectedEffect",
@@ -539,9 +706,13 @@ __all__ = [
     "Language",
     "MoietyGroup",
     "Origin",
+    "Pack",
+    "ProductType",
     "Protocol",
     "Range",
+    "RegulatoryClaim",
     "RegulatoryStatus",
+    "SafetyFigure",
     "Strength",
     "StrengthLimit",
     "StrengthRange",

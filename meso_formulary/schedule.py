@@ -2,7 +2,13 @@
 
 :func:`plan_course` is pure: the same protocol, aftercare and start give the same schedule.
 Nothing here is invented: a duration, a results window or a top-up date appears only when
-the protocol states the figure it rests on; otherwise the schedule says it is unknown.
+the protocol (or, failing it, a sourced course fact) states the figure it rests on;
+otherwise the schedule says it is unknown.
+
+Where sources differ the plan takes the most conservative value and says so: of several
+items of the same aftercare advice (make-up after 4 h, 12 h or the next day) it keeps the
+longest; a product's own instructions override general advice of the same kind; of
+several session lengths, the longest; of several results spans, the widest.
 
 Standard library only at import (the models load when :func:`plan_course` checks its
 arguments): :func:`lay_out` plans from anything shaped like a protocol and its aftercare,
@@ -24,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from meso_formulary.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from meso_formulary.model import AftercareItem
+    from meso_formulary.model import AftercareItem, CourseFact
     from meso_formulary.model import Protocol as CourseProtocol
 
 AVERAGE_MONTH_DAYS = 365.2425 / 12
@@ -75,6 +81,27 @@ class AftercareLike(Protocol):
 
     @property
     def hours(self) -> float | None: ...
+
+    @property
+    def basis(self) -> str:
+        """``general`` or ``product_instructions`` (:class:`~meso_formulary.model.AdviceBasis`)."""
+        ...
+
+    @property
+    def source(self) -> str: ...
+
+
+class CourseFactLike(Protocol):
+    """What :func:`lay_out` reads of a course fact (:class:`~meso_formulary.model.CourseFact`)."""
+
+    @property
+    def fact(self) -> str: ...
+
+    @property
+    def min(self) -> float | None: ...
+
+    @property
+    def max(self) -> float | None: ...
 
     @property
     def source(self) -> str: ...
@@ -188,16 +215,20 @@ def plan_course(
     start: date,
     *,
     aftercare: Sequence[AftercareItem] = (),
+    course_facts: Sequence[CourseFact] = (),
     session_time: time = time(9, 0),
 ) -> CourseSchedule:
     """Lay ``protocol`` out on the calendar from ``start`` (the first session's date).
 
     Sessions fall every ``interval_days`` at ``session_time`` (local wall-clock time, so a
     course across a daylight-saving change stays at 09:00). Each aftercare item with
-    ``hours`` gives one milestone per session, counted from the session's start. The results
-    and top-up windows count months from the last session, clamped to the month's end.
+    ``hours`` gives one milestone per session, counted from the session's start (of items
+    that repeat one piece of advice, the longest; see the module doc). The results and
+    top-up windows count months from the last session, clamped to the month's end.
+    ``course_facts`` (the cocktail's) give the session length and the results span when
+    the protocol does not.
     """
-    from meso_formulary.model import AftercareItem
+    from meso_formulary.model import AftercareItem, CourseFact
     from meso_formulary.model import Protocol as CourseProtocol
 
     if not isinstance(protocol, CourseProtocol):
@@ -206,7 +237,11 @@ def plan_course(
     for item in items:
         if not isinstance(item, AftercareItem):
             raise TypeError(f"aftercare holds a {type(item).__name__}, not an AftercareItem")
-    return lay_out(protocol, start, aftercare=items, session_time=session_time)
+    facts = tuple(course_facts)
+    for fact in facts:
+        if not isinstance(fact, CourseFact):
+            raise TypeError(f"course_facts holds a {type(fact).__name__}, not a CourseFact")
+    return lay_out(protocol, start, aftercare=items, course_facts=facts, session_time=session_time)
 
 
 def lay_out(
@@ -214,6 +249,7 @@ def lay_out(
     start: date,
     *,
     aftercare: Sequence[AftercareLike] = (),
+    course_facts: Sequence[CourseFactLike] = (),
     session_time: time = time(9, 0),
 ) -> CourseSchedule:
     """:func:`plan_course` for a protocol and aftercare already validated (a stored
@@ -225,20 +261,99 @@ def lay_out(
     if not isinstance(session_time, time):
         raise TypeError(f"session_time must be a time, not {type(session_time).__name__}")
     try:
-        return _plan(protocol, start, tuple(aftercare), session_time)
+        return _plan(protocol, start, tuple(aftercare), tuple(course_facts), session_time)
     except OverflowError as exc:
         raise InvalidInput(f"the course does not fit the calendar: {exc}") from None
 
 
+def effective_aftercare(
+    aftercare: Sequence[AftercareLike],
+) -> tuple[tuple[AftercareLike, ...], tuple[str, ...]]:
+    """The aftercare a plan follows, and notes saying what was set aside and why.
+
+    Where the product's own instructions give advice of a kind, general advice of that kind
+    is set aside. Items with the same kind and advice are one piece of advice from several
+    sources: the longest is kept (an item without hours counts as the shortest).
+    """
+    instructed = {str(item.kind) for item in aftercare if str(item.basis) == "product_instructions"}
+    notes: list[str] = []
+    overridden = sorted(
+        {str(item.kind) for item in aftercare if str(item.kind) in instructed}
+        & {str(item.kind) for item in aftercare if str(item.basis) != "product_instructions"}
+    )
+    for kind in overridden:
+        notes.append(
+            f"{kind.replace('_', ' ')}: the product's own instructions are followed, "
+            "not general advice"
+        )
+    groups: dict[tuple[str, str], list[AftercareLike]] = {}
+    for item in aftercare:
+        kind = str(item.kind)
+        if kind in instructed and str(item.basis) != "product_instructions":
+            continue
+        groups.setdefault((kind, " ".join(item.advice.casefold().split())), []).append(item)
+    kept = []
+    for items in groups.values():
+        longest = max(items, key=lambda item: -1.0 if item.hours is None else item.hours)
+        kept.append(longest)
+        spans = sorted({item.hours for item in items if item.hours is not None})
+        if len(spans) > 1:
+            notes.append(
+                f"{longest.advice}: sources give {', '.join(f'{h:g}' for h in spans)} h; "
+                f"the longest ({longest.hours:g} h) is used"
+            )
+    return tuple(kept), tuple(notes)
+
+
+def _longest_session(facts: Sequence[CourseFactLike]) -> CourseFactLike | None:
+    timed = [f for f in facts if str(f.fact) == "session_minutes"]
+    return max(timed, key=_upper, default=None)
+
+
+def _upper(fact: CourseFactLike) -> float:
+    value = fact.max if fact.max is not None else fact.min
+    assert value is not None  # a session_minutes or results fact has a min or a max
+    return value
+
+
+@dataclass(frozen=True)
+class _Span:
+    min: float
+    max: float
+
+
+def _results_span(facts: Sequence[CourseFactLike]) -> tuple[_Span, str] | None:
+    """The widest span the course facts give for how long results last, and its sources."""
+    spans = [f for f in facts if str(f.fact) == "results_last_months"]
+    if not spans:
+        return None
+    low = min(f.min if f.min is not None else _upper(f) for f in spans)
+    high = max(_upper(f) for f in spans)
+    return _Span(low, high), "; ".join(dict.fromkeys(f.source for f in spans))
+
+
 def _plan(
-    protocol: ProtocolLike, start: date, aftercare: tuple[AftercareLike, ...], session_time: time
+    protocol: ProtocolLike,
+    start: date,
+    aftercare: tuple[AftercareLike, ...],
+    course_facts: tuple[CourseFactLike, ...],
+    session_time: time,
 ) -> CourseSchedule:
     notes: list[str] = []
     duration = None
-    if protocol.session_minutes is None:
+    minutes: float | None = protocol.session_minutes
+    if minutes is None:
+        longest = _longest_session(course_facts)
+        if longest is not None:
+            minutes = _upper(longest)
+            notes.append(
+                f"session length {minutes:g} min from the course facts, the longest any "
+                f"source gives (source: {longest.source})"
+            )
+    if minutes is None:
         notes.append("session duration unknown: the protocol gives no session_minutes")
     else:
-        duration = timedelta(minutes=protocol.session_minutes)
+        duration = timedelta(minutes=minutes)
     sessions = []
     for number in range(1, protocol.sessions + 1):
         day = start + timedelta(days=(number - 1) * protocol.interval_days)
@@ -246,6 +361,8 @@ def _plan(
         ends = None if duration is None else _after(starts, duration.total_seconds() / 3600)
         sessions.append(PlannedSession(number=number, starts=starts, ends=ends))
 
+    followed, aftercare_notes = effective_aftercare(aftercare)
+    notes.extend(aftercare_notes)
     milestones = [
         Milestone(
             session=session.number,
@@ -256,24 +373,27 @@ def _plan(
             source=item.source,
         )
         for session in sessions
-        for item in aftercare
+        for item in followed
         if item.hours is not None
     ]
     milestones.sort(key=lambda m: (m.at, m.session))
-    if any(item.hours is None for item in aftercare):
+    if any(item.hours is None for item in followed):
         notes.append("aftercare without a duration (hours) gives no milestone")
 
     last = sessions[-1].starts.date()
-    span = protocol.results_last_months
+    span: SpanLike | None = protocol.results_last_months
+    span_basis = f"the protocol; source: {protocol.source}"
+    if span is None and (from_facts := _results_span(course_facts)) is not None:
+        span, facts_source = from_facts
+        span_basis = f"the course facts, the widest span given; source: {facts_source}"
     results = None
     if span is None:
-        notes.append("how long results last is unknown: the protocol gives no results_last_months")
+        notes.append("how long results last is unknown: no source gives it")
     else:
         results = DateWindow(
             earliest=add_month_span(last, span.min),
             latest=add_month_span(last, span.max),
-            basis=f"results last {_months(span)} months after the last session "
-            f"(protocol.results_last_months; source: {protocol.source})",
+            basis=f"results last {_months(span)} months after the last session ({span_basis})",
         )
 
     top_up = None
@@ -283,20 +403,16 @@ def _plan(
             earliest=due,
             latest=due,
             basis=f"a top-up {protocol.top_up_interval_months} months after the last session "
-            f"(protocol.top_up_interval_months; source: {protocol.source})",
+            f"(the protocol; source: {protocol.source})",
         )
     elif results is not None and span is not None:
         top_up = dataclasses.replace(
             results,
             basis=f"when results wear off, {_months(span)} months after the last session "
-            "(protocol.results_last_months: the protocol gives no top_up_interval_months; "
-            f"source: {protocol.source})",
+            f"(no top-up interval is given; {span_basis})",
         )
     else:
-        notes.append(
-            "no top-up date: the protocol gives neither top_up_interval_months "
-            "nor results_last_months"
-        )
+        notes.append("no top-up date: no source gives a top-up interval or how long results last")
 
     return CourseSchedule(
         sessions=tuple(sessions),
@@ -308,12 +424,14 @@ def _plan(
 
 
 __all__ = [
+    "CourseFactLike",
     "CourseSchedule",
     "DateWindow",
     "Milestone",
     "PlannedSession",
     "add_month_span",
     "add_months",
+    "effective_aftercare",
     "lay_out",
     "milestone_label",
     "plan_course",

@@ -60,6 +60,7 @@ class IndicationId(StrEnum):
     SKIN_REJUVENATION = "skin_rejuvenation"
     SKIN_LAXITY = "skin_laxity"
     DARK_CIRCLES = "dark_circles"
+    ACNE = "acne"
     ACNE_SCARRING = "acne_scarring"
     STRETCH_MARKS = "stretch_marks"
     CELLULITE = "cellulite"

@@ -12,7 +12,9 @@ catalogue and scores it:
   are not asked for). When the search read the concern but screening words in the text
   ("after my pregnancy") hid every cocktail for it, and said so, that is right too: the
   search hides too much rather than too little by design, and the answer names the concern
-  and what hid it;
+  and what hid it. When the search read the concern and no cocktail in the catalogue treats
+  it (active acne: the shipped data has no source for a cocktail), showing nothing and
+  saying so is right: showing another concern's cocktails would not be;
 - an entry with only an ``area`` or a ``brand`` is right at k when one of the top k hits
   treats that area or is known by that brand;
 - a negative is right when the search read no concern at all.
@@ -136,6 +138,10 @@ def score(conn: sqlite3.Connection, entry: Mapping[str, Any], answer: Answer) ->
         return Outcome(entry, right, right, read)
 
     if wanted & concerns and not answer.hits and answer.screening.hidden:
+        return Outcome(entry, True, True, read)
+    if wanted & concerns and not answer.hits and answer.untreated:
+        # the concern was read and no cocktail treats it ("pimples": active acne); showing
+        # nothing, and saying so, is the right answer, never another concern's cocktails
         return Outcome(entry, True, True, read)
 
     def right_at(hit_index: int) -> bool:

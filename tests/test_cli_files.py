@@ -35,28 +35,39 @@ def test_validate_clean_file(meso: Meso, tmp_path: Path) -> None:
     assert result.stderr.strip().startswith("1 file checked: 0 errors")
 
 
+WARNED = Path(__file__).parent / "bad_inputs" / "rule-warning-only.yaml"
+"""A skin booster with hyaluronate below the typical range measured on skin boosters."""
+
+
 def test_validate_rule_findings_are_located_in_the_source(meso: Meso) -> None:
-    result = meso("validate", EXAMPLE)
+    result = meso("validate", WARNED)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines
     for line in lines:
         match = LOCATED.match(line)
         assert match, line
-        assert match["file"] == str(EXAMPLE)
+        assert match["file"] == str(WARNED)
         assert match["path"].startswith("cocktails.")
     first = LOCATED.match(lines[0])
     assert first is not None
-    source_line = EXAMPLE.read_text(encoding="utf-8").splitlines()[int(first["line"]) - 1]
-    assert "strength" in source_line  # cocktails.0.composition.3.strength
-    assert "[MF105]" in lines[0]
+    source_line = WARNED.read_text(encoding="utf-8").splitlines()[int(first["line"]) - 1]
+    assert "strength" in source_line  # cocktails.0.composition.0.strength
+    assert "[MF105]" in lines[0] and "skin boosters" in lines[0]
     assert re.search(r"\d+ warnings?", result.stderr)
 
 
 def test_validate_strict_fails_on_warnings(meso: Meso) -> None:
-    result = meso("validate", "--strict", EXAMPLE)
+    result = meso("validate", "--strict", WARNED)
     assert result.exit_code == 1
     assert "warning" in result.stdout
+
+
+@pytest.mark.parametrize("example", [EXAMPLE, EXAMPLE.with_suffix(".json")], ids=str)
+def test_the_shipped_example_validates_cleanly_under_strict(meso: Meso, example: Path) -> None:
+    result = meso("validate", "--strict", example)
+    assert result.exit_code == 0, result.stdout
+    assert " error" not in result.stdout and "warning" not in result.stdout
 
 
 def test_validate_model_errors_with_lines(meso: Meso, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cli_support import TESTCO, Meso, assert_fails, import_testco
 
+from meso_formulary.catalogue import Catalogue
 from meso_formulary.cli.inspect_commands import (
     AREA_FIELDS,
     COMPARE_FIELDS,
@@ -21,6 +22,7 @@ from meso_formulary.cli.inspect_commands import (
     INGREDIENT_FIELDS,
 )
 from meso_formulary.notice import NOT_MEDICAL_ADVICE
+from meso_formulary.rules import validate
 
 
 def as_json(meso: Meso, *args: object) -> Any:
@@ -62,11 +64,23 @@ def test_show_undisclosed_strength(meso: Meso, db: Path) -> None:
 
 def test_show_findings_come_from_the_rules_engine(meso: Meso, db: Path) -> None:
     (record,) = as_json(meso, "show", "testco/eye-bright", "--db", db)
-    codes = {finding["code"] for finding in record["findings"]}
-    assert "MF105" in codes  # 10 mg/mL sodium hyaluronate is below its typical range
-    finding = next(f for f in record["findings"] if f["code"] == "MF105")
-    assert finding["path"] == "composition.0.strength"
-    assert finding["severity"] == "warning"
+    with Catalogue.open(db, readonly=True) as catalogue:
+        dictionary = {ingredient.id: ingredient for ingredient in catalogue.ingredients()}
+        found = validate(
+            catalogue.get("testco/eye-bright"),
+            ingredients=dictionary,
+            indications=catalogue.indications(),
+        )
+    assert record["findings"] == [finding.as_dict() for finding in found]
+    # Fish-derived polynucleotides without fish allergy among the contraindications.
+    finding = next(f for f in record["findings"] if f["code"] == "MF170")
+    assert (finding["path"], finding["severity"]) == ("contraindications", "warning")
+    assert finding["source"], "the finding says where the fact it compares with comes from"
+    assert "(source:" not in finding["message"]
+    text = " ".join(
+        meso("show", "testco/eye-bright", "--db", db, env={"COLUMNS": "400"}).stdout.split()
+    )
+    assert f"source: {finding['source']}" in text
 
 
 def test_show_csv_is_the_composition(meso: Meso, db: Path) -> None:

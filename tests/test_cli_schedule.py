@@ -37,7 +37,7 @@ def test_sessions_milestones_and_top_up(meso: Meso, db: Path) -> None:
     assert any(e["what"] == "no hair wash until" for e in found)
     (top_up,) = [e for e in found if e["kind"] == "top_up"]
     assert (top_up["starts"], top_up["ends"]) == ("2026-06-23", "2026-06-23")
-    assert "top_up_interval_months" in top_up["detail"]
+    assert "a top-up 3 months after the last session (the protocol" in top_up["detail"]
     assert [e["starts"] for e in found] == sorted(e["starts"] for e in found)
 
 

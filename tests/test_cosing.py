@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from publish_support import db_content, make_catalogue
 
+from meso_formulary import reference
 from meso_formulary.catalogue import cosing
 from meso_formulary.catalogue.cosing import (
     CREDIT,
@@ -29,15 +30,16 @@ from meso_formulary.catalogue.store import importer
 from meso_formulary.catalogue.store.catalogue_store import Catalogue
 from meso_formulary.errors import CatalogueError, InvalidInput, UnreadableInput
 from meso_formulary.identifiers import SLUG_RE, is_valid_cas
-from meso_formulary.model import CatalogueFile, IngredientClass
+from meso_formulary.model import CatalogueFile, Ingredient, IngredientClass
 
-DATA = Path(__file__).parents[2] / "shared" / "data" / "cosing"
+DATA = Path(__file__).parent / "data" / "cosing"
+"""Real CosIng extracts, byte for byte (see data/cosing/README.md: CosIng, © European Union)."""
 INVENTORY = DATA / "inventory_sample.csv"
 ANNEXES = {n: DATA / "annexes" / f"annex_{n}.csv" for n in ("II", "III", "IV", "V", "VI")}
 
 needs_data = pytest.mark.skipif(
     not INVENTORY.exists(),
-    reason=f"the CosIng extracts are not at {DATA} (shared/data next to the repository)",
+    reason=f"the CosIng extracts are not at {DATA}",
 )
 
 HEADER = "substanceId,inciName,casNo,ecNo,functionName,cosmeticRestriction\r\n"
@@ -461,3 +463,70 @@ def test_cosing_writes_through_the_stores_public_upsert() -> None:
     ]
     assert private == []
     assert not hasattr(importer, "_upsert_ingredient")
+
+
+# ---------------------------------------------------------------- CAS numbers against CosIng
+
+
+def _all_extracts() -> list[cosing.CosingFile]:
+    return [read_cosing(INVENTORY), *(read_cosing(path) for path in ANNEXES.values())]
+
+
+def _melilot(cas: str | None) -> Ingredient:
+    return Ingredient.model_validate(
+        {
+            "id": "melilot-extract",
+            "name": "Melilot extract",
+            "inci": "MELILOTUS OFFICINALIS EXTRACT",
+            "class": "plant_extract",
+            "cas": cas,
+            "source": "fixture record",
+        }
+    )
+
+
+@needs_data
+def test_a_cas_that_cosing_gives_to_another_substance_is_refused() -> None:
+    """The error the shipped data carried: melilot extract with peppermint's CAS number."""
+    annex_iii = read_cosing(ANNEXES["III"])
+    (problem,) = cosing.cas_conflicts([annex_iii], [_melilot("84082-70-2")])
+    assert problem.code == "cosing-cas-conflict" and problem.severity == "error"
+    assert "mentha piperita" in problem.message.lower() and "Annex III ref 361" in problem.message
+    assert problem.value == "84082-70-2"
+    update = annex_listings([annex_iii], [_melilot("84082-70-2")])
+    assert update.ingredients == ()  # no listing taken from a CAS that names another substance
+    assert [p.code for p in update.skipped] == ["cosing-cas-conflict"]
+
+
+@needs_data
+def test_a_cas_that_cosing_gives_to_the_same_substance_is_accepted() -> None:
+    retinol = next(i for i in reference.ingredients() if i.id == "retinol")
+    assert cosing.cas_conflicts(_all_extracts(), [retinol]) == []
+    assert cosing.same_substance(retinol, ["RETINOL"])
+    assert not cosing.same_substance(_melilot(None), ["MENTHA PIPERITA OIL"])  # "oil" is generic
+
+
+@needs_data
+def test_no_shipped_cas_number_is_another_substance_in_cosing() -> None:
+    assert cosing.cas_conflicts(_all_extracts(), reference.ingredients()) == []
+
+
+@needs_data
+def test_a_shipped_cas_found_in_cosing_cites_cosing_and_the_others_say_where_theirs_is_from() -> (
+    None
+):
+    in_cosing = {
+        cas
+        for extract in _all_extracts()
+        for entry in (*extract.annex_entries, *extract.inventory)
+        for cas in entry.cas
+    }
+    for ingredient in reference.ingredients():
+        if ingredient.cas is None:
+            continue
+        cas_part = ingredient.source.split("; MW")[0]
+        assert cas_part.startswith("CAS"), ingredient.id
+        if ingredient.cas in in_cosing:
+            assert "CosIng" in cas_part, ingredient.id
+        else:
+            assert "http" in cas_part or "CosIng" in cas_part, ingredient.id

@@ -183,6 +183,13 @@ def only(findings: list[Finding], code: str) -> Finding:
     return matches[0]
 
 
+def sourced(finding: Finding) -> str:
+    """The finding's source, which is its own field: the short message no longer carries it."""
+    assert "(source:" not in finding.message, finding.message
+    assert finding.source, finding
+    return finding.source
+
+
 # ---------------------------------------------------------------- the baseline
 
 
@@ -267,7 +274,7 @@ def test_strength_above_hard_limit_names_value_limit_and_source() -> None:
     assert finding.value == "6 % w/v"
     assert "6 % w/v (60 mg/mL)" in finding.message
     assert "50 mg/mL" in finding.message
-    assert "Rotunda 2005 (fixture)" in finding.message
+    assert sourced(finding) == "Rotunda 2005 (fixture)"
 
 
 def test_a_strength_at_the_limit_is_not_above_it() -> None:
@@ -293,9 +300,153 @@ def test_strength_outside_typical_range_both_sides() -> None:
     low = only(check(cocktail(composition=[line("sodium-hyaluronate", 5)])), "MF105")
     assert low.severity is Severity.WARNING
     assert "below its typical range (12 to 32 mg/mL)" in low.message
-    assert "Profhilo (fixture)" in low.message
+    assert sourced(low) == "Profhilo (fixture)"
     high = only(check(cocktail(composition=[line("sodium-hyaluronate", 4, "%")])), "MF105")
     assert "4 % w/v (40 mg/mL) of Sodium hyaluronate is above" in high.message
+
+
+# An ingredient with both a typical range (scoped, with what it was measured on) and a hard
+# limit (with its basis), so that a strength can be outside the range, above the limit, or both.
+BOOSTER_RANGE = {
+    "min": 10,
+    "max": 20,
+    "unit": "mg/mL",
+    "scope": ["skin_booster"],
+    "measured_on": "marketed skin boosters",
+    "source": "booster labels (fixture)",
+}
+SCOPED = ingredient(
+    "scoped-acid",
+    "Scoped acid",
+    "other",
+    typical_range=BOOSTER_RANGE,
+    hard_limit={
+        "max": 40,
+        "unit": "mg/mL",
+        "basis": "solubility in water at 25 °C",
+        "source": "Merck Index (fixture)",
+    },
+)
+UNSCOPED = ingredient(
+    "unscoped-acid",
+    "Unscoped acid",
+    "other",
+    typical_range={k: v for k, v in BOOSTER_RANGE.items() if k != "scope"},
+    hard_limit={"max": 40, "unit": "mg/mL", "source": "Merck Index (fixture)"},
+)
+WITH_SCOPED = {**INGREDIENTS, SCOPED.id: SCOPED, UNSCOPED.id: UNSCOPED}
+
+
+def at(findings: list[Finding], path: str) -> list[str]:
+    return [f.code for f in findings if f.path == path]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"), [(50.0, "mg/mL"), (41.0, "mg/mL"), (5.0, "%"), (150.0, "mg/vial")]
+)
+@pytest.mark.parametrize("name", ["unscoped-acid", "scoped-acid"])
+def test_a_strength_above_the_hard_limit_is_that_error_alone(
+    name: str, value: float, unit: str
+) -> None:
+    # above the typical range too (20 mg/mL), but one value gets one finding: MF104
+    c = cocktail(
+        composition=[line("sodium-hyaluronate", 16), line(name, value, unit)],
+        product_type="skin_booster",
+    )
+    findings = check(c, ingredients=WITH_SCOPED)
+    assert at(findings, "composition.1.strength") == ["MF104"]
+    assert by_code(findings, "MF105") == []
+
+
+@pytest.mark.parametrize("value", [21.0, 40.0])  # above the typical range, not above the limit
+def test_a_strength_between_the_range_and_the_limit_is_only_atypical(value: float) -> None:
+    c = cocktail(composition=[line("unscoped-acid", value)])
+    findings = check(c, ingredients=WITH_SCOPED)
+    assert at(findings, "composition.0.strength") == ["MF105"]
+    assert f"{value:g} mg/mL of Unscoped acid is above its typical range" in (
+        only(findings, "MF105").message
+    )
+
+
+def test_a_strength_below_the_range_is_atypical_whatever_the_hard_limit() -> None:
+    c = cocktail(composition=[line("unscoped-acid", 5)])
+    findings = check(c, ingredients=WITH_SCOPED)
+    assert at(findings, "composition.0.strength") == ["MF105"]
+    assert "below its typical range" in only(findings, "MF105").message
+
+
+@pytest.mark.parametrize(
+    ("product_type", "compared"),
+    [
+        ("skin_booster", True),
+        ("mesotherapy_cocktail", False),
+        ("hybrid_ha_complex", False),
+        (None, False),
+    ],
+)
+@pytest.mark.parametrize("value", [5.0, 30.0])  # below and above the range of skin boosters
+def test_a_scoped_typical_range_is_compared_only_with_its_product_types(
+    product_type: str | None, compared: bool, value: float
+) -> None:
+    c = cocktail(composition=[line("scoped-acid", value)], product_type=product_type)
+    findings = check(c, ingredients=WITH_SCOPED)
+    assert at(findings, "composition.0.strength") == (["MF105"] if compared else [])
+    # a range without a scope is compared with every cocktail, of a type or of none
+    c = cocktail(composition=[line("unscoped-acid", value)], product_type=product_type)
+    assert at(check(c, ingredients=WITH_SCOPED), "composition.0.strength") == ["MF105"]
+
+
+def test_a_scope_may_name_several_product_types() -> None:
+    both = BOOSTER_RANGE | {"scope": ["skin_booster", "hybrid_ha_complex"]}
+    wide = ingredient("wide-acid", "Wide acid", "other", typical_range=both)
+    ingredients = {**INGREDIENTS, wide.id: wide}
+    for product_type, codes in [
+        ("skin_booster", ["MF105"]),
+        ("hybrid_ha_complex", ["MF105"]),
+        ("mesotherapy_cocktail", []),
+    ]:
+        c = cocktail(composition=[line("wide-acid", 5)], product_type=product_type)
+        assert at(check(c, ingredients=ingredients), "composition.0.strength") == codes
+
+
+def test_measured_on_and_basis_are_in_the_messages_and_the_source_is_its_own_field() -> None:
+    booster = cocktail(composition=[line("scoped-acid", 5)], product_type="skin_booster")
+    below = only(check(booster, ingredients=WITH_SCOPED), "MF105")
+    assert below.message == (
+        "5 mg/mL of Scoped acid is below its typical range "
+        "(10 to 20 mg/mL in marketed skin boosters)"
+    )
+    converted = cocktail(composition=[line("scoped-acid", 0.5, "%")], product_type="skin_booster")
+    assert "(10 to 20 mg/mL in marketed skin boosters)" in (
+        only(check(converted, ingredients=WITH_SCOPED), "MF105").message
+    )
+    above = cocktail(composition=[line("scoped-acid", 5, "%")], product_type="skin_booster")
+    error = only(check(above, ingredients=WITH_SCOPED), "MF104")
+    assert error.message == (
+        "5 % w/v (50 mg/mL) of Scoped acid is above its hard limit of 40 mg/mL, "
+        "solubility in water at 25 °C"
+    )
+    for finding, source in [
+        (below, "booster labels (fixture)"),
+        (error, "Merck Index (fixture)"),
+    ]:
+        assert sourced(finding) == source
+        assert finding.as_dict()["source"] == source
+        assert finding.as_problem().source == source
+        assert source not in finding.message and source not in str(finding)
+
+
+def test_without_measured_on_or_basis_the_messages_say_neither() -> None:
+    low = only(check(cocktail(composition=[line("sodium-hyaluronate", 5)])), "MF105")
+    assert low.message.endswith("is below its typical range (12 to 32 mg/mL)")
+    high = only(check(cocktail(composition=[line("sodium-deoxycholate", 6, "%")])), "MF104")
+    assert high.message.endswith("is above its hard limit of 50 mg/mL")
+
+
+def test_a_finding_without_a_source_says_none() -> None:
+    finding = only(check(cocktail(composition=[])), "MF100")
+    assert finding.source is None
+    assert finding.as_dict()["source"] is None and finding.as_problem().source is None
 
 
 def test_undisclosed_strengths_are_skipped() -> None:
@@ -333,7 +484,7 @@ def test_strength_above_a_table_threshold() -> None:
     finding = only(check(cocktail(composition=[line("DC", 4.5, "%")])), "MF107")
     assert finding.severity is Severity.INFO
     assert "above 4 % w/v" in finding.message and "analgesia" in finding.message
-    assert "anyderma" in finding.message
+    assert "anyderma" in sourced(finding)
 
 
 # ---------------------------------------------------------------- pH and osmolality
@@ -347,14 +498,15 @@ def test_ph_tolerance(ph: float, severity: Severity | None) -> None:
     findings = by_code(check(cocktail(ph=ph)), "MF120")
     assert [f.severity for f in findings] == ([] if severity is None else [severity])
     for finding in findings:
-        assert f"pH {ph:g}" in finding.message and "Usach" in finding.message
+        assert f"pH {ph:g}" in finding.message and "Strickley" in sourced(finding)
+        assert "Usach" not in sourced(finding)  # the audit: Usach 2019 gives no pH figures
 
 
 def test_deoxycholate_needs_an_alkaline_ph() -> None:
     composition = [line("sodium-hyaluronate", 16), line("sodium-deoxycholate", 20)]
     finding = only(check(cocktail(composition=composition, ph=7.0)), "MF121")
     assert "pH 7 is too acid for Sodium deoxycholate (composition.1)" in finding.message
-    assert "at least pH 8" in finding.message and "patents" in finding.message
+    assert "at least pH 8" in finding.message and "patents" in sourced(finding)
     assert by_code(check(cocktail(composition=composition, ph=8.2)), "MF121") == []
 
 
@@ -399,7 +551,7 @@ def test_area_restricted_for_ingredient(name: str, area: str, severity: Severity
     finding = only(check(c), "MF131")
     assert finding.severity is severity
     assert finding.path == "areas.0"
-    assert "(source: " in finding.message
+    assert sourced(finding)
 
 
 def test_allowed_areas_pass_the_restrictions() -> None:
@@ -429,7 +581,7 @@ def test_deoxycholate_with_ascorbic_acid() -> None:
 
 def test_anaesthetic_with_a_lipolysis_stimulator_but_not_with_a_detergent() -> None:
     stimulator = cocktail(composition=[line("caffeine", 10), line("lidocaine", 3)])
-    assert "Jayasinghe" in only(check(stimulator), "MF140").message
+    assert "Jayasinghe" in sourced(only(check(stimulator), "MF140"))
     detergent = cocktail(
         composition=[line("sodium-deoxycholate", 20), line("lidocaine", 3)], ph=8.2
     )
@@ -458,7 +610,7 @@ def test_lidocaine_above_the_us_per_kg_cap() -> None:
     assert finding.value == 400
     assert "20 mg/mL × 20 mL per session = 400 mg of lidocaine" in finding.message
     assert "4.5 mg/kg × 60 kg = 270 mg" in finding.message
-    assert "Xylocaine" in finding.message
+    assert "Xylocaine" in sourced(finding)
 
 
 def test_the_absolute_cap_wins_for_a_heavy_patient() -> None:
@@ -476,7 +628,7 @@ def test_the_jurisdiction_selects_the_cap() -> None:
     assert by_code(check(lidocaine_cocktail(10), jurisdiction="GB"), "MF150") == []
     finding = only(check(lidocaine_cocktail(2, "%", volume=12), jurisdiction="gb"), "MF150")
     assert "240 mg of lidocaine, above the cap of 200 mg" in finding.message
-    assert "British National Formulary" in finding.message
+    assert "British National Formulary" in sourced(finding)
 
 
 def test_rounding_noise_is_not_an_overdose() -> None:
@@ -534,7 +686,7 @@ def test_phosphatidylcholine_per_session() -> None:
     finding = only(check(c, jurisdiction="FR"), "MF150")
     assert finding.severity is Severity.WARNING
     assert "= 3000 mg of phosphatidylcholine, above the cap of 2500 mg" in finding.message
-    assert "Network Lipolysis" in finding.message
+    assert "Network Lipolysis" in sourced(finding)
     at_cap = cocktail(
         composition=[line("PC", 50)],
         indications=["localised_fat"],

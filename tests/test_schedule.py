@@ -12,7 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from meso_formulary.errors import InvalidInput
-from meso_formulary.model import AftercareItem, AftercareKind, Protocol
+from meso_formulary.model import (
+    AdviceBasis,
+    AftercareItem,
+    AftercareKind,
+    CourseFact,
+    CourseFactKind,
+    Protocol,
+)
 from meso_formulary.schedule import add_month_span, add_months, milestone_label, plan_course
 
 
@@ -209,7 +216,8 @@ def test_results_window_counts_months_from_the_last_session() -> None:
     assert "leaflet (fixture)" in schedule.results_expected.basis
     top_up = schedule.top_up_window
     assert top_up is not None and top_up.earliest == date(2026, 6, 29)
-    assert "results_last_months" in top_up.basis and "no top_up_interval_months" in top_up.basis
+    assert "no top-up interval is given" in top_up.basis and "the protocol" in top_up.basis
+    assert "_" not in top_up.basis.split("source:")[0]  # no field names in what people read
 
 
 def test_the_top_up_interval_wins_and_clamps_to_the_month_end() -> None:
@@ -220,13 +228,13 @@ def test_the_top_up_interval_wins_and_clamps_to_the_month_end() -> None:
     top_up = schedule.top_up_window
     assert top_up is not None
     assert (top_up.earliest, top_up.latest) == (date(2027, 2, 28), date(2027, 2, 28))
-    assert "top_up_interval_months" in top_up.basis
+    assert "a top-up 1 months after the last session (the protocol" in top_up.basis
 
 
 def test_without_figures_there_are_no_windows_and_notes_say_why() -> None:
     schedule = plan_course(protocol(), date(2026, 1, 1))
     assert schedule.results_expected is None and schedule.top_up_window is None
-    assert any("results_last_months" in note for note in schedule.notes)
+    assert any("how long results last is unknown" in note for note in schedule.notes)
     assert any("no top-up date" in note for note in schedule.notes)
 
 
@@ -269,3 +277,70 @@ def test_a_window_past_year_9999_is_refused() -> None:
     late = protocol(sessions=1, top_up_interval_months=60)
     with pytest.raises(InvalidInput, match="does not fit the calendar"):
         plan_course(late, date(9996, 1, 1))
+
+
+# ---------------------------------------------------------------- sources that differ
+
+
+def makeup(hours: float, source: str, basis: AdviceBasis = AdviceBasis.GENERAL) -> AftercareItem:
+    return AftercareItem(
+        kind=AftercareKind.NO_MAKEUP,
+        advice="no make-up on the treated area",
+        hours=hours,
+        basis=basis,
+        source=source,
+    )
+
+
+def test_of_one_advice_from_several_sources_the_longest_is_planned() -> None:
+    items = [makeup(4, "page A"), makeup(12, "page B"), makeup(24, "page C (next day)")]
+    schedule = plan_course(protocol(sessions=1), date(2026, 1, 5), aftercare=items)
+    (milestone,) = schedule.milestones
+    assert milestone.at == datetime(2026, 1, 6, 9, 0)
+    assert milestone.source == "page C (next day)"
+    assert any("4, 12, 24 h" in note and "longest (24 h)" in note for note in schedule.notes)
+
+
+def test_different_advice_of_one_kind_stays_apart() -> None:
+    showers = AftercareItem(
+        kind=AftercareKind.NO_HEAT, advice="no hot showers", hours=12, source="page a"
+    )
+    sauna = AftercareItem(kind=AftercareKind.NO_HEAT, advice="no sauna", hours=24, source="page b")
+    schedule = plan_course(protocol(sessions=1), date(2026, 1, 5), aftercare=[showers, sauna])
+    assert [m.advice for m in schedule.milestones] == ["no hot showers", "no sauna"]
+
+
+def test_the_products_own_instructions_override_general_advice_of_their_kind() -> None:
+    items = [makeup(24, "clinic page"), makeup(4, "IFU", AdviceBasis.PRODUCT_INSTRUCTIONS), NO_SUN]
+    schedule = plan_course(protocol(sessions=1), date(2026, 1, 5), aftercare=items)
+    makeups = [m for m in schedule.milestones if m.kind == "no_makeup"]
+    assert [(m.at, m.source) for m in makeups] == [(datetime(2026, 1, 5, 13, 0), "IFU")]
+    assert any("product's own instructions" in note for note in schedule.notes)
+
+
+def test_course_facts_give_the_session_length_and_results_when_the_protocol_does_not() -> None:
+    facts = [
+        CourseFact(fact=CourseFactKind.SESSION_MINUTES, min=20, max=20, source="seed"),
+        CourseFact(fact=CourseFactKind.SESSION_MINUTES, min=15, max=30, source="other page"),
+        CourseFact(fact=CourseFactKind.RESULTS_LAST_MONTHS, min=3, max=5, source="seed"),
+    ]
+    schedule = plan_course(protocol(sessions=1), date(2026, 1, 5), course_facts=facts)
+    assert schedule.sessions[0].ends == datetime(2026, 1, 5, 9, 30)
+    assert any("30 min" in note and "other page" in note for note in schedule.notes)
+    assert schedule.results_expected is not None
+    assert schedule.results_expected.earliest == date(2026, 4, 5)
+    assert schedule.results_expected.latest == date(2026, 6, 5)
+    assert "source: seed" in schedule.results_expected.basis
+
+
+def test_the_protocols_own_figures_win_over_course_facts() -> None:
+    facts = [CourseFact(fact=CourseFactKind.SESSION_MINUTES, min=60, max=60, source="page x")]
+    schedule = plan_course(
+        protocol(sessions=1, session_minutes=20), date(2026, 1, 5), course_facts=facts
+    )
+    assert schedule.sessions[0].ends == datetime(2026, 1, 5, 9, 20)
+
+
+def test_plan_course_refuses_what_is_not_a_course_fact() -> None:
+    with pytest.raises(TypeError, match="CourseFact"):
+        plan_course(protocol(), date(2026, 1, 5), course_facts=["20 min"])  # type: ignore[list-item]

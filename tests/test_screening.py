@@ -224,7 +224,10 @@ def test_a_name_that_names_nothing_is_refused_with_suggestions(cat: Catalogue) -
     assert caught.value.hint is not None and "hyaluronic" in caught.value.hint.lower()
 
 
-def test_the_answer_says_what_each_name_excluded(cat: Catalogue) -> None:
+def test_the_answer_says_what_each_name_excluded(
+    cat: Catalogue, cocktails: dict[str, Cocktail]
+) -> None:
+    unscreened = {hit.id for hit in find(cat, text="skin booster").hits}
     answer = find(cat, text="skin booster", exclude=("hyaluronic acid", "vitamin C"))
     ha, vitamin_c = answer.screening.excluded
     assert (ha.name, set(ha.substances)) == (
@@ -236,9 +239,12 @@ def test_the_answer_says_what_each_name_excluded(cat: Catalogue) -> None:
         "Sodium ascorbyl phosphate",
         "Magnesium ascorbyl phosphate",
     }
-    assert answer.screening.hidden == ha.cocktails_hidden == 5  # every HA skin booster
-    assert answer.total == 1
-    assert "no hyaluronic acid, in any form" in answer.hits[0].why
+    with_ha = holding(cocktails, MOIETIES["hyaluronic-acid"]) & unscreened
+    assert len(with_ha) >= 5  # every HA skin booster, archetype or product
+    assert answer.screening.hidden == ha.cocktails_hidden == len(with_ha)
+    assert {hit.id for hit in answer.hits} == unscreened - with_ha
+    assert answer.hits
+    assert all("no hyaluronic acid, in any form" in hit.why for hit in answer.hits)
 
 
 def test_no_screening_reports_nothing(cat: Catalogue) -> None:
@@ -268,7 +274,13 @@ def test_the_shipped_data_rules_out_through_groups(
     cocktails: dict[str, Cocktail],
 ) -> None:
     # The shipped data exercises each way a condition rules a cocktail out.
-    assert ruled_out(ConditionId.FISH_ALLERGY, cocktails) == {"reference/polynucleotides-20"}
+    assert ruled_out(ConditionId.FISH_ALLERGY, cocktails) == {
+        "reference/polynucleotides-20",
+        "reference/plinest",
+        "reference/plinest-eye",
+        "reference/rejuran-healer",
+        "reference/theraheal-pn",
+    }
     assert ruled_out(ConditionId.HYALURONIC_ACID_ALLERGY, cocktails) >= holding(
         cocktails, MOIETIES["hyaluronic-acid"]
     )
@@ -322,7 +334,7 @@ def test_screening_words_in_the_text_screen_instead_of_searching(cat: Catalogue)
     answer = find(cat, text="skin booster for a pregnant client")
     assert answer.total == 0
     assert [c.id for c in answer.screening.conditions] == [ConditionId.PREGNANCY]
-    assert answer.screening.hidden == 6
+    assert answer.screening.hidden == find(cat, text="skin booster").total >= 6
     fish = find(cat, text="fish allergy")
     assert "reference/polynucleotides-20" not in {hit.id for hit in fish.hits}
     assert [c.id for c in fish.screening.conditions] == [ConditionId.FISH_ALLERGY]

@@ -158,6 +158,8 @@ def test_the_shipped_contraindications_are_structured_except_the_ones_no_conditi
         "injection outside the submental area (the label covers submental fat only)",
         "injection within 1-1.5 cm below the lower border of the mandible (marginal mandibular "
         "nerve)",
+        "injection into or within 1-1.5 cm of salivary glands, lymph nodes or muscles (label "
+        "warning)",
     }
 
 

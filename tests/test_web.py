@@ -23,6 +23,7 @@ from datasette.cli import cli as datasette_cli
 from helpers_catalogue import published_catalogue
 
 from meso_formulary.notice import NOT_MEDICAL_ADVICE
+from meso_formulary.web.metadata import linked_source
 from meso_formulary.web.server import build_datasette
 
 SEARCH = "/-/meso-search"
@@ -343,6 +344,23 @@ def test_a_cocktail_page_shows_composition_course_aftercare_and_sources(ds: Data
     assert "pregnancy" in text
     assert "Licence: CC-BY-4.0" in text
     assert NOT_MEDICAL_ADVICE.replace("'", "&#39;") in text
+
+
+def test_sources_link_only_their_addresses() -> None:
+    link = '<a href="https://a.example/x" rel="nofollow noopener">https://a.example/x</a>'
+    assert linked_source("https://a.example/x (clinic page; low quality)") == (
+        f"{link} (clinic page; low quality)"
+    )
+    assert linked_source("Smith J. Gels 2023;9:614, https://a.example/x.") == (
+        f"Smith J. Gels 2023;9:614, {link}."
+    )
+    assert linked_source("(https://a.example/x)") == f"({link})"
+    hostile = str(linked_source('javascript:alert(1) <b>x</b> https://a.example/"onclick="x"'))
+    assert "<b>" not in hostile and "&lt;b&gt;" in hostile
+    assert 'href="javascript' not in hostile and 'onclick="' not in hostile
+    assert 'href="https://a.example/"' in hostile  # a quote ends the address
+    assert linked_source("Test Co leaflet") == "Test Co leaflet"
+    assert linked_source(None) == ""
 
 
 def test_a_reference_cocktail_page_has_a_timeline_from_today(ds: Datasette) -> None:

@@ -8,6 +8,7 @@ goes into plain-text fields, which Datasette's templates escape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,30 @@ def safe_url(url: str | None) -> str | None:
     if url and url.lower().startswith(("https://", "http://")):
         return url
     return None
+
+
+_URL = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
+
+
+def linked_source(text: str | None) -> Markup:
+    """A source as HTML: escaped text, each http(s) address in it a link.
+
+    A source is a citation, an address, or an address with a note ("https://... (clinic
+    page; low quality)"): only the address becomes the link, without the punctuation that
+    ends a sentence after it. Everything else is escaped (supplier text is untrusted).
+    """
+    if not text:
+        return Markup("")
+    parts: list[str] = []
+    last = 0
+    for match in _URL.finditer(text):
+        url = match.group().rstrip(".,;:!?")
+        start, end = match.start(), match.start() + len(url)
+        parts.append(escape(text[last:start]))
+        parts.append(Markup('<a href="{}" rel="nofollow noopener">{}</a>').format(url, url))
+        last = end
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
 
 
 def database_metadata(suppliers: Sequence[SupplierNote]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 The page renders the :class:`~meso_formulary.catalogue.store.cocktail_view.CocktailView`
 that ``meso show`` prints (same wording, same findings, same provenance); this module only
 lays the course out from a start date, as ``meso schedule`` does, with
-:func:`~meso_formulary.schedule.lay_out`.
+:func:`~meso_formulary.schedule.lay_out` (the protocol, the aftercare and the course facts
+that fill in what the protocol does not state).
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ def timeline(cocktail: CocktailView, start: date) -> Timeline | None:
     """
     if cocktail.protocol is None:
         return None
-    plan = lay_out(cocktail.protocol, start, aftercare=cocktail.aftercare)
+    plan = lay_out(
+        cocktail.protocol,
+        start,
+        aftercare=cocktail.aftercare,
+        course_facts=cocktail.course_facts,
+    )
     return Timeline(
         start=start,
         sessions=tuple(_sessions(plan)),

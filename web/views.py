@@ -31,9 +31,9 @@ from meso_formulary.identifiers import SLUG_RE
 from meso_formulary.notice import NOT_MEDICAL_ADVICE
 from meso_formulary.web import attached
 from meso_formulary.web.forms import SearchForm, read_form
-from meso_formulary.web.metadata import safe_url
+from meso_formulary.web.metadata import linked_source, safe_url
 from meso_formulary.web.pages import timeline
-from meso_formulary.web.paths import SEARCH_PATH, STATIC_PATH
+from meso_formulary.web.paths import SEARCH_PATH, STATIC_PATH, cocktail_url
 from meso_formulary.web.results import Labels, form_context, results_context, results_json
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -126,6 +126,8 @@ async def cocktail_view(datasette: Any, request: Any) -> Response:
         "supplier_url": safe_url(cocktail.supplier.url),
         "timeline": course,
         "row_url": f"{rows}?id={quote(cocktail.id, safe='')}",
+        "linked_source": linked_source,
+        "cocktail_url": lambda cocktail_id: cocktail_url(datasette, cocktail_id),
         "also_ruled_out": ALSO_RULED_OUT,
         "no_contraindications": NO_CONTRAINDICATIONS,
         "no_findings": NO_FINDINGS,

@@ -234,6 +234,8 @@ class SearchResults(BaseModel):
     """What was relaxed, in plain words, when the search as typed found nothing."""
     covered: list[str]
     """When nothing was found: the concerns the catalogue has cocktails for."""
+    untreated: list[str]
+    """When nothing was found: the concerns read in the text that no cocktail treats."""
     unread: int
     """Typed words not read: repeats, and those past the reader's limit."""
 
@@ -257,6 +259,7 @@ class SearchResults(BaseModel):
             did_you_mean=list(answer.did_you_mean),
             relaxed=list(answer.relaxed),
             covered=list(answer.covered),
+            untreated=list(answer.untreated),
             unread=answer.unread,
             screening=Screening.model_construct(
                 excluded=tuple(

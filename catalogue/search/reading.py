@@ -152,6 +152,9 @@ class _Words:
         self.soft = [False] * len(self.words)
         """Words read only as an area: a typo of a longer concern phrase may still take
         them ("dubble chin" is a typo of "double chin", though "chin" alone is an area)."""
+        self.lone = [False] * len(self.words)
+        """A word read alone as a concern: a typo of a longer concern phrase may still take
+        it ("acne scaring" is a typo of "acne scarring", though "acne" alone is a concern)."""
 
     def free(self, start: int, end: int) -> bool:
         return not any(self.taken[start:end]) and not any(
@@ -210,6 +213,10 @@ class _Found:
                 continue
             content = True
         return content
+
+    def drop(self, positions: range) -> None:
+        """Forget the matches read at ``positions`` (a longer typo took their words)."""
+        self.items = [item for item in self.items if item[0] not in positions]
 
     def reading(self, words: _Words) -> Reading:
         self.items.sort(key=lambda item: item[0])
@@ -305,6 +312,8 @@ class TextReader:
                         inside[start:end] = [True] * size
                     elif kinds <= {"area", "stop"}:
                         words.soft[start:end] = [True] * size
+                    if size == 1 and kinds <= {"indication", "stop"}:
+                        words.lone[start] = True
                 elif size == 1:
                     words.stop[start] = True
         # A concern phrase may hold an area ("celulitis en los muslos", "rugas na testa"):
@@ -368,7 +377,8 @@ class TextReader:
     def _typos(self, conn: sqlite3.Connection, words: _Words, found: _Found) -> None:
         content = set(words.content())
         soft = {i for i, flag in enumerate(words.soft) if flag and not words.prefix[i]}
-        eligible = sorted(content | soft)
+        lone = {i for i, flag in enumerate(words.lone) if flag}
+        eligible = sorted(content | soft | lone)
         spans: list[tuple[int, int]] = []
         for size in range(1, min(MAX_FUZZY_WORDS, len(eligible)) + 1):
             for s in range(len(eligible) - size + 1):
@@ -402,17 +412,24 @@ class TextReader:
         candidates.sort(key=lambda c: (-c[0], -c[1], spans[c[2]][0], c[3]))
         for score, _, w, k in candidates:
             start, end = spans[w]
-            if any(
-                t and not soft
-                for t, soft in zip(words.taken[start:end], words.soft[start:end], strict=True)
-            ):
+            yielding = [
+                t and (s or one)
+                for t, s, one in zip(
+                    words.taken[start:end],
+                    words.soft[start:end],
+                    words.lone[start:end],
+                    strict=True,
+                )
+            ]
+            if any(t and not y for t, y in zip(words.taken[start:end], yielding, strict=True)):
                 continue
-            if any(words.soft[start:end]) and (
-                k < 0 or not any(hit.kind != "area" for hit in choices[k].hits)
-            ):
-                continue  # an area's word is given up only for a concern or a brand
+            if any(yielding) and (k < 0 or not any(hit.kind != "area" for hit in choices[k].hits)):
+                continue  # an area's or a lone concern's word is given up only for a concern
+            if any(words.lone[start:end]):
+                found.drop(range(start, end))  # the longer phrase is what was meant
             words.taken[start:end] = [True] * (end - start)
             words.soft[start:end] = [False] * (end - start)
+            words.lone[start:end] = [False] * (end - start)
             if k >= 0:
                 term = " ".join(words.words[start:end])
                 found.add(start, term, choices[k].hits, "fuzzy", round(score, 1))

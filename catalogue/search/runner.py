@@ -624,6 +624,9 @@ class Answer(NamedTuple):
     """What was relaxed, in plain words, when the search as typed found nothing."""
     covered: tuple[str, ...]
     """When nothing was found: the concerns the catalogue has cocktails for."""
+    untreated: tuple[str, ...]
+    """When nothing was found: the concerns read in the text that no cocktail treats
+    ("pimples" is active acne, not acne scarring: the answer says so)."""
     unread: int
     """Typed words not read: repeats, and those past the reader's limit."""
 
@@ -1656,6 +1659,7 @@ def run(
                 if found.total:  # say what was relaxed only when that found something
                     plan, matches = relaxed, found
             covered = () if matches.total else _covered(conn)
+            untreated = () if matches.total else _untreated(conn, plan.concerns)
             page = matches.best[query.offset : query.offset + query.limit]
             counted = [pk for pk, _, _ in matches.best[:FACET_LIMIT]]
             facets = _facets(conn, counted) if query.facets else {}
@@ -1705,6 +1709,7 @@ def run(
         screening=screening,
         relaxed=plan.relaxed,
         covered=covered,
+        untreated=untreated,
         unread=plan.dropped,
     )
 
@@ -1726,6 +1731,20 @@ def _relaxed(plan: _Plan) -> _Plan | None:
         name_fts=None if fts is None else f"name : ({fts})",
         relaxed=(f"no cocktail holds all of {shown}: showing those that hold any of them",),
     )
+
+
+def _untreated(conn: sqlite3.Connection, concerns: Sequence[Concern]) -> tuple[str, ...]:
+    """The names of the read ``concerns`` that no cocktail in the catalogue treats."""
+    ids = [concern.indication_id.value for concern in concerns]
+    if not ids:
+        return ()
+    rows = conn.execute(
+        "SELECT i.name FROM indications AS i WHERE i.id IN (SELECT value FROM json_each(?)) "
+        "AND NOT EXISTS (SELECT 1 FROM cocktail_indications AS ci WHERE ci.indication_id = i.id)"
+        " ORDER BY i.name",
+        (json.dumps(ids),),
+    )
+    return tuple(name for (name,) in rows)
 
 
 def _covered(conn: sqlite3.Connection) -> tuple[str, ...]:

@@ -3,10 +3,14 @@
 ``meso show`` (its table and ``--json``) and the web cocktail page both render the
 :class:`CocktailView` that :func:`load_cocktail` builds, so they say the same things in the
 same words: the composition with names, classes, strengths as given and in mg/mL, the
-indications by name, the course, aftercare, expected effects, contraindications (a client
-condition by name, the source's words and the source; plain text from older files as it
-is), every condition that rules the cocktail out and why, what applies to a client with
-given conditions, the rule findings and where the supplier's catalogue came from.
+indications by name, the product (maker, brands, type, pack, regulatory claims with their
+sources; the products an archetype stands for and the archetypes that stand for a product),
+the course and its sourced facts, aftercare, expected effects, safety figures,
+contraindications (a client condition by name, the source's words and the source; plain
+text from older files as it is), every condition that rules the cocktail out and why, what
+applies to a client with given conditions, the rule findings with their sources and where
+the supplier's catalogue came from. A record stored before any of these fields existed
+reads as one that states none of them.
 
 Nothing here loads pydantic or runs the rules engine: the cocktail's record is the canonical
 JSON the importer stored after validating it, the mg/mL figures are the ones it computed,
@@ -45,6 +49,8 @@ FINDINGS_NOT_COMPUTED: Final = (
 NO_SOURCES: Final = "None given."
 NOT_DISCLOSED: Final = "not disclosed"
 NOT_STATED: Final = "not stated"
+PRODUCT_INSTRUCTIONS: Final = "product's instructions"
+"""How an aftercare item from the product's own instructions is marked."""
 
 
 def words(value: str) -> str:
@@ -174,6 +180,7 @@ class ProtocolFacts:
     top_up_interval_months: int | None
     topical_numbing: bool
     source: str
+    note: str | None = None
 
     @property
     def facts(self) -> tuple[tuple[str, str], ...]:
@@ -187,6 +194,8 @@ class ProtocolFacts:
             facts.append(("Results last", f"{self.results_last_months} months"))
         if self.top_up_interval_months is not None:
             facts.append(("Top-up", f"every {self.top_up_interval_months} months"))
+        if self.note:
+            facts.append(("Note", self.note))
         facts.append(("Source", self.source))
         return tuple(facts)
 
@@ -199,10 +208,17 @@ class AftercareLine:
     advice: str
     hours: float | None
     source: str
+    basis: str = "general"
+    """``general`` (clinic or literature advice) or ``product_instructions``."""
 
     @property
     def duration(self) -> str:
         return NOT_STATED if self.hours is None else hours(self.hours)
+
+    @property
+    def basis_text(self) -> str:
+        """``product's instructions`` for the product's own advice, else blank."""
+        return PRODUCT_INSTRUCTIONS if self.basis == "product_instructions" else ""
 
 
 @dataclass(frozen=True)
@@ -234,6 +250,9 @@ class FindingLine:
     message: str
     path: str
     value: Any
+    source: str | None = None
+    """Where the limit or fact the finding compares with comes from (``None`` in rows
+    stored before findings carried it, or for a rule that compares with no source)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -243,7 +262,162 @@ class FindingLine:
             "message": self.message,
             "path": self.path,
             "value": self.value,
+            "source": self.source,
         }
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A labelled fact about the product, with the source that states it when it has one
+    of its own (a pack, a regulatory claim)."""
+
+    label: str
+    value: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class PackFacts:
+    """How the product is sold (:class:`meso_formulary.model.Pack`), with the volume of one
+    container (the cocktail's ``vial_volume_ml``, which the pack's source backs)."""
+
+    container: str | None
+    count: int | None
+    needles: str | None
+    volume_ml: float | None
+    source: str
+
+    @property
+    def text(self) -> str:
+        """``2 syringes of 1 mL per pack, needles: 4 × 30G ½"`` (only what is stated)."""
+        unit = self.container or "unit"
+        if self.count is not None:
+            text = f"{self.count} {unit}{'s' if self.count != 1 else ''}"
+        else:
+            text = self.container or ""
+        if self.volume_ml is not None:
+            text = f"{text} of {self.volume_ml:g} mL" if text else f"{self.volume_ml:g} mL"
+        if self.count is not None:
+            text += " per pack"
+        if self.needles:
+            text = f"{text}, needles: {self.needles}" if text else f"needles: {self.needles}"
+        return text or NOT_STATED
+
+
+@dataclass(frozen=True)
+class RegulatoryLine:
+    """How the product is placed on one market (:class:`meso_formulary.model.RegulatoryClaim`)."""
+
+    status: str
+    jurisdiction: str
+    detail: str | None
+    source: str
+
+    @property
+    def text(self) -> str:
+        """``EU: medical device (CE-marked class III medical device)``."""
+        text = f"{self.jurisdiction}: {words(self.status)}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+_COURSE_FACT_LABELS: Final = {
+    "session_minutes": "Session length",
+    "topical_numbing": "Topical numbing",
+    "results_last_months": "Results last",
+    "top_ups": "Top-ups",
+    "results_develop": "Results develop over the course",
+    "sessions": "Sessions",
+}
+_COURSE_FACT_UNITS: Final = {
+    "session_minutes": "minutes",
+    "results_last_months": "months",
+    "top_ups": "months apart",
+    "sessions": "sessions",
+}
+
+
+@dataclass(frozen=True)
+class CourseFactLine:
+    """A sourced fact about a session or a course (:class:`meso_formulary.model.CourseFact`)."""
+
+    fact: str
+    min: float | None
+    max: float | None
+    note: str
+    source: str
+
+    @property
+    def label(self) -> str:
+        """The kind of fact in words (``Session length``, ``Results last``)."""
+        return _COURSE_FACT_LABELS.get(self.fact, words(self.fact).capitalize())
+
+    @property
+    def amount(self) -> str:
+        """``30 to 45 minutes``, ``up to 6 months``, ``at least 4 sessions``; blank for a
+        fact without numbers (a numbing cream is used)."""
+        unit = _COURSE_FACT_UNITS.get(self.fact, "")
+        low, high = self.min, self.max
+        if low is None and high is None:
+            return ""
+        if low is not None and high is not None:
+            text = str(Span(low, high))
+        elif low is not None:
+            text = f"at least {low:g}"
+        else:
+            assert high is not None
+            text = f"up to {high:g}"
+        return f"{text} {unit}".rstrip()
+
+
+@dataclass(frozen=True)
+class SafetyLine:
+    """An adverse event and how often a source saw it
+    (:class:`meso_formulary.model.SafetyFigure`)."""
+
+    event: str
+    percent: float | None
+    among: str | None
+    note: str
+    source: str
+
+    @property
+    def frequency(self) -> str:
+        """``12%``, or ``not stated``."""
+        return NOT_STATED if self.percent is None else f"{self.percent:g}%"
+
+    @property
+    def text(self) -> str:
+        """``Bruising: 12% among subjects in the phase 3 trials``."""
+        text = self.event
+        if self.percent is not None:
+            text += f": {self.frequency}"
+            if self.among:
+                text += f" among {self.among}"
+        elif self.among:
+            text += f" (among {self.among})"
+        return text
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Another cocktail record of the catalogue: one an archetype stands for, or an
+    archetype that stands for this product. ``name`` is ``None`` when the catalogue holds
+    no cocktail of that id (it is then shown by its id)."""
+
+    id: str
+    name: str | None
+
+    @property
+    def known(self) -> bool:
+        return self.name is not None
+
+    @property
+    def text(self) -> str:
+        """``Profhilo (reference/profhilo)``, or the bare id when unknown."""
+        return self.id if self.name is None else f"{self.name} ({self.id})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name}
 
 
 @dataclass(frozen=True)
@@ -345,13 +519,30 @@ class CocktailView:
     composition: tuple[CompositionLine, ...]
     indications: tuple[Named, ...]
     areas: tuple[str, ...]
+    maker: str | None
+    product_type: str | None
+    """A :class:`~meso_formulary.model.ProductType` value, or ``None`` when not stated."""
+    brands: tuple[str, ...]
+    pack: PackFacts | None
+    regulatory: tuple[RegulatoryLine, ...]
+    """How the product is placed on each market, with sources (``regulatory_status`` is
+    the summary)."""
+    stands_for: tuple[Linked, ...]
+    """For an archetype: the product records it stands for, as listed."""
+    archetypes: tuple[Linked, ...]
+    """For a product: the archetypes of its supplier whose ``stands_for`` lists it."""
     properties: tuple[tuple[str, str], ...]
-    """Vial, pH and osmolality, as ``(label, value)``, when stated."""
+    """Volume of one vial (or syringe, ampoule), pH and osmolality, as ``(label, value)``,
+    when stated."""
     administration: tuple[tuple[str, str], ...]
     """How it is injected, as ``(label, value)``; empty when the record does not say."""
     protocol: ProtocolFacts | None
+    course_facts: tuple[CourseFactLine, ...]
+    """Sourced facts about a session or the course beside the protocol (one per source)."""
     aftercare: tuple[AftercareLine, ...]
     effects: tuple[EffectLine, ...]
+    safety: tuple[SafetyLine, ...]
+    """Adverse-event figures sources give."""
     contraindications: tuple[ContraindicationLine, ...]
     """As the cocktail lists them (its ingredients' own are in :attr:`ruled_out_by`)."""
     ruled_out_by: tuple[RuledOutBy, ...]
@@ -368,6 +559,27 @@ class CocktailView:
     def status(self) -> str:
         """The regulatory status in words."""
         return words(self.regulatory_status)
+
+    @property
+    def product_type_text(self) -> str | None:
+        """The product type in words (``skin booster``), or ``None`` when not stated."""
+        return None if self.product_type is None else words(self.product_type)
+
+    @property
+    def product(self) -> tuple[Fact, ...]:
+        """What the product is, only as far as stated: maker, brands, type, pack and each
+        regulatory claim (the last two with their sources)."""
+        facts = []
+        if self.maker:
+            facts.append(Fact("Maker", self.maker))
+        if self.brands:
+            facts.append(Fact("Brands", ", ".join(self.brands)))
+        if self.product_type_text:
+            facts.append(Fact("Type", self.product_type_text))
+        if self.pack is not None:
+            facts.append(Fact("Pack", self.pack.text, self.pack.source))
+        facts += [Fact("Regulatory", claim.text, claim.source) for claim in self.regulatory]
+        return tuple(facts)
 
     @property
     def summary(self) -> tuple[str, ...]:
@@ -415,7 +627,9 @@ class CocktailView:
         """What ``meso show --json`` prints: the stored record, its composition lines with
         names, classes and mg/mL, the conditions that rule it out ("ruled_out_by", each
         with "applies" for the client's), the client's conditions that apply ("applies",
-        null without --client), the findings (null: not computed) and the provenance."""
+        null without --client), the findings (null: not computed; each with its "source"),
+        the archetypes that stand for this product ("archetypes": id and name) and the
+        provenance."""
         return {
             **self.record,
             "composition": [line.as_dict() for line in self.composition],
@@ -424,6 +638,7 @@ class CocktailView:
             "findings": None
             if self.findings is None
             else [finding.as_dict() for finding in self.findings],
+            "archetypes": [archetype.as_dict() for archetype in self.archetypes],
             "provenance": self.provenance.as_dict(),
         }
 
@@ -475,6 +690,7 @@ def load_cocktail(
     wanted = tuple(dict.fromkeys(condition.value for condition in clients))
     ruled_out = conn.execute(_RULED_OUT_SQL, (cocktail_id,)).fetchall()
     conditions = _condition_names(conn)
+    pack = record.get("pack")
     return CocktailView(
         id=record["id"],
         name=record["name"],
@@ -494,6 +710,27 @@ def load_cocktail(
         composition=composition,
         indications=tuple(Named(i, names.get(i, words(i))) for i in indication_ids),
         areas=tuple(record.get("areas", ())),
+        maker=record.get("maker"),
+        product_type=record.get("product_type"),
+        brands=tuple(record.get("brands", ())),
+        pack=None
+        if pack is None
+        else PackFacts(
+            pack.get("container"),
+            pack.get("count"),
+            pack.get("needles"),
+            record.get("vial_volume_ml"),
+            pack["source"],
+        ),
+        regulatory=tuple(
+            RegulatoryLine(c["status"], c["jurisdiction"], c.get("detail"), c["source"])
+            for c in record.get("regulatory", ())
+        ),
+        stands_for=_linked(conn, record.get("stands_for", ())),
+        archetypes=tuple(
+            Linked(*row)
+            for row in conn.execute(_ARCHETYPES_SQL, (supplier["id"], record["id"], record["id"]))
+        ),
         properties=_properties(record),
         administration=_administration(record.get("administration")),
         protocol=None
@@ -506,9 +743,26 @@ def load_cocktail(
             top_up_interval_months=protocol.get("top_up_interval_months"),
             topical_numbing=bool(protocol.get("topical_numbing", False)),
             source=protocol["source"],
+            note=protocol.get("note"),
+        ),
+        course_facts=tuple(
+            CourseFactLine(
+                item["fact"],
+                item.get("min"),
+                item.get("max"),
+                item.get("note") or "",
+                item["source"],
+            )
+            for item in record.get("course_facts", ())
         ),
         aftercare=tuple(
-            AftercareLine(item["kind"], item["advice"], item.get("hours"), item["source"])
+            AftercareLine(
+                item["kind"],
+                item["advice"],
+                item.get("hours"),
+                item["source"],
+                item.get("basis", "general"),
+            )
             for item in record.get("aftercare", ())
         ),
         effects=tuple(
@@ -519,6 +773,16 @@ def load_cocktail(
                 item["source"],
             )
             for item in record.get("expected_effects", ())
+        ),
+        safety=tuple(
+            SafetyLine(
+                item["event"],
+                item.get("percent"),
+                item.get("among"),
+                item.get("note") or "",
+                item["source"],
+            )
+            for item in record.get("safety", ())
         ),
         contraindications=tuple(
             _contraindication(item, conditions, wanted)
@@ -535,6 +799,22 @@ def load_cocktail(
         sources=tuple(record.get("sources", ())),
         record=record,
     )
+
+
+_ARCHETYPES_SQL: Final = """
+SELECT DISTINCT c.id, c.name FROM cocktails AS c, json_each(c.record, '$.stands_for') AS s
+WHERE c.supplier_id = ? AND s.value = ? AND c.id != ? ORDER BY c.id
+"""
+"""The archetypes of a supplier whose ``stands_for`` lists a cocktail (the reverse link)."""
+
+
+def _linked(conn: sqlite3.Connection, ids: Sequence[str]) -> tuple[Linked, ...]:
+    """The cocktails ``ids`` with their names from the catalogue (``None``: not in it)."""
+    if not ids:
+        return ()
+    marks = ", ".join("?" * len(ids))
+    names = dict(conn.execute(f"SELECT id, name FROM cocktails WHERE id IN ({marks})", list(ids)))
+    return tuple(Linked(cocktail_id, names.get(cocktail_id)) for cocktail_id in ids)
 
 
 def _condition_names(conn: sqlite3.Connection) -> dict[str, Named]:
@@ -591,7 +871,8 @@ GROUP BY s.position ORDER BY s.position
 def _properties(record: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     facts = []
     if record.get("vial_volume_ml") is not None:
-        facts.append(("Vial", f"{record['vial_volume_ml']:g} mL"))
+        container = (record.get("pack") or {}).get("container") or "vial"
+        facts.append((container.capitalize(), f"{record['vial_volume_ml']:g} mL"))
     if record.get("ph") is not None:
         facts.append(("pH", f"{record['ph']:g}"))
     if record.get("osmolality_mosm_kg") is not None:

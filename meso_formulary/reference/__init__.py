@@ -17,8 +17,9 @@ the process runs.
 - :func:`areas`: the treatment areas and their words in six languages (``areas.yaml``)
 - :func:`function_words`: per language, the words a search never requires
   (``function_words.yaml``)
-- :func:`reference_catalogue`: the archetype cocktails of supplier ``reference``
-  (``cocktails.yaml``)
+- :func:`reference_catalogue`: the catalogue of supplier ``reference``: the archetype
+  cocktails (``cocktails.yaml``) and the real products by name (``products.yaml``), each
+  archetype linked to the products it stands for
 - :func:`data_digest`: a fingerprint (SHA-256) of every shipped ``*.yaml`` file, so that a
   catalogue built from the data can tell when it is stale
 - :func:`data_checksum`: a cheaper one (CRC-32) of the same bytes, which names the built
@@ -71,11 +72,21 @@ if TYPE_CHECKING:
 INGREDIENTS_FILE = "ingredients.yaml"
 INDICATIONS_FILE = "indications.yaml"
 COCKTAILS_FILE = "cocktails.yaml"
+PRODUCTS_FILE = "products.yaml"
 SUBSTANCES_FILE = "substances.yaml"
 CONDITIONS_FILE = "conditions.yaml"
 NEAR_WORDS_FILE = "near_words.yaml"
 AREAS_FILE = "areas.yaml"
 FUNCTION_WORDS_FILE = "function_words.yaml"
+
+SEED_SOURCE = (
+    "What is Mesotherapy? The benefits, the treatment and aftercare "
+    "(an aesthetic clinic's patient-information page; low quality)"
+)
+"""How the shipped data cites the page the project started from: a clinic's patient
+information on mesotherapy (session length, numbing, results lasting 3-5 months, expected
+effects, make-up after 12 hours). Its facts are stored as any other source's, never above
+a better one."""
 
 _DOCUMENT_MODELS = frozenset(
     {
@@ -197,10 +208,28 @@ def function_words() -> FunctionWords:
 
 @cache
 def reference_catalogue() -> CatalogueFile:
-    """The archetype cocktails, published as the catalogue of supplier ``reference``."""
+    """The catalogue of supplier ``reference``: the archetypes, then the real products.
+
+    The two files are two catalogue files of the same supplier; the result is validated as
+    one (ids unique across both).
+    """
+    from meso_formulary.errors import InvalidInput
     from meso_formulary.model import CatalogueFile
 
-    return _validated(CatalogueFile, _document(COCKTAILS_FILE))
+    archetypes = _validated(CatalogueFile, _document(COCKTAILS_FILE))
+    products = _validated(CatalogueFile, _document(PRODUCTS_FILE))
+    if products.supplier.id != archetypes.supplier.id:
+        raise InvalidInput(
+            f"the shipped reference file {PRODUCTS_FILE} names another supplier than "
+            f"{COCKTAILS_FILE}",
+            hint="this is a packaging bug in meso-formulary; please report it",
+        )
+    return CatalogueFile(
+        supplier=archetypes.supplier,
+        version=archetypes.version,
+        ingredients=archetypes.ingredients + products.ingredients,
+        cocktails=archetypes.cocktails + products.cocktails,
+    )
 
 
 def _folder_bytes(folder: Traversable) -> Iterator[bytes]:
@@ -258,6 +287,8 @@ __all__ = [
     "INDICATIONS_FILE",
     "INGREDIENTS_FILE",
     "NEAR_WORDS_FILE",
+    "PRODUCTS_FILE",
+    "SEED_SOURCE",
     "SUBSTANCES_FILE",
     "AreaList",
     "ConditionList",

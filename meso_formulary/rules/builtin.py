@@ -1,8 +1,9 @@
 """The built-in rules. Each is a pure function of the cocktail and the context.
 
-Limits come from data (the ingredient dictionary and the rule tables), never from this file,
-and every message names the value, the limit and the limit's source. Strength checks skip
-lines whose strength is undisclosed (``None``).
+Limits come from data (the ingredient dictionary and the rule tables), never from this file;
+every message names the value and the limit, and every finding carries the limit's source
+(``Finding.source``: shown by ``--json`` and ``meso show``, kept out of the short message).
+Strength checks skip lines whose strength is undisclosed (``None``).
 """
 
 from __future__ import annotations
@@ -167,30 +168,52 @@ def duplicate_ingredient(cocktail: Cocktail, context: RuleContext) -> Iterable[I
 def strength_above_limit(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
     """A strength is above the ingredient's hard limit (compared in mg/mL when units differ)."""
     for i, strength, ingredient in context.resolution(cocktail).measured:
+        above = _above_hard_limit(strength, ingredient, cocktail, context)
+        if above is None:
+            continue
         limit = ingredient.hard_limit
-        if limit is None:
-            continue
-        pair = _comparable(strength, limit.max, limit.unit, ingredient, cocktail, context)
-        if pair is None or not _above(pair[0], pair[1]):
-            continue
-        value, bound, unit = pair
+        assert limit is not None  # _above_hard_limit found one
+        value, bound, unit = above
         shown = f"{limit.max:g} {limit.unit}"
         if unit != str(limit.unit):
             shown += f" ({bound:g} {unit})"
+        basis = f", {limit.basis}" if limit.basis else ""
         yield Issue(
             f"{_as(strength, value, unit)} of {ingredient.name} is above its hard limit of "
-            f"{shown} (source: {limit.source})",
+            f"{shown}{basis}",
             path=f"composition.{i}.strength",
             value=str(strength),
+            source=limit.source,
         )
+
+
+def _above_hard_limit(
+    strength: Strength, ingredient: Ingredient, cocktail: Cocktail, context: RuleContext
+) -> tuple[float, float, str] | None:
+    """The compared ``(value, limit, unit)`` when ``strength`` is above the hard limit."""
+    limit = ingredient.hard_limit
+    if limit is None:
+        return None
+    pair = _comparable(strength, limit.max, limit.unit, ingredient, cocktail, context)
+    if pair is None or not _above(pair[0], pair[1]):
+        return None
+    return pair
 
 
 @_rule("MF105", "strength-outside-typical-range", Severity.WARNING, fixed_severity=True)
 def strength_outside_typical_range(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue]:
-    """A strength is below or above the ingredient's documented typical range."""
+    """A strength is below or above the ingredient's documented typical range.
+
+    A range scoped to product types (``typical_range.scope``) is compared only with
+    cocktails of those types; a strength above the hard limit gets that error alone.
+    """
     for i, strength, ingredient in context.resolution(cocktail).measured:
         typical = ingredient.typical_range
         if typical is None:
+            continue
+        if typical.scope and cocktail.product_type not in typical.scope:
+            continue
+        if _above_hard_limit(strength, ingredient, cocktail, context) is not None:
             continue
         for side, bound, outside in (
             ("below", typical.min, _below),
@@ -203,12 +226,13 @@ def strength_outside_typical_range(cocktail: Cocktail, context: RuleContext) -> 
                 continue
             value, edge, unit = pair
             shown = "" if unit == str(typical.unit) else f" = {edge:g} {unit}"
+            measured = f" in {typical.measured_on}" if typical.measured_on else ""
             yield Issue(
                 f"{_as(strength, value, unit)} of {ingredient.name} is {side} its typical range "
-                f"({_range_text(typical.min, typical.max, typical.unit)}{shown}) "
-                f"(source: {typical.source})",
+                f"({_range_text(typical.min, typical.max, typical.unit)}{shown}{measured})",
                 path=f"composition.{i}.strength",
                 value=str(strength),
+                source=typical.source,
             )
 
 
@@ -276,10 +300,11 @@ def strength_above_threshold(cocktail: Cocktail, context: RuleContext) -> Iterab
                 continue
             yield Issue(
                 f"{_as(strength, pair[0], pair[2])} of {ingredient.name} is above {row.above}: "
-                f"{row.effect} (source: {row.source})",
+                f"{row.effect}",
                 path=f"composition.{i}.strength",
                 value=str(strength),
                 severity=row.severity,
+                source=row.source,
             )
 
 
@@ -292,9 +317,10 @@ def unit_not_allowed(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue
             units = ", ".join(str(unit) for unit in allowed)
             yield Issue(
                 f"{ingredient.name} is given in {strength.unit}; its dictionary entry allows "
-                f"{units} (source: {ingredient.source})",
+                f"{units}",
                 path=f"composition.{i}.strength.unit",
                 value=str(strength.unit),
+                source=ingredient.source,
             )
 
 
@@ -312,10 +338,11 @@ def ph_out_of_tolerance(cocktail: Cocktail, context: RuleContext) -> Iterable[Is
     band = _worst_band(context.tables.ph, cocktail.ph)
     if band is not None:
         yield Issue(
-            f"pH {cocktail.ph:g} is {band.describe()}: {band.effect} (source: {band.source})",
+            f"pH {cocktail.ph:g} is {band.describe()}: {band.effect}",
             path="ph",
             value=cocktail.ph,
             severity=band.severity,
+            source=band.source,
         )
 
 
@@ -336,11 +363,11 @@ def ph_unsuitable_for_ingredient(cocktail: Cocktail, context: RuleContext) -> It
                 continue
             yield Issue(
                 f"pH {ph:g} is too {too} for {ingredient.name} (composition.{i}), which needs "
-                f"{need}: {row.effect} "
-                f"(source: {row.source})",
+                f"{need}: {row.effect}",
                 path="ph",
                 value=ph,
                 severity=row.severity,
+                source=row.source,
             )
 
 
@@ -353,11 +380,11 @@ def osmolality_out_of_tolerance(cocktail: Cocktail, context: RuleContext) -> Ite
     band = _worst_band(context.tables.osmolality, osmolality)
     if band is not None:
         yield Issue(
-            f"osmolality {osmolality:g} mOsm/kg is {band.describe()} mOsm/kg: {band.effect} "
-            f"(source: {band.source})",
+            f"osmolality {osmolality:g} mOsm/kg is {band.describe()} mOsm/kg: {band.effect}",
             path="osmolality_mosm_kg",
             value=osmolality,
             severity=band.severity,
+            source=band.source,
         )
 
 
@@ -378,13 +405,12 @@ def area_not_typical_for_indication(cocktail: Cocktail, context: RuleContext) ->
     for k, area in enumerate(cocktail.areas):
         if not typical.isdisjoint(context.tables.overlapping(area)):
             continue
-        typical_text = "; ".join(
-            f"{ind.name}: {', '.join(ind.typical_areas)} (source: {ind.source})" for ind in known
-        )
+        typical_text = "; ".join(f"{ind.name}: {', '.join(ind.typical_areas)}" for ind in known)
         yield Issue(
             f"{area} is not a typical area for the cocktail's indications ({typical_text})",
             path=f"areas.{k}",
             value=str(area),
+            source="; ".join(dict.fromkeys(ind.source for ind in known)),
         )
 
 
@@ -409,11 +435,11 @@ def area_restricted_for_ingredient(cocktail: Cocktail, context: RuleContext) -> 
                     else f"only for {_areas(row.only_areas)}"
                 )
                 yield Issue(
-                    f"{ingredient.name} (composition.{i}) on {area}: {scope}; {row.reason} "
-                    f"(source: {row.source})",
+                    f"{ingredient.name} (composition.{i}) on {area}: {scope}; {row.reason}",
                     path=f"areas.{k}",
                     value=str(area),
                     severity=row.severity,
+                    source=row.source,
                 )
 
 
@@ -442,11 +468,11 @@ def incompatible_ingredients(cocktail: Cocktail, context: RuleContext) -> Iterab
                     continue
                 reported.add(both)
                 yield Issue(
-                    f"{a.name} (composition.{i}) with {b.name} (composition.{j}): {pair.reason} "
-                    f"(source: {pair.source})",
+                    f"{a.name} (composition.{i}) with {b.name} (composition.{j}): {pair.reason}",
                     path=f"composition.{max(i, j)}.ingredient",
                     value=cocktail.composition[max(i, j)].ingredient,
                     severity=pair.severity,
+                    source=pair.source,
                 )
 
 
@@ -552,10 +578,11 @@ def _check_cap(
     note = f"; {row.note}" if row.note else ""
     return Issue(
         f"{' + '.join(parts)} × {volume:g} mL per session = {total:g} mg of {row.substance}, "
-        f"above the cap of {limit:g} mg ({basis}; {where}{note}) (source: {row.source})",
+        f"above the cap of {limit:g} mg ({basis}; {where}{note})",
         path="administration.volume_per_session_ml",
         value=total,
         severity=row.severity,
+        source=row.source,
     )
 
 
@@ -576,11 +603,11 @@ def eu_cosmetics_annex(cocktail: Cocktail, context: RuleContext) -> Iterable[Iss
         yield Issue(
             f"{ingredient.name} is in Annex {listing.annex} of Regulation (EC) No 1223/2009 "
             f"(ref. {listing.reference}: {'prohibited' if prohibited else 'restricted'} in "
-            f"cosmetic products), yet the cocktail's regulatory status is cosmetic "
-            f"(source: {listing.source})",
+            f"cosmetic products), yet the cocktail's regulatory status is cosmetic",
             path=f"composition.{i}.ingredient",
             value=cocktail.composition[i].ingredient,
             severity=Severity.ERROR if prohibited else Severity.WARNING,
+            source=listing.source,
         )
 
 
@@ -593,8 +620,8 @@ def contraindication_not_listed(cocktail: Cocktail, context: RuleContext) -> Ite
     ingredient lists as a structured contraindication (severity per table row).
 
     Without it, screening by ``--client`` cannot hide the cocktail for that client. Shipped:
-    a fish-derived ingredient (polynucleotides / PDRN) needs fish-allergy (Plinest and
-    Rejuran labelling; Kim 2021, Mar Drugs 19:296); a soy-derived one (phosphatidylcholine,
+    a fish-derived ingredient (polynucleotides / PDRN) needs fish-allergy (fish DNA, Kim
+    2021, Mar Drugs 19:296: a precaution); a soy-derived one (phosphatidylcholine,
     soy lecithin) soy-allergy and peanut-allergy (Lipidavit SL, Lipostabil and Vitlipid N
     SmPCs: soy-peanut cross-reaction); deoxycholate dysphagia (KYBELLA label: avoid with
     current or prior dysphagia). Group membership comes from the allergen groups
@@ -620,10 +647,11 @@ def contraindication_not_listed(cocktail: Cocktail, context: RuleContext) -> Ite
                 continue
             yield Issue(
                 f"{holders}: the contraindication {condition} is not listed (on the cocktail "
-                f"or the ingredient); {row.reason} (source: {row.source})",
+                f"or the ingredient); {row.reason}",
                 path="contraindications",
                 value=str(condition),
                 severity=row.severity,
+                source=row.source,
             )
 
 
@@ -647,8 +675,9 @@ def injection_hazard(cocktail: Cocktail, context: RuleContext) -> Iterable[Issue
     for row in context.tables.injection_hazards:
         for i, ingredient in resolution.lines(row.ingredients):
             yield Issue(
-                f"{ingredient.name} (composition.{i}): {row.effect} (source: {row.source})",
+                f"{ingredient.name} (composition.{i}): {row.effect}",
                 path=f"composition.{i}.ingredient",
                 value=cocktail.composition[i].ingredient,
                 severity=row.severity,
+                source=row.source,
             )

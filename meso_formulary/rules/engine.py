@@ -45,6 +45,7 @@ class Issue:
     path: str = ""
     value: FindingValue = None
     severity: Severity | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,8 @@ class Finding:
     message: str
     path: str = ""
     value: FindingValue = None
+    source: str | None = None
+    """Where the limit or fact the finding compares with comes from."""
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
@@ -70,6 +73,7 @@ class Finding:
             value=self.value,
             severity=str(self.severity),
             code=self.code,
+            source=self.source,
         )
 
     def as_dict(self) -> dict[str, FindingValue]:
@@ -81,6 +85,7 @@ class Finding:
             "message": self.message,
             "path": self.path,
             "value": self.value,
+            "source": self.source,
         }
 
 
@@ -452,6 +457,7 @@ class Rule:
                 message=issue.message,
                 path=issue.path,
                 value=issue.value,
+                source=issue.source,
             )
 
 
