@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -468,6 +469,7 @@ def test_cosing_writes_through_the_stores_public_upsert() -> None:
 # ---------------------------------------------------------------- CAS numbers against CosIng
 
 
+@functools.cache
 def _all_extracts() -> list[cosing.CosingFile]:
     return [read_cosing(INVENTORY), *(read_cosing(path) for path in ANNEXES.values())]
 

@@ -291,3 +291,41 @@ def test_every_products_brand_finds_it(
 def test_a_product_type_is_set_on_every_record() -> None:
     assert {c.product_type for c in CATALOGUE.cocktails} <= set(ProductType)
     assert all(c.product_type is not None for c in CATALOGUE.cocktails)
+
+
+# ---------------------------------------------------------------- the audit's corrections
+
+
+INGREDIENTS = {i.id: i for i in reference.ingredients()}
+EVERY_SOURCE = "\n".join(text for _, text in SHIPPED_SOURCES)
+
+
+def test_a_cas_number_of_another_substance_is_gone() -> None:
+    """Melilot extract carried peppermint's CAS (CosIng Annex III ref 361); no CAS stays."""
+    assert INGREDIENTS["melilot-extract"].cas is None
+    assert "84082-70-2" not in {i.cas for i in INGREDIENTS.values()}
+
+
+def test_figures_are_cited_to_sources_that_say_them() -> None:
+    pc_dc = BY_ID["reference/pc-dc-lipolysis-50-24"]
+    spaced = [f for f in pc_dc.course_facts if f.fact is CourseFactKind.SESSIONS]
+    assert any("doccheck" in f.source.casefold() for f in spaced)
+    assert "averaged 3.4" not in EVERY_SOURCE and "3.4 sessions" not in (
+        BY_ID["reference/deoxycholic-acid-10-submental"].description
+    )
+    hyaluronate = INGREDIENTS["sodium-hyaluronate"]
+    assert hyaluronate.typical_range is not None
+    assert "makingfaceswiltshire.com" in hyaluronate.typical_range.source
+    assert "Laurino" not in hyaluronate.typical_range.source
+    polynucleotides = INGREDIENTS["polynucleotides"]
+    assert "PMC9299481" in polynucleotides.source
+    assert "Cassuto" in " ".join(BY_ID["reference/ha-hybrid-complex-45"].sources)
+    assert "Blessing et al. 2020" not in EVERY_SOURCE
+
+
+def test_identifiers_the_audit_corrected() -> None:
+    assert INGREDIENTS["isoleucine"].molecular_weight == INGREDIENTS["leucine"].molecular_weight
+    alopecia = next(i for i in reference.indications() if i.id is IndicationId.ALOPECIA)
+    snomed = {c.code: c.display for c in alopecia.codes if c.system == "SNOMED CT"}
+    assert snomed.get("87872006") == "Male pattern alopecia"
+    assert not {"L63", "L66"} & {c.code.split(".")[0] for c in alopecia.codes}

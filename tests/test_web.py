@@ -625,3 +625,27 @@ def test_meso_help_does_not_import_datasette() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "serve" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("brand", "product"),
+    [("Plinest", "reference/plinest"), ("Restylane Vital", "reference/restylane-vital")],
+)
+def test_a_brand_finds_its_product_record_and_the_page_states_its_sources(
+    ds: Datasette, brand: str, product: str
+) -> None:
+    response = get(ds, f"{SEARCH}?q={brand.replace(' ', '+')}")
+    assert response.status_code == 200
+    assert product in result_ids(response)
+    page = get(ds, f"/-/meso-cocktail/{product}")
+    assert page.status_code == 200
+    text = page_text(page)
+    assert "What is Mesotherapy? The benefits, the treatment and aftercare" in text
+    assert "Galderma" in text or "Mastelli" in text
+
+
+def test_a_concern_no_cocktail_treats_is_said_on_the_page(ds: Datasette) -> None:
+    response = get(ds, f"{SEARCH}?q=pimples+on+my+chin")
+    assert response.status_code == 200
+    assert result_ids(response) == []
+    assert "no cocktail in this catalogue treats: Acne" in page_text(response)
