@@ -20,6 +20,15 @@ in its own fresh process on a fresh file, and the parent prints one line per fig
 The ratio ``library / raw`` compares two ways to the same database; ``library / raw rows
 only`` is shown too. Both files are checked to hold the same number of rows per table.
 Creating the empty schema and loading the reference dictionary is outside every timer.
+
+Peak memory against file size::
+
+    python bench/bench_import.py --files [--mib 4 20] [--big]
+
+writes one supplier's catalogue as CSV, JSON and YAML of about each size (``--big``: also
+200,000 cocktails as JSON, imported with ``--max-size``), runs ``meso validate`` and
+``meso import --unsigned`` on each in a fresh process, and prints each process's peak RSS
+next to the floor measured in the same run: the peak RSS of ``python -c "import sqlite3"``.
 """
 
 from __future__ import annotations
@@ -274,6 +283,107 @@ def _child(mode: str, source: Path, db: Path) -> dict[str, Any]:
     return result
 
 
+POOL = ("sodium-hyaluronate", "biotin", "dexpanthenol", "niacinamide", "glycine", "proline")
+COLUMNS = (
+    "supplier_id", "supplier_name", "catalogue_version", "cocktail_id", "cocktail_name",
+    "description", "indications", "areas", "ingredient", "value", "unit",
+)  # fmt: skip
+
+
+def _supplier_cocktails(n: int) -> Iterator[dict[str, Any]]:
+    for k in range(n):
+        yield {
+            "id": f"acme/c-{k}",
+            "name": f"Cocktail {k}",
+            "supplier": "acme",
+            "description": f"A synthetic scalp cocktail number {k} for the memory bench. " * 12,
+            "indications": ["alopecia"],
+            "areas": ["scalp"],
+            "composition": [
+                {"ingredient": name, "strength": {"value": 0.5, "unit": "mg/mL"}}
+                for name in POOL[: 3 + k % 3]
+            ],
+        }
+
+
+def write_supplier_file(path: Path, n: int) -> None:
+    """One supplier's ``n`` cocktails as a catalogue file in ``path``'s format."""
+    header = {"format": "meso-formulary/1", "supplier": {"id": "acme", "name": "Acme"}}
+    with path.open("w", encoding="utf-8", newline="") as out:
+        if path.suffix == ".csv":
+            import csv
+
+            rows = csv.writer(out)
+            rows.writerow(COLUMNS)
+            for item in _supplier_cocktails(n):
+                for m, line in enumerate(item["composition"]):
+                    cells = [item["description"], "alopecia", "scalp"] if m == 0 else ["", "", ""]
+                    rows.writerow(["acme", "Acme", 1, item["id"], item["name"], *cells,
+                                   line["ingredient"], 0.5, "mg/mL"])  # fmt: skip
+        elif path.suffix == ".json":
+            out.write(json.dumps({**header, "version": 1})[:-1] + ', "cocktails": [\n')
+            for k, item in enumerate(_supplier_cocktails(n)):
+                out.write(("," if k else "") + json.dumps(item) + "\n")
+            out.write("]}\n")
+        else:
+            out.write("format: meso-formulary/1\nsupplier: {id: acme, name: Acme}\n")
+            out.write("version: 1\ncocktails:\n")
+            for item in _supplier_cocktails(n):
+                out.write("- " + json.dumps(item) + "\n")  # JSON is YAML 1.2 flow style
+
+
+def _cocktails_for(mib: float, suffix: str, directory: Path) -> int:
+    """How many cocktails make a file of about ``mib`` MiB in this format."""
+    probe = directory / f"probe{suffix}"
+    write_supplier_file(probe, 1000)
+    per = probe.stat().st_size / 1000
+    probe.unlink()
+    return max(1, int(mib * 2**20 * 0.97 / per))
+
+
+def _peak_of(command: list[str]) -> tuple[float, int]:
+    """Peak RSS (MB) of ``command`` run in a fresh process, and its exit code."""
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+        "stderr=subprocess.DEVNULL).returncode\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
+    )
+    out = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True)
+    kib, code = out.stdout.split()
+    return int(kib) / 1024, int(code)
+
+
+def run_files(mibs: list[float], big: bool, directory: Path) -> None:
+    """Print the peak RSS of validating and importing files of each size and format."""
+    meso = [sys.executable, "-m", "meso_formulary"]
+    floor, _ = _peak_of([sys.executable, "-c", "import sqlite3"])
+    print(f"floor: python -c 'import sqlite3' peaks at {floor:.0f} MB")
+    print(f"{'file':>28} {'size':>9} {'validate':>16} {'import':>16}")
+    cases = [(mib, suffix, None) for mib in mibs for suffix in (".csv", ".json", ".yaml")]
+    if big:
+        cases.append((0, ".json", 200_000))
+    for mib, suffix, count in cases:
+        n = count or _cocktails_for(mib, suffix, directory)
+        path = directory / f"bench-memory-{n}{suffix}"
+        write_supplier_file(path, n)
+        size = path.stat().st_size / 2**20
+        limit = ["--max-size", f"{int(size) + 10}MiB"] if size > 20 else []
+        db = directory / f"bench-memory-{n}.db"
+        _fresh(db)
+        validate, code_v = _peak_of([*meso, "validate", *limit, str(path)])
+        imported, code_i = _peak_of(
+            [*meso, "import", "--unsigned", *limit, "--db", str(db), str(path)]
+        )
+        flag = "" if code_v == code_i == 0 else f"  (exit codes {code_v}, {code_i})"
+        print(
+            f"{path.name:>28} {size:7.1f}MiB {validate:6.0f} MB {validate / floor:5.1f}x "
+            f"{imported:6.0f} MB {imported / floor:5.1f}x{flag}"
+        )
+        path.unlink()
+        _fresh(db)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="library import vs raw executemany")
     parser.add_argument("n", type=int, nargs="?", default=10_000)
@@ -283,7 +393,13 @@ def main() -> None:
     parser.add_argument("--child", choices=("read", "raw", "library"), help=argparse.SUPPRESS)
     parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--files", action="store_true", help="peak RSS against file size")
+    parser.add_argument("--mib", type=float, nargs="*", default=[4.0, 20.0])
+    parser.add_argument("--big", action="store_true", help="with --files: 200,000 cocktails too")
     args = parser.parse_args()
+    if args.files:
+        run_files(args.mib, args.big, args.dir)
+        return
     if args.child:
         if args.child == "read":
             print(json.dumps(run_read(args.source)))

@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "keygen": "meso_formulary.cli.publish_commands:keygen",
     "publish": "meso_formulary.cli.publish_commands:publish",
     "trust": "meso_formulary.cli.publish_commands:trust",
+    "drafts": "meso_formulary.cli.draft_commands:drafts",
     "diff": "meso_formulary.cli.publish_commands:diff",
     "serve": "meso_formulary.cli.serve_command:serve",
 }
@@ -74,8 +75,16 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as error:
+            import sqlite3
+
             from meso_formulary.errors import MesoError, UnreadableInput
 
+            if isinstance(error, sqlite3.DatabaseError) and not isinstance(
+                error, sqlite3.ProgrammingError
+            ):  # a damaged or foreign catalogue file, not a bug
+                from meso_formulary.catalogue.store.connect import read_error
+
+                error = read_error(error)
             if not isinstance(error, MesoError):
                 raise
             kind = BadInput if isinstance(error, UnreadableInput) else CliError

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, cast
+from typing import TYPE_CHECKING, Final, TextIO, cast
 
 import click
 
@@ -28,6 +28,41 @@ if TYPE_CHECKING:
 
 FILE_FORMATS = ("yaml", "json", "csv")
 
+
+_UNITS: Final = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
+                 "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}  # fmt: skip
+
+
+class _Size(click.ParamType):  # type: ignore[type-arg]
+    """A file size: a number of bytes, or with a unit (``500MB``, ``1.5GiB``, ``800k``)."""
+
+    name = "size"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        import re
+
+        text = str(value).strip().lower().replace(" ", "")
+        match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([a-z]*)", text)
+        unit = _UNITS.get(match[2]) if match else None
+        if match is None or unit is None or float(match[1]) * unit < 1:
+            self.fail(f"{value!r} is not a size (e.g. 500MB, 1GiB or a number of bytes)")
+        return int(float(match[1]) * unit)
+
+
+_max_size_option = click.option(
+    "--max-size",
+    "max_size",
+    type=_Size(),
+    default=None,
+    metavar="SIZE",
+    help="Read files of up to SIZE (e.g. 500MB; default 20 MiB, a guard against hostile "
+    "files): for a trusted large catalogue. JSON and CSV are read as streams, in bounded memory.",
+)
+
 _format_option = click.option(
     "--format",
     "fmt",
@@ -43,7 +78,8 @@ _format_option = click.option(
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @_format_option
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only errors.")
-def validate(files: tuple[str, ...], fmt: str | None, strict: bool) -> None:
+@_max_size_option
+def validate(files: tuple[str, ...], fmt: str | None, strict: bool, max_size: int | None) -> None:
     """Check supplier catalogue files (YAML, JSON or CSV; '-' reads stdin).
 
     Prints every problem as FILE:LINE: FIELD.PATH: SEVERITY: MESSAGE: what makes a file
@@ -57,10 +93,12 @@ def validate(files: tuple[str, ...], fmt: str | None, strict: bool) -> None:
                  1 when a file has errors (or warnings, with --strict),
                  2 when a file cannot be read at all.
     """
+    from meso_formulary.files import MAX_BYTES
+
     counts: Counter[str] = Counter()
     unreadable = 0
     for source in files:
-        problems, readable = _check_file(source, fmt)
+        problems, readable = _check_file(source, fmt, max_size or MAX_BYTES)
         unreadable += not readable
         for problem in problems:
             counts[problem.severity] += 1
@@ -72,7 +110,7 @@ def validate(files: tuple[str, ...], fmt: str | None, strict: bool) -> None:
         sys.exit(1)
 
 
-def _check_file(source: str, fmt: str | None) -> tuple[list[Problem], bool]:
+def _check_file(source: str, fmt: str | None, max_bytes: int) -> tuple[list[Problem], bool]:
     """Every problem of one file, and whether it could be read at all.
 
     A valid file goes through the very checks ``meso import`` runs (against the shipped
@@ -81,18 +119,27 @@ def _check_file(source: str, fmt: str | None) -> tuple[list[Problem], bool]:
     another supplier owns).
     """
     from meso_formulary.catalogue import ReferenceData
-    from meso_formulary.catalogue.store.import_checks import check_document
+    from meso_formulary.catalogue.store.import_checks import check_cocktails
     from meso_formulary.errors import UnreadableInput
-    from meso_formulary.files import read_document, validate_document
+    from meso_formulary.files import read_document
+    from meso_formulary.files.validate import split_document
 
     try:
-        document = read_document(source, fmt=fmt)
-    except UnreadableInput as error:
+        document = read_document(source, fmt=fmt, max_bytes=max_bytes)
+        catalogue, cocktails, problems = split_document(document)
+        if catalogue is None:
+            return problems, True
+        reference = ReferenceData.shipped()
+        found = check_cocktails(
+            catalogue,
+            cocktails,
+            reference,
+            document.filename,
+            warnings=True,
+            locate=document.locate,
+        )
+    except UnreadableInput as error:  # a streamed file is read as it is checked
         return list(error.problems), False
-    catalogue, problems = validate_document(document)
-    if catalogue is None:
-        return problems, True
-    found = check_document(catalogue, ReferenceData.shipped(), document.filename, warnings=True)
     located = [document.locate(problem) for problem in found]
     return sorted(located, key=lambda problem: problem.line or 0), True
 
@@ -131,8 +178,11 @@ def _plural(n: int, word: str) -> str:
     is_flag=True,
     help="Also import plain catalogue files (not signed bundles), as unverified local drafts.",
 )
+@_max_size_option
 @db_option
-def import_(files: tuple[str, ...], fmt: str | None, unsigned: bool, db: Path | None) -> None:
+def import_(
+    files: tuple[str, ...], fmt: str | None, unsigned: bool, max_size: int | None, db: Path | None
+) -> None:
     """Import signed bundles, or with --unsigned catalogue files, into the catalogue --db
     (created if missing).
 
@@ -154,16 +204,27 @@ def import_(files: tuple[str, ...], fmt: str | None, unsigned: bool, db: Path | 
             "the reference catalogue is read-only; say which catalogue to import into",
             hint="meso import FILE --db my-catalogue.db (or set MESO_DB)",
         )
+    from contextlib import suppress
+
     from meso_formulary.catalogue.publishing.importing import import_files
+    from meso_formulary.files import MAX_BYTES
 
     created = not db.exists()
     try:
         with open_catalogue(db, readonly=False) as store, _progress() as progress:
-            imported = import_files(store, files, fmt=fmt, unsigned=unsigned, progress=progress)
+            imported = import_files(
+                store,
+                files,
+                fmt=fmt,
+                unsigned=unsigned,
+                progress=progress,
+                max_bytes=max_size or MAX_BYTES,
+            )
     except BaseException:
         if created:  # a failed import into a new file leaves no empty catalogue behind
             for leftover in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
-                leftover.unlink(missing_ok=True)
+                with suppress(OSError):  # its folder is a file or unwritable: nothing made
+                    leftover.unlink(missing_ok=True)
         raise
     for item in imported:
         signed = " (signed, verified)" if item.signed_by else " (unsigned draft)"

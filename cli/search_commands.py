@@ -35,6 +35,9 @@ from meso_formulary.cli.output import Format, cell, emit, new_table, output_opti
 
 if TYPE_CHECKING:
     from rich.console import Group
+    from rich.text import Text
+
+    from meso_formulary.catalogue.store.provenance import Provenance
 
 __all__ = ["FIELDS", "search"]
 
@@ -141,7 +144,9 @@ def search(fmt: Format, db: Path | None, words: tuple[str, ...], **criteria: Any
     information, not medical advice.
 
     With --json, --nl or --csv, each result has: id, name, supplier, indications (ids),
-    score, why (the reasons it matched), key_actives and n_actives; the screening report
+    score, why (the reasons it matched), key_actives, n_actives and provenance (kind:
+    verified, draft or reference; with --json also the signing key's fingerprint as
+    signed_by, the catalogue version and the status shown on the page); the screening report
     goes to stderr. When nothing matches, a message (with "did you mean" suggestions) goes
     to stderr and the exit status is 1.
     """
@@ -159,7 +164,16 @@ def search(fmt: Format, db: Path | None, words: tuple[str, ...], **criteria: Any
         notes = [*relaxation_lines(answer), *report]
         click.echo("\n".join(safe_text(line) for line in notes), err=True)
     records = [found.record() for found in answer.hits]
-    emit(records, fmt, lambda: _table(answer, query.offset, report), columns=FIELDS)
+    # CSV holds the provenance's kind (verified, draft, reference); JSON the whole object.
+    flat = (
+        [
+            {**record, "provenance": found.provenance.kind}
+            for record, found in zip(records, answer.hits, strict=True)
+        ]
+        if fmt is Format.CSV
+        else None
+    )
+    emit(records, fmt, lambda: _table(answer, query.offset, report), flat=flat, columns=FIELDS)
 
 
 def _nothing_found(results: Answer, criteria: dict[str, Any], report: tuple[str, ...]) -> None:
@@ -186,6 +200,21 @@ def _nothing_found(results: Answer, criteria: dict[str, Any], report: tuple[str,
     sys.exit(1)
 
 
+def _supplier(supplier: str, provenance: Provenance) -> Text:
+    """A hit's supplier with its provenance under it: ``verified`` and the signing key's
+    first digits, ``draft`` (in bold: nobody vouches for an unsigned file) or ``reference``
+    (the shipped data)."""
+    text = cell(supplier)
+    text.append("\n")
+    if provenance.verified:
+        text.append_text(cell(f"verified, key {provenance.key}", style="dim"))
+    else:
+        text.append_text(
+            cell(provenance.kind, style="bold" if provenance.kind == "draft" else "dim")
+        )
+    return text
+
+
 def _table(results: Answer, offset: int, report: tuple[str, ...]) -> Group:
     from rich.console import Group
     from rich.text import Text
@@ -200,7 +229,7 @@ def _table(results: Answer, offset: int, report: tuple[str, ...]) -> Group:
         name.append_text(cell(hit.id, style="dim"))
         table.add_row(
             name,
-            cell(hit.supplier),
+            _supplier(hit.supplier, hit.provenance),
             cell(", ".join(i.value for i in hit.indications)),
             cell(", ".join(hit.key_actives)),
             cell("; ".join(hit.why)),

@@ -35,14 +35,22 @@ _WEB_MODULES = frozenset({"datasette", "uvicorn"})
     "--immutable",
     is_flag=True,
     help="Open the file as immutable (datasette -i): for a published catalogue that never "
-    "changes while it is served. Faster, and safe to share between many servers.",
+    "changes while it is served. Faster, safe to share between many servers, and works on "
+    "read-only storage.",
 )
-def serve(db: Path | None, host: str, port: int, immutable: bool) -> None:
+@click.option(
+    "--enable-sql",
+    is_flag=True,
+    help="Let visitors run their own SQL (Datasette's SQL page, ?sql=, _where=), with a 1 s "
+    "and 1 MB cap: for a developer. Off by default; only with a loopback --host.",
+)
+def serve(db: Path | None, host: str, port: int, immutable: bool, enable_sql: bool) -> None:
     """Serve the catalogue in a web browser, read-only.
 
     Open the address it prints: type a concern ("hair loss", "dark circles"), tick what the
     client cannot have, and see the matching cocktails with composition, protocol and
-    aftercare. Datasette's tables and JSON API are served alongside. Stop with Ctrl+C.
+    aftercare. Datasette's tables and JSON API are served alongside (raw SQL only with
+    --enable-sql). Stop with Ctrl+C.
 
     Needs the web extra: pip install 'meso-formulary[web]'.
     """
@@ -55,7 +63,9 @@ def serve(db: Path | None, host: str, port: int, immutable: bool) -> None:
             "meso serve needs Datasette, which is not installed",
             hint="pip install 'meso-formulary[web]'",
         ) from error
-    serve_catalogue(_catalogue_path(db), host=host, port=port, immutable=immutable)
+    serve_catalogue(
+        _catalogue_path(db), host=host, port=port, immutable=immutable, enable_sql=enable_sql
+    )
 
 
 def _catalogue_path(db: Path | None) -> Path:

@@ -12,20 +12,73 @@ these.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+MAX_SHOWN_VALUE = 80
+"""Longest offending value (text or bytes) a :class:`Problem` keeps to be shown."""
+
+REDACTED_PRIVATE = "[private key material redacted]"
+REDACTED_KEY = "[key material redacted]"
+
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]*)-----"
+    r"(?:.*?-----END [A-Z0-9 ]*-----|[A-Za-z0-9+/=\s\\:,.-]*)",
+    re.DOTALL | re.IGNORECASE,
+)
+"""A PEM block (``-----BEGIN ... KEY-----`` to its END line, or to where base64 stops when
+the END line is not there: a message may quote only the start of a file). ``\\`` lets it
+run across the ``\\n`` of a ``repr``."""
+
+_MESO_KEY = re.compile(r"meso-ed25519:[^\s:'\"]{0,100}:[A-Za-z0-9+/=]{4,}", re.IGNORECASE)
+"""The one-line key form of :mod:`meso_formulary.catalogue.publishing.keys`."""
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with key material replaced: PEM blocks (private keys above all) and
+    ``meso-ed25519:`` keys.
+
+    Error messages quote values from files, and a private key passed where a catalogue is
+    expected would otherwise be echoed to a terminal, a log or a web page.
+    """
+    if "-----" not in text and "ed25519:" not in text.lower():
+        return text
+    text = _PEM_BLOCK.sub(
+        lambda m: REDACTED_PRIVATE if "PRIVATE" in m[1].upper() else REDACTED_KEY, text
+    )
+    return _MESO_KEY.sub(REDACTED_KEY, text)
+
+
+def shown_value(value: object) -> object:
+    """``value`` as a :class:`Problem` keeps it: key material redacted, text and bytes cut
+    to :data:`MAX_SHOWN_VALUE` characters."""
+    if isinstance(value, bytes | bytearray):
+        text = bytes(value).decode("latin-1")
+        if redact_secrets(text) != text:
+            return redact_secrets(text)[:MAX_SHOWN_VALUE]
+        return value if len(value) <= MAX_SHOWN_VALUE else bytes(value[:MAX_SHOWN_VALUE])
+    if isinstance(value, str):
+        value = redact_secrets(value)
+        return value if len(value) <= MAX_SHOWN_VALUE else value[: MAX_SHOWN_VALUE - 3] + "..."
+    return value
+
 
 class MesoError(Exception):
-    """Base class of every error this library raises on purpose."""
+    """Base class of every error this library raises on purpose.
+
+    The message and hint are stored with key material redacted (:func:`redact_secrets`):
+    whatever a message quotes, no front end can echo a private key.
+    """
 
     hint: str | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = redact_secrets(message)
         super().__init__(message)
         self.message = message
         if hint is not None:
-            self.hint = hint
+            self.hint = redact_secrets(hint)
 
     def __str__(self) -> str:
         return self.message
@@ -44,6 +97,11 @@ class Problem:
     code: str = "invalid"
     source: str | None = None
     """For a rule finding: where the limit it compares with comes from."""
+
+    def __post_init__(self) -> None:
+        # the one place every problem passes: key material never kept, values bounded
+        object.__setattr__(self, "message", redact_secrets(self.message))
+        object.__setattr__(self, "value", shown_value(self.value))
 
     def location(self) -> str:
         """``file:line: path`` with the parts that are known."""

@@ -119,6 +119,7 @@ def test_show_table_has_every_section(meso: Meso, db: Path) -> None:
 def test_show_says_how_the_catalogue_came(meso: Meso, db: Path, tmp_path: Path) -> None:
     (record,) = as_json(meso, "show", "testco/scalp-boost", "--db", db)
     assert record["provenance"] == {
+        "kind": "draft",
         "catalogue_version": 1,
         "verified": False,
         "signed_by": None,

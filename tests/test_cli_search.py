@@ -92,7 +92,7 @@ SNAPSHOT = """\
 ┃ Cocktail                 ┃ Supplier ┃ Indications     ┃ Key actives     ┃ Why                    ┃
 ┡━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━┩
 │ Scalp Boost              │ testco   │ alopecia        │ Biotin,         │ for Alopecia, as 'hair │
-│ testco/scalp-boost       │          │                 │ Dexpanthenol    │ loss'                  │
+│ testco/scalp-boost       │ draft    │                 │ Dexpanthenol    │ loss'                  │
 └──────────────────────────┴──────────┴─────────────────┴─────────────────┴────────────────────────┘
 Showing 1-1 of 1.
 Read as: 'hair loss' -> concern alopecia

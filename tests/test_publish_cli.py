@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -219,3 +223,90 @@ def test_import_cosing_adds_dictionary_entries(meso: Meso, tmp_path: Path) -> No
     assert quiet.stdout.strip() == "0 ingredients added, 0 updated, 1 notes"
     assert quiet.stderr == ""
     assert meso("import-cosing", inventory).exit_code == 1
+
+
+# ---------------------------------------------------------------- hardening (issue 14)
+
+IDENTITY_KEY = "meso-ed25519:acme:" + base64.b64encode(bytes([1]) + bytes(31)).decode()
+"""The identity point as acme's key: with it, a signature needs no private key."""
+
+
+def test_trust_add_refuses_a_small_order_key_and_says_why(meso: Meso) -> None:
+    result = meso("trust", "add", "acme", IDENTITY_KEY, "--db", "c.db", "-y")
+    assert result.exit_code == 1
+    assert "small-order key: any signature would verify" in result.stderr
+    assert not Path("c.db").exists()  # refused before the catalogue is opened
+
+
+def test_publish_refuses_a_private_key_others_may_read(meso: Meso, tmp_path: Path) -> None:
+    signer = make_signer(tmp_path / "keys", "acme")
+    source = write_catalogue(tmp_path, make_catalogue())
+    key = signer.files.private_path
+    key.chmod(0o644)
+    refused = meso("publish", source, "--key", key, "-o", "acme.zip")
+    assert refused.exit_code == 1
+    assert "UNPROTECTED PRIVATE KEY FILE" in refused.stderr and "mode 0644" in refused.stderr
+    assert f"Hint: chmod 600 {key}" in refused.stderr
+    assert not (tmp_path / "acme.zip").exists()
+    key.chmod(0o600)
+    assert meso("publish", source, "--key", key, "-o", "acme.zip").exit_code == 0
+
+
+def test_trust_remove_removes_a_row_stored_under_another_fingerprint(
+    meso: Meso, tmp_path: Path
+) -> None:
+    acme = make_signer(tmp_path / "keys", "acme")
+    with Catalogue.open(tmp_path / "c.db") as catalogue:  # a row written by other hands
+        catalogue.conn.execute(
+            "INSERT INTO trusted_keys VALUES ('acme', ?, ?, '2026-01-01T00:00:00Z')",
+            ("a" * 64, acme.public.raw),
+        )
+        catalogue.conn.commit()
+    removed = meso("trust", "remove", "acme", acme.public.fingerprint, "--db", "c.db")
+    assert removed.exit_code == 0, removed.stderr
+    assert f"removed acme {acme.public.grouped_fingerprint}" in removed.stdout
+    assert json.loads(meso("trust", "list", "--db", "c.db", "--json").stdout) == []
+
+
+_RUN_COMMANDS = """
+import json, sys
+from click.testing import CliRunner
+from meso_formulary.cli import cli
+results = []
+for args in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(cli, args)
+    results.append([result.exit_code, result.output])
+print(json.dumps(results))
+"""
+
+
+def test_special_files_are_refused_unread(data_dir: Path, tmp_path: Path) -> None:
+    make_signer(tmp_path / "keys", "acme")
+    source = write_catalogue(tmp_path, make_catalogue())
+    for name in ("fifo.key", "fifo.pub", "fifo.yaml"):
+        os.mkfifo(tmp_path / name)  # opening one for reading would block forever
+    commands = [
+        ["publish", str(source), "--key", "fifo.key", "-o", "out.zip"],
+        ["publish", str(source), "--key", "keys", "-o", "out.zip"],
+        ["publish", str(source), "--key", os.devnull, "-o", "out.zip"],
+        ["publish", "fifo.yaml", "--key", "keys/acme.key", "-o", "out.zip"],
+        ["trust", "add", "acme", "fifo.pub", "--db", "c.db", "-y"],
+        ["trust", "add", "acme", os.devnull, "--db", "c.db", "-y"],
+        ["diff", "fifo.yaml", str(source)],
+    ]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _RUN_COMMANDS, json.dumps(commands)],
+            cwd=tmp_path,
+            env={**os.environ, "MESO_DATA_DIR": str(data_dir)},
+            capture_output=True,
+            text=True,
+            timeout=20,  # a hang detector only
+            check=True,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("a command opened a FIFO for reading and hung")
+    for command, (code, output) in zip(commands, json.loads(done.stdout), strict=True):
+        assert code == 2, (command, output)
+        assert "not a regular file" in output or "is a directory" in output, (command, output)
+    assert not (tmp_path / "out.zip").exists() and not (tmp_path / "c.db").exists()

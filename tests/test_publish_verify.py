@@ -23,6 +23,7 @@ from publish_support import (
     make_catalogue,
     make_signer,
     manifest_for,
+    raw_zip,
     signed_zip,
     trusting,
     write_catalogue,
@@ -31,6 +32,7 @@ from strategies import catalogue_files
 
 from meso_formulary.catalogue.publishing.bundle import MANIFEST_NAME, SIGNATURE_NAME
 from meso_formulary.catalogue.publishing.importing import import_path
+from meso_formulary.catalogue.publishing.keys import PublicKey
 from meso_formulary.catalogue.publishing.signing import publish_catalogue
 from meso_formulary.catalogue.publishing.trust import catalogue_trust
 from meso_formulary.catalogue.publishing.verify import verify_bundle
@@ -462,4 +464,29 @@ def test_one_suppliers_import_never_touches_anothers_cocktails(
             "SELECT id, record FROM cocktails WHERE supplier_id = 'acme' ORDER BY id"
         ).fetchall()
         == acme_rows
+    )
+
+
+def test_a_signature_forged_for_a_planted_small_order_key_is_refused(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    # the identity as mallory's key: pinning refuses it, so the row is planted by hand
+    identity = PublicKey("mallory", bytes([1]) + bytes(31))
+    catalogue.conn.execute(
+        "INSERT INTO trusted_keys VALUES (?, ?, ?, 'now')",
+        (identity.supplier, identity.fingerprint, identity.raw),
+    )
+    catalogue.conn.commit()
+    data = dump_catalogue(make_catalogue("mallory"), "yaml").encode()
+    manifest = manifest_for(data, supplier="mallory").to_bytes()
+    forged = identity.raw + bytes(32)  # R = identity, S = 0: no private key involved
+    bundle = raw_zip(
+        tmp_path / "forged.zip",
+        [(MANIFEST_NAME, manifest), (SIGNATURE_NAME, forged), ("catalogue.yaml", data)],
+    )
+    _refused(
+        catalogue,
+        bundle,
+        "a key pinned for supplier 'mallory' is refused and verifies nothing: it is a "
+        "small-order key: any signature would verify",
     )

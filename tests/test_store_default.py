@@ -49,11 +49,16 @@ def test_default_is_built_once_then_opened_read_only(data_dir: Path) -> None:
 
 
 def test_a_new_data_release_gets_a_new_file(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
+    from meso_formulary.catalogue.store import dictionary
+
     Catalogue.default().close()
     monkeypatch.setattr(reference, "data_checksum", lambda: "f" * 8)
     monkeypatch.setattr(reference, "data_digest", lambda: "f" * 64)
+    # The shipped data is loaded once per process: a new release is a new process.
+    dictionary._shipped.cache_clear()
+    request.addfinalizer(dictionary._shipped.cache_clear)
     with Catalogue.default() as cat:
         assert cat.path == default_file() == data_dir / f"reference-{'f' * 8}.db"
         assert cat.stats().reference_digest == "f" * 64

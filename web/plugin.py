@@ -7,7 +7,10 @@ Installed with the package, it gives any Datasette that serves a catalogue file:
 - metadata for the catalogue's tables (:mod:`meso_formulary.web.metadata`);
 - a "Search by concern" link in Datasette's menu;
 - client errors (404 and the like) answered without Datasette's rich traceback printing
-  (:func:`handle_exception`).
+  (:func:`handle_exception`);
+- security headers on every response (:func:`asgi_wrapper`, :data:`SECURITY_HEADERS`);
+- for a server ``meso serve`` built (:func:`guard`): every write method answered 405 before
+  Datasette sees it, and SQLite limits on every connection (:func:`prepare_connection`).
 
 Everything goes through Datasette's plugin hooks: nothing of Datasette is patched.
 
@@ -16,10 +19,16 @@ It adds no write endpoint: every page answers GET only, on Datasette's read conn
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+import hashlib
+import re
+import sqlite3
+import weakref
+from base64 import b64encode
+from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import datasette as datasette_package
 from datasette.utils import add_cors_headers
 from datasette.utils.asgi import Base400, Response, asgi_static
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
@@ -38,6 +47,122 @@ HERE = Path(__file__).resolve().parent
 hookimpl = HookimplMarker("datasette")
 """Datasette's hook marker (``datasette.hookimpl``), from typed pluggy."""
 
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_VALUE_BYTES = 1_000_000
+"""SQLITE_LIMIT_LENGTH on a guarded server's connections: the longest string or blob a
+statement may build or read. A catalogue's largest value (a cocktail's record) is some
+kilobytes; a string bomb (``printf('%.*c', 2000000000, 'x')``, ``zeroblob(2e9)``, a
+``replace`` that multiplies) stops at once with "string or blob too big" instead of taking
+gigabytes in one SQLite call, which no time limit can interrupt."""
+
+SQLITE_LIMITS = {
+    sqlite3.SQLITE_LIMIT_LENGTH: MAX_VALUE_BYTES,
+    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
+    sqlite3.SQLITE_LIMIT_COLUMN: 200,
+    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 100,
+    sqlite3.SQLITE_LIMIT_ATTACHED: 0,
+}
+"""Every limit set on a guarded server's connections (each well above what the catalogue's
+own queries and Datasette's pages use): the longest value, the longest SQL text, the widest
+result row, the longest LIKE pattern (a pattern is matched inside one SQLite call), no
+ATTACH."""
+
+UNBOUNDED_FUNCTIONS = frozenset({"printf", "format"})
+"""SQL functions refused on a guarded server: SQLite 3.40's ``printf('%.*c', 2000000000,
+'x')`` loops two billion times inside one call after the length limit stopped its string
+(11 s, out of reach of any time limit). Neither the catalogue's queries nor Datasette's
+use them."""
+
+RESULT_BUDGET = 64_000_000
+"""Bytes of values one statement may hand to Python on a guarded server (a table page of
+1,000 rows of kilobyte records is some megabytes): rows of megabyte strings stop there with
+an error instead of filling the server's memory."""
+
+HIDDEN_PRAGMAS = frozenset({"pragma_database_list"})
+"""Table-valued pragmas whose columns read as NULL on a guarded server: ``database_list``
+names the file's absolute path. (Datasette's SQL page allows only this form; the
+``PRAGMA database_list`` statement, which the search reads to key its cache by file, is
+not open to visitors.)"""
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""The methods a guarded server answers; any other is answered 405 before Datasette sees it."""
+
+_GUARDED: weakref.WeakSet[Any] = weakref.WeakSet()
+"""The Datasette instances ``meso serve`` built (see :func:`guard`)."""
+
+
+def guard(datasette: Any) -> None:
+    """Mark ``datasette`` as a server of ``meso serve``: writes are refused with 405 and its
+    connections get :data:`SQLITE_LIMITS`. (A plain ``datasette`` with the plugin keeps
+    Datasette's own behaviour there; the security headers go on every instance.)"""
+    _GUARDED.add(datasette)
+
+
+def is_guarded(datasette: Any) -> bool:
+    """True for a server built by ``meso serve`` (:func:`guard`)."""
+    return datasette in _GUARDED
+
+
+def _static_inline_blocks() -> tuple[str, ...]:
+    """The inline ``<script>`` and ``<style>`` blocks of Datasette's own templates whose text
+    holds no template code: the same bytes on every page, so the CSP may allow each by its
+    hash (the menu-closing script of every page, the SQL editor's script and style, the table
+    page's facet flag)."""
+    folder = Path(datasette_package.__file__).resolve().parent / "templates"
+    blocks = {
+        "DATASETTE_ALLOW_FACET = true;",
+        "DATASETTE_ALLOW_FACET = false;",
+    }
+    for template in sorted(folder.glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        for match in re.finditer(r"(?s)<(script|style)>(.*?)</\1>", text):
+            body = match.group(2)
+            if "{{" not in body and "{%" not in body:
+                blocks.add(body)
+    return tuple(sorted(blocks))
+
+
+def _csp_hash(text: str) -> str:
+    digest = b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return f"'sha256-{digest}'"
+
+
+def content_security_policy() -> str:
+    """The Content-Security-Policy of every response: scripts, styles, images and fonts from
+    the server itself only; inline code only when it is one of Datasette's fixed blocks
+    (by hash). The plugin's own pages carry no inline code at all (their style is
+    ``/-/meso-static/meso.css``). Datasette's pages keep their inline ``style=`` colour
+    bars and per-table ``<style>`` blocks out (cosmetic only)."""
+    hashes = " ".join(_csp_hash(block) for block in _static_inline_blocks())
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'self' {hashes}",
+            f"style-src 'self' {hashes}",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", content_security_policy().encode("ascii")),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+"""Sent with every response: the CSP above, no MIME sniffing, no framing, no referrer."""
+
 
 @hookimpl
 def startup(datasette: Any) -> Callable[[], Awaitable[None]]:
@@ -45,6 +170,91 @@ def startup(datasette: Any) -> Callable[[], Awaitable[None]]:
         await attached.find_catalogues(datasette)
 
     return find
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Callable[[App], App]:
+    """Security headers on every response; on a guarded server, 405 for every write."""
+
+    def wrap(app: App) -> App:
+        async def secured(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    present = {name.lower() for name, _ in message.get("headers", [])}
+                    extra = [h for h in SECURITY_HEADERS if h[0] not in present]
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+                await send(message)
+
+            if is_guarded(datasette) and scope.get("method", "GET") not in READ_METHODS:
+                await _method_not_allowed(scope, send_with_headers)
+                return
+            await app(scope, receive, send_with_headers)
+
+        return secured
+
+    return wrap
+
+
+async def _method_not_allowed(scope: Scope, send: Send) -> None:
+    path = str(scope.get("path", ""))
+    if path.endswith(".json"):
+        body = b'{"ok": false, "error": "This server is read-only: it answers GET only.", ' + (
+            b'"status": 405}'
+        )
+        content_type = b"application/json; charset=utf-8"
+    else:
+        body = b"405 Method Not Allowed: this server is read-only, it answers GET only.\n"
+        content_type = b"text/plain; charset=utf-8"
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode("ascii")),
+        (b"allow", b"GET, HEAD, OPTIONS"),
+    ]
+    await send({"type": "http.response.start", "status": 405, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
+    """On a guarded server, on every connection Datasette opens: :data:`SQLITE_LIMITS`,
+    :data:`UNBOUNDED_FUNCTIONS` refused, :data:`HIDDEN_PRAGMAS` read as NULL and
+    :data:`RESULT_BUDGET` on what a statement returns."""
+    if is_guarded(datasette):
+        for limit, value in SQLITE_LIMITS.items():
+            conn.setlimit(limit, value)
+        conn.set_authorizer(_authorize)
+        conn.row_factory = _budgeted_rows(conn.row_factory)
+
+
+def _authorize(action: int, arg1: str | None, arg2: str | None, *_: str | None) -> int:
+    if action == sqlite3.SQLITE_READ and (arg1 or "").lower() in HIDDEN_PRAGMAS:
+        return sqlite3.SQLITE_IGNORE  # the columns read as NULL
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in UNBOUNDED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def _budgeted_rows(make_row: Any) -> Callable[[sqlite3.Cursor, tuple[Any, ...]], Any]:
+    """A row factory that counts the bytes each cursor has returned and stops it past
+    :data:`RESULT_BUDGET` (then builds the row as ``make_row`` does)."""
+    spent: weakref.WeakKeyDictionary[sqlite3.Cursor, int] = weakref.WeakKeyDictionary()
+
+    def row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Any:
+        size = sum(len(v) for v in values if isinstance(v, (str, bytes)))
+        total = spent.get(cursor, 0) + size + 8 * len(values)
+        if total > RESULT_BUDGET:
+            raise sqlite3.OperationalError(
+                f"result too large: over {RESULT_BUDGET // 1_000_000} MB; select fewer rows "
+                "or shorter values"
+            )
+        spent[cursor] = total
+        return make_row(cursor, values) if make_row is not None else values
+
+    return row
 
 
 @hookimpl(hookwrapper=True)
@@ -78,11 +288,12 @@ def _client_error(
             add_cors_headers(headers)
         if request.path.split("?")[0].endswith(".json"):
             return Response.json(info, status=status, headers=headers)
-        template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
+        template = datasette.jinja_env.select_template([f"{status}.html", "meso_error.html"])
         context = {
             **info,
             "urls": datasette.urls,
             "app_css_hash": datasette.app_css_hash(),
+            "css_url": datasette.urls.path(f"{STATIC_PATH}/meso.css"),
             "menu_links": list,
         }
         body = await template.render_async(context)

@@ -97,6 +97,7 @@ def results_context(
             "indications": [label("indication", i.value) for i in hit.indications],
             "key_actives": hit.key_actives,
             "why": hit.why,
+            "provenance": hit.provenance,
         }
         for hit in results.hits
     ]
@@ -137,7 +138,8 @@ def results_context(
 
 
 def results_json(request: SearchRequest, results: SearchResults) -> dict[str, Any]:
-    """The JSON answer. Each hit has the fields of ``meso search --json``, in its order;
+    """The JSON answer. Each hit has the fields of ``meso search --json``, in its order
+    (``provenance``: verified, draft or reference, with the signing key's fingerprint);
     ``screening`` says what the search hid and why (``excluded``: each name as typed, the
     substances it covered and the cocktails it hid; ``conditions``: each client condition
     and the cocktails it hid; ``hidden``: the cocktails hidden in all, each once)."""

@@ -1,14 +1,15 @@
 """The plugin's pages: search by concern (HTML and JSON) and one cocktail.
 
 A request the pages cannot answer gets a page that says why, with status 400 (a search or
-a start date that cannot be used), 404 (no such cocktail, no catalogue) or 405 (not a GET);
-never a 500. Every value reaches the page through Jinja's autoescaping: supplier text is
-untrusted.
+a start date that cannot be used), 404 (no such cocktail, no catalogue), 405 (not a GET) or
+503 (the search spent its time budget, or the catalogue could not answer); never a 500.
+Every value reaches the page through Jinja's autoescaping: supplier text is untrusted.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -26,7 +27,7 @@ from meso_formulary.catalogue.store.cocktail_view import (
     NO_SOURCES,
     load_cocktail,
 )
-from meso_formulary.errors import InvalidInput, NotFound, SearchError
+from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, SearchError
 from meso_formulary.identifiers import SLUG_RE
 from meso_formulary.notice import NOT_MEDICAL_ADVICE
 from meso_formulary.web import attached
@@ -37,6 +38,10 @@ from meso_formulary.web.paths import SEARCH_PATH, STATIC_PATH, cocktail_url
 from meso_formulary.web.results import Labels, form_context, results_context, results_json
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+BUDGET_SPENT = "the search took longer than"
+"""How the engine's message begins when the search spent its budget (the server answers
+503 then, a request it could not finish in time, not a request that is wrong)."""
 
 WEB_SEARCH_BUDGET = 1.0
 """Seconds one web search's SQL may take (the engine stops it then, with a message): a
@@ -76,14 +81,21 @@ async def search_view(datasette: Any, request: Any) -> Response:
                 ),
             )
         except SearchError as error:  # text with nothing searchable, an unknown ingredient
+            if error.message.startswith(BUDGET_SPENT):
+                raise _too_long(error) from None
             raise _cannot_search(error) from None
+        except (CatalogueError, sqlite3.Error) as error:
+            raise _unreadable(error) from None
     except Problem as problem:
         if as_json:
             body = {"ok": False, "error": problem.message, "hint": problem.hint}
-            return Response.json(body, status=problem.status)
-        if problem.status == 400:
+            headers = {"Retry-After": "5"} if problem.status == 503 else None
+            return Response.json(body, status=problem.status, headers=headers)
+        if problem.status in (400, 503):  # the form again, with what to change
             problems = {"problems": [p for p in (problem.message, problem.hint) if p]}
-            return await _search_page(datasette, request, form, conditions, problems, 400)
+            return await _search_page(
+                datasette, request, form, conditions, problems, problem.status
+            )
         return await _problem_page(datasette, request, problem)
     if as_json:
         return Response.json(results_json(search_request, results))
@@ -114,6 +126,8 @@ async def cocktail_view(datasette: Any, request: Any) -> Response:
             )
         except NotFound as error:
             raise Problem(404, "No such cocktail", error.message, error.hint) from None
+        except (CatalogueError, sqlite3.Error) as error:
+            raise _unreadable(error) from None
         try:
             course = timeline(cocktail, start)
         except InvalidInput as error:
@@ -146,6 +160,29 @@ def _search_request(form: SearchForm) -> SearchRequest:
 
 def _cannot_search(error: SearchError) -> Problem:
     return Problem(400, "This search could not be run", error.message, error.hint)
+
+
+def _too_long(error: SearchError) -> Problem:
+    """The search spent its budget: 503 (the server is busy with it), with the engine's
+    message ("the search took longer than 1 s ...") and what to do."""
+    return Problem(
+        503,
+        "This search took too long",
+        f"{error.message[:1].upper()}{error.message[1:]}.",
+        "Try fewer words, or add a filter (an area, a client condition).",
+    )
+
+
+def _unreadable(error: Exception) -> Problem:
+    """The catalogue could not answer (a query stopped by the server's limits, a damaged
+    page): 503 with a message, never a 500 with a traceback. The error's own text is not
+    shown: it may name the file."""
+    return Problem(
+        503,
+        "The catalogue could not answer",
+        "The catalogue could not be read for this request.",
+        "Try again; if it keeps failing, the catalogue file may need rebuilding.",
+    )
 
 
 async def _search_page(

@@ -25,7 +25,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Annotated, Final, Literal
 
@@ -66,6 +66,57 @@ MAX_ENTRIES = 8
 """Members a zip may hold before anything else is looked at. A bundle holds three; a few
 more are let through to the file-set check, which names the unlisted ones."""
 
+MAX_CATALOGUE_VERSION: Final = 999_999_999_999
+"""The highest catalogue version published or imported: twelve digits, room for a version
+that spells the date and time (``202606011200``) for ever. A larger version (2^53, 2^63-1)
+is refused by ``meso publish`` and by every import, signed or not, so a version that leaves
+the supplier no higher number to publish next never gets into a catalogue."""
+
+MAX_VALIDITY_DAYS: Final = 5 * 366
+"""The longest a bundle may be valid (``expires - created``): about five years. A longer
+validity would make a leaked key's old catalogues replayable for as long; suppliers
+republish well before then."""
+
+EARLIEST_CREATED: Final = datetime(2020, 1, 1, tzinfo=UTC)
+"""No bundle was signed before this date (the format is younger): an earlier ``created``
+is refused, as is one more than :data:`CLOCK_SKEW` in the future (when the bundle is
+verified, against the verifier's clock)."""
+
+CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far in the future a manifest's ``created`` may be (the signer's clock may run fast)."""
+
+
+def bounds_problem(
+    version: int, created: datetime | None = None, expires: datetime | None = None
+) -> str | None:
+    """Why a catalogue ``version`` or a bundle's validity window is out of bounds, or ``None``.
+
+    The one definition of the bounds: ``meso publish`` refuses to sign outside them, every
+    manifest is checked against them when parsed (:class:`Manifest`), and a plain draft's
+    version too (:mod:`.importing`).
+    """
+    if not 1 <= version <= MAX_CATALOGUE_VERSION:
+        return (
+            f"catalogue version {version} is out of bounds (1 to {MAX_CATALOGUE_VERSION:,}; "
+            "a larger version would leave no higher one to publish next)"
+        )
+    if created is not None and created < EARLIEST_CREATED:
+        return (
+            f"created {created:%Y-%m-%d} is before {EARLIEST_CREATED:%Y-%m-%d}, "
+            "when no bundle could be signed"
+        )
+    if (
+        created is not None
+        and expires is not None
+        and expires - created > timedelta(days=MAX_VALIDITY_DAYS)
+    ):
+        return (
+            f"expires {expires:%Y-%m-%d} is more than {MAX_VALIDITY_DAYS} days "
+            f"after created {created:%Y-%m-%d} (a bundle is valid about five years at most)"
+        )
+    return None
+
+
 _CHUNK = 64 * 1024
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _MEMBER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(?:\.[A-Za-z0-9]{1,8})?$")
@@ -100,7 +151,10 @@ class Manifest(BaseModel):
     @field_validator("created", "expires")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # year 1 at +01:00, year 9999 at -01:00
+            raise ValueError("the date is out of range") from None
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:
@@ -108,6 +162,9 @@ class Manifest(BaseModel):
             raise ValueError("expires is not after created")
         if self.files[0].name not in CATALOGUE_NAMES:
             raise ValueError(f"the listed file must be one of {', '.join(CATALOGUE_NAMES)}")
+        problem = bounds_problem(self.catalogue_version, self.created, self.expires)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     @property

@@ -24,18 +24,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from meso_formulary.catalogue.publishing.bundle import is_bundle
+from meso_formulary.catalogue.publishing.bundle import bounds_problem, is_bundle
 from meso_formulary.catalogue.publishing.trust import (
     TrustStore,
     catalogue_trust,
     check_plain_file,
 )
 from meso_formulary.catalogue.publishing.verify import verify_bundle
-from meso_formulary.catalogue.store.import_checks import check_document
-from meso_formulary.errors import InvalidInput, Problem, UnreadableInput
-from meso_formulary.files import Document, read_document, validate_document
+from meso_formulary.catalogue.store.import_checks import check_cocktails, check_document
+from meso_formulary.catalogue.store.provenance import REFERENCE_SUPPLIER
+from meso_formulary.errors import InvalidInput, Problem, TrustError, UnreadableInput
+from meso_formulary.files import MAX_BYTES, Document, read_document
+from meso_formulary.files.validate import split_document
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue.store.catalogue_store import Catalogue
@@ -62,6 +64,8 @@ class _Judged:
     problems: list[Problem]
     document: Document | None
     signed_by: str | None
+    cocktails: Iterable[Any] = ()
+    """A large file's cocktails, read again from it as they are imported (memory)."""
 
 
 def import_files(
@@ -72,6 +76,7 @@ def import_files(
     unsigned: bool = False,
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> list[ImportedFile]:
     """Import signed bundles (and, with ``unsigned``, plain catalogue files as drafts) into
     ``catalogue``, all in one transaction or none at all (see the module doc).
@@ -79,7 +84,8 @@ def import_files(
     ``fmt`` forces the format of plain files ("yaml", "json" or "csv"; default: from the
     extension, ``-`` reads stdin). ``now`` is the time bundles are checked at (their
     creation and expiry dates). ``progress`` is called with each report of the import
-    session (:data:`~meso_formulary.catalogue.store.importer.ImportStage`).
+    session (:data:`~meso_formulary.catalogue.store.importer.ImportStage`). ``max_bytes``
+    is the largest plain file read (raise it only for a trusted large file).
 
     Raises :class:`~meso_formulary.errors.TrustError` for a bundle that does not verify or
     a plain file that may not be imported, and
@@ -93,7 +99,15 @@ def import_files(
     for source in sources:
         try:
             judged.append(
-                _judge(catalogue, str(source), trust, fmt=fmt, unsigned=unsigned, now=now)
+                _judge(
+                    catalogue,
+                    str(source),
+                    trust,
+                    fmt=fmt,
+                    unsigned=unsigned,
+                    now=now,
+                    max_bytes=max_bytes,
+                )
             )
         except UnreadableInput as error:
             unreadable.append(error)
@@ -115,6 +129,7 @@ def import_files(
                 assert item.catalogue is not None  # no problems, so every file is valid
                 report = session.add(
                     item.catalogue,
+                    item.cocktails,
                     signed_by=item.signed_by,
                     verified=item.signed_by is not None,
                     source=item.name,
@@ -146,6 +161,7 @@ def _judge(
     fmt: str | None,
     unsigned: bool,
     now: datetime | None,
+    max_bytes: int = MAX_BYTES,
 ) -> _Judged:
     """Read ``source``, verify or admit it, and find every problem its import would meet.
 
@@ -154,18 +170,47 @@ def _judge(
     """
     if source != "-" and is_bundle(Path(source)):
         verified = verify_bundle(source, trust, now=now)
+        if verified.catalogue.supplier.id == REFERENCE_SUPPLIER:
+            raise TrustError(f"{source}: {_RESERVED}", hint=_RESERVED_HINT)
         problems = check_document(
             verified.catalogue, catalogue.reference, source, conn=catalogue.conn
         )
         return _Judged(source, verified.catalogue, problems, None, verified.key.fingerprint)
-    document = read_document(source, fmt=fmt)
+    document = read_document(source, fmt=fmt, max_bytes=max_bytes)
     check_plain_file(document.filename, unsigned=unsigned)
-    plain, problems = validate_document(document)
+    plain, cocktails, problems = split_document(document)  # a large file: one at a time
     if plain is not None:
+        if plain.supplier.id == REFERENCE_SUPPLIER:
+            raise TrustError(f"{document.filename}: {_RESERVED}", hint=_RESERVED_HINT)
         trust.check_unsigned(plain.supplier.id, document.filename)
-        found = check_document(plain, catalogue.reference, document.filename, conn=catalogue.conn)
+        found = check_cocktails(
+            plain,
+            cocktails,
+            catalogue.reference,
+            document.filename,
+            conn=catalogue.conn,
+            locate=document.locate,
+        )
+        out_of_bounds = bounds_problem(plain.version)
+        if out_of_bounds is not None:
+            found.append(
+                Problem(
+                    out_of_bounds,
+                    path="version",
+                    file=document.filename,
+                    value=plain.version,
+                    code="version_bounds",
+                )
+            )
         problems = [document.locate(problem) for problem in found]
-    return _Judged(document.filename, plain, problems, document, None)
+    return _Judged(document.filename, plain, problems, document, None, cocktails)
+
+
+_RESERVED = (
+    f"supplier id {REFERENCE_SUPPLIER!r} is reserved for the data shipped with "
+    "meso-formulary; no imported catalogue may use it"
+)
+_RESERVED_HINT = "a supplier publishes under its own id (lowercase letters, digits, '-', '_')"
 
 
 def _not_imported(count: int) -> str:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from meso_formulary.catalogue.publishing.bundle import (
     MAX_MEMBER_BYTES,
+    MAX_VALIDITY_DAYS,
     FileEntry,
     Manifest,
+    bounds_problem,
     catalogue_member_name,
     now_utc,
     parse_catalogue,
@@ -26,9 +28,8 @@ from meso_formulary.errors import InvalidInput
 from meso_formulary.files import read_bytes
 
 DEFAULT_EXPIRES_DAYS = 365
-MAX_EXPIRES_DAYS = 5 * 366
-"""A bundle valid for longer than about five years would make a leaked key's old
-catalogues replayable for as long; suppliers republish well before then."""
+MAX_EXPIRES_DAYS = MAX_VALIDITY_DAYS
+"""The longest validity ``meso publish`` signs (:data:`.bundle.MAX_VALIDITY_DAYS`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +55,14 @@ def publish_catalogue(
         raise InvalidInput(
             f"--expires-days must be between 1 and {MAX_EXPIRES_DAYS} (got {expires_days})"
         )
+    private_key = load_private_key(key)  # an unprotected or unusable key fails first
     member = catalogue_member_name(source)
     raw = read_bytes(source, max_bytes=MAX_MEMBER_BYTES)
     catalogue = parse_catalogue(raw, member, str(source))
-    private_key = load_private_key(key)
     created = (now or now_utc()).replace(microsecond=0)
+    problem = bounds_problem(catalogue.version, created, created + timedelta(days=expires_days))
+    if problem is not None:
+        raise InvalidInput(f"{source}: cannot publish: {problem}")
     manifest = Manifest(
         supplier=catalogue.supplier.id,
         catalogue_version=catalogue.version,

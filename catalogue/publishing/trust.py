@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING
 
 from meso_formulary.catalogue.publishing.keys import (
     PublicKey,
+    check_public_key,
     check_supplier_id,
     group_fingerprint,
     normalise_fingerprint,
 )
+from meso_formulary.catalogue.store.provenance import REFERENCE_SUPPLIER
 from meso_formulary.catalogue.store.records import utc_now
 from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, NotFound, TrustError
@@ -55,15 +57,27 @@ def check_plain_file(source: str, *, unsigned: bool) -> None:
 
 @dataclass(frozen=True, slots=True)
 class PinnedKey:
-    """A key pinned for a supplier, and when."""
+    """A key pinned for a supplier, and when.
+
+    ``stored_fingerprint`` is the fingerprint column of the key's row as the file holds it:
+    the row's primary key, which removal deletes by. For a row meso wrote it equals
+    ``key.fingerprint``; a row written by other hands may differ, and removal must still
+    remove exactly that row.
+    """
 
     key: PublicKey
     added_at: str
+    stored_fingerprint: str | None = None
 
     @property
     def supplier(self) -> str:
         """The supplier the key is pinned for."""
         return self.key.supplier
+
+    @property
+    def row_fingerprint(self) -> str:
+        """The fingerprint the key's row is stored under."""
+        return self.stored_fingerprint or self.key.fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +107,31 @@ class TrustStore:
 
     def pinned(self, supplier: str | None = None) -> tuple[PinnedKey, ...]:
         """Every pinned key (of ``supplier`` when given), by supplier then date."""
-        query = "SELECT supplier_id, public_key, added_at FROM trusted_keys"
+        query = "SELECT supplier_id, public_key, added_at, fingerprint FROM trusted_keys"
         args: tuple[str, ...] = ()
         if supplier is not None:
             query += " WHERE supplier_id = ?"
             args = (supplier,)
         rows = self._conn.execute(query + " ORDER BY supplier_id, added_at", args).fetchall()
-        return tuple(PinnedKey(PublicKey(row[0], bytes(row[1])), row[2]) for row in rows)
+        return tuple(PinnedKey(PublicKey(row[0], bytes(row[1])), row[2], row[3]) for row in rows)
 
     def add(self, key: PublicKey) -> bool:
-        """Pin ``key`` for its supplier; False when it was pinned already."""
+        """Pin ``key`` for its supplier; False when it was pinned already.
+
+        A weak key (small order, non-canonical: see
+        :func:`~meso_formulary.catalogue.publishing.keys.point_weakness`) is refused with
+        :class:`TrustError`: any signature would verify with it; so is a key for the reserved
+        supplier id ``reference`` (the shipped data).
+        """
+        check_public_key(key)
+        if key.supplier == REFERENCE_SUPPLIER:
+            raise TrustError(
+                f"supplier id {REFERENCE_SUPPLIER!r} is reserved for the data shipped with "
+                "meso-formulary: no key can sign for it",
+                hint="a supplier's key names the supplier's own id",
+            )
+        if any(p.key.raw == key.raw for p in self.pinned(key.supplier)):
+            return False
         with self._writing() as conn:
             cursor = conn.execute(
                 "INSERT INTO trusted_keys VALUES (?, ?, ?, ?) "
@@ -112,10 +141,20 @@ class TrustStore:
         return cursor.rowcount == 1
 
     def remove(self, supplier: str, fingerprint: str | None = None) -> tuple[PinnedKey, ...]:
-        """Unpin ``supplier``'s key with ``fingerprint``, or all its keys; returns them."""
+        """Unpin ``supplier``'s key with ``fingerprint``, or all its keys; returns them.
+
+        Each row found is deleted by its primary key as stored (never by a fingerprint
+        computed again), and the store is read back: a key still pinned afterwards (a row
+        that could not be deleted, or one put back behind meso's back) raises
+        :class:`CatalogueError` instead of a report of success.
+        """
         check_supplier_id(supplier)
         wanted = None if fingerprint is None else normalise_fingerprint(fingerprint)
-        pinned = [k for k in self.pinned(supplier) if wanted is None or k.key.fingerprint == wanted]
+        pinned = [
+            k
+            for k in self.pinned(supplier)
+            if wanted is None or wanted in (k.key.fingerprint, k.row_fingerprint)
+        ]
         if not pinned:
             which = "" if wanted is None else f" with fingerprint {group_fingerprint(wanted)}"
             raise NotFound(
@@ -123,11 +162,27 @@ class TrustStore:
                 hint="`meso trust list` shows the pinned keys",
             )
         with self._writing() as conn:
-            conn.executemany(
-                "DELETE FROM trusted_keys WHERE supplier_id = ? AND fingerprint = ?",
-                [(supplier, k.key.fingerprint) for k in pinned],
-            )
+            for key in pinned:
+                deleted = conn.execute(
+                    "DELETE FROM trusted_keys WHERE supplier_id = ? AND fingerprint = ?",
+                    (supplier, key.row_fingerprint),
+                ).rowcount
+                if deleted != 1:
+                    raise self._still_pinned(key)
+        remaining = {p.key.raw for p in self.pinned(supplier)}
+        for key in pinned:
+            if key.key.raw in remaining:
+                raise self._still_pinned(key)
         return tuple(pinned)
+
+    def _still_pinned(self, pinned: PinnedKey) -> CatalogueError:
+        return CatalogueError(
+            f"{self._where}: the key {pinned.key.grouped_fingerprint} of supplier "
+            f"{pinned.supplier!r} is still pinned after removing it: the catalogue file has "
+            "been altered",
+            hint="do not import with this catalogue; build a new one and pin only the keys "
+            "you have checked",
+        )
 
     def supplier_state(self, supplier: str) -> SupplierState | None:
         """The catalogue version stored for ``supplier`` and whether it was verified."""

@@ -7,7 +7,9 @@ catalogue):
 
 1. the zip itself (size, member count, plain names, no links, no duplicates, declared sizes);
 2. the Ed25519 signature over the raw ``MANIFEST.json`` bytes, against every pinned key:
-   nothing in the manifest is read before one verifies;
+   nothing in the manifest is read before one verifies; strict Ed25519 (a small-order or
+   non-canonical key verifies nothing, nor does a non-canonical signature: see
+   :meth:`PublicKey.verifies <meso_formulary.catalogue.publishing.keys.PublicKey.verifies>`);
 3. the manifest's supplier is a supplier the verifying key is pinned for;
 4. the files present are exactly the files listed;
 5. each file's size and SHA-256 (the size the zip declares must be the signed size, which
@@ -25,11 +27,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meso_formulary.catalogue.publishing.bundle import (
+    CLOCK_SKEW,
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
     SIGNATURE_BYTES,
@@ -42,16 +45,13 @@ from meso_formulary.catalogue.publishing.bundle import (
     peek_supplier,
     sha256_hex,
 )
-from meso_formulary.catalogue.publishing.keys import PublicKey
+from meso_formulary.catalogue.publishing.keys import PublicKey, point_weakness
 from meso_formulary.catalogue.publishing.trust import TrustStore
 from meso_formulary.errors import TrustError
 from meso_formulary.model import CatalogueFile
 
 if TYPE_CHECKING:
     pass
-
-CLOCK_SKEW = timedelta(minutes=5)
-"""How far in the future a manifest's ``created`` may be (the signer's clock may run fast)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +130,13 @@ def _no_signer(path: Path, manifest_bytes: bytes, pinned: list[PublicKey]) -> st
         return (
             f"{path}: unknown supplier {claimed!r}: no key is pinned for it (check the key's "
             f"fingerprint with the supplier, then `meso trust add {claimed} KEY`)"
+        )
+    weak = [k for k in pinned if k.supplier == claimed and point_weakness(k.raw) is not None]
+    if weak:
+        return (
+            f"{path}: a key pinned for supplier {claimed!r} is refused and verifies nothing: "
+            f"{point_weakness(weak[0].raw)} (remove it with `meso trust remove {claimed} "
+            f"{weak[0].fingerprint}`)"
         )
     return (
         f"{path}: the signature does not verify with any key pinned for supplier {claimed!r}: "

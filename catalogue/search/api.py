@@ -160,6 +160,23 @@ class BrandMatch(BaseModel):
     how: Literal["phrase", "stem", "fuzzy"]
 
 
+class HitProvenance(BaseModel):
+    """Where a hit's supplier catalogue came from (the fields of
+    :meth:`~meso_formulary.catalogue.store.provenance.Provenance.as_dict`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["verified", "draft", "reference"]
+    """``verified``: a signed bundle that verified against a pinned key; ``draft``: an
+    unsigned file; ``reference``: the data shipped with meso-formulary."""
+    catalogue_version: int
+    verified: bool
+    signed_by: str | None
+    """The signing key's SHA-256 fingerprint (64 hex digits) when verified."""
+    status: str
+    """The words the pages show (``signed, verified (key ab12 ...)``, ``unsigned draft``)."""
+
+
 class Hit(BaseModel):
     """One matching cocktail, with the reasons it matched."""
 
@@ -173,6 +190,7 @@ class Hit(BaseModel):
     why: tuple[str, ...]
     key_actives: tuple[str, ...]
     n_actives: int
+    provenance: HitProvenance
 
 
 class ExcludedName(BaseModel):
@@ -248,7 +266,15 @@ class SearchResults(BaseModel):
         checked rows), and validating 500 hits again would cost as much as a search.
         """
         return cls.model_construct(
-            hits=[Hit.model_construct(**found._asdict()) for found in answer.hits],
+            hits=[
+                Hit.model_construct(
+                    **{
+                        **found._asdict(),
+                        "provenance": HitProvenance.model_construct(**found.provenance.as_dict()),
+                    }
+                )
+                for found in answer.hits
+            ],
             total=answer.total,
             facets=answer.facets,
             facets_complete=answer.facets_complete,
@@ -322,6 +348,7 @@ __all__ = [
     "ConcernMatch",
     "ExcludedName",
     "Hit",
+    "HitProvenance",
     "ScreenedCondition",
     "Screening",
     "SearchFields",

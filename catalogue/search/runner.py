@@ -103,6 +103,7 @@ from meso_formulary.catalogue.search.lexicon import (
     parse_origins,
 )
 from meso_formulary.catalogue.search.reading import AreaMatch, BrandMatch, Concern, Reading
+from meso_formulary.catalogue.store.provenance import Provenance, supplier_provenance
 from meso_formulary.errors import CatalogueError, SearchError
 from meso_formulary.identifiers import SLUG_RE, clean_text
 from meso_formulary.vocabulary import (
@@ -192,6 +193,7 @@ FIELDS: Final = (
     "why",
     "key_actives",
     "n_actives",
+    "provenance",
 )
 """The fields of a hit as JSON (:meth:`Found.record`, ``meso search --json``, the web API)."""
 
@@ -536,6 +538,8 @@ class Found(NamedTuple):
     why: tuple[str, ...]
     key_actives: tuple[str, ...]
     n_actives: int
+    provenance: Provenance
+    """Where its supplier's catalogue came from: verified, draft or reference."""
 
     def record(self) -> dict[str, object]:
         """The hit as JSON-ready values, in :data:`FIELDS` order."""
@@ -548,6 +552,7 @@ class Found(NamedTuple):
             "why": list(self.why),
             "key_actives": list(self.key_actives),
             "n_actives": self.n_actives,
+            "provenance": self.provenance.as_dict(),
         }
 
 
@@ -1665,6 +1670,7 @@ def run(
             facets = _facets(conn, counted) if query.facets else {}
             screening = _screening(conn, plan, lex)
             cards = _cards(conn, [pk for pk, _, _ in page]) if page else {}
+            sources = supplier_provenance(conn, (card.supplier for card in cards.values()))
             origins = bool(query.exclude_origins)
             hits = []
             for pk, concerns, rank in page:
@@ -1681,6 +1687,7 @@ def run(
                         why=_why(conn, card, indications, query, plan, lex, contents),
                         key_actives=tuple(contents.actives),
                         n_actives=card.n_actives,
+                        provenance=sources[card.supplier],
                     )
                 )
     except sqlite3.OperationalError as error:

@@ -23,8 +23,15 @@ from sqlite_utils import Database
 from meso_formulary.catalogue.store import sql_schema as schema
 from meso_formulary.catalogue.store.cocktail_view import COMPOSITION_SQL
 from meso_formulary.catalogue.store.compare import CocktailComparison, compare
-from meso_formulary.catalogue.store.connect import check_version, connect_file
+from meso_formulary.catalogue.store.connect import (
+    check_version,
+    connect_file,
+    reads_stored_rows,
+)
 from meso_formulary.catalogue.store.dictionary import ReferenceData
+from meso_formulary.catalogue.store.drafts import DraftRecord as DraftRecord
+from meso_formulary.catalogue.store.drafts import RemovedSupplier as RemovedSupplier
+from meso_formulary.catalogue.store.drafts import list_drafts, purge_supplier
 from meso_formulary.catalogue.store.export import ExportFormat, write_export
 from meso_formulary.catalogue.store.import_checks import CocktailInput, check_document
 from meso_formulary.catalogue.store.importer import (
@@ -42,7 +49,7 @@ from meso_formulary.catalogue.store.listings import (
 from meso_formulary.catalogue.store.records import utc_now
 from meso_formulary.catalogue.store.reference_sync import sync_reference
 from meso_formulary.catalogue.store.transaction import write_transaction
-from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem
+from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Problem, TrustError
 from meso_formulary.model import (
     CatalogueFile,
     Cocktail,
@@ -349,6 +356,37 @@ class Catalogue:
         with self.importing(check_rules=check_rules) as session:
             return session.add(header, cocktails, signed_by=signed_by, verified=verified)
 
+    # ------------------------------------------------------------ drafts
+
+    def drafts(self) -> list[DraftRecord]:
+        """Every supplier whose stored catalogue is an unsigned draft, by id."""
+        return list_drafts(self.conn)
+
+    def remove_draft(self, supplier: str) -> RemovedSupplier:
+        """Remove ``supplier``'s unsigned draft: its cocktails, their history, its own
+        ingredients and the supplier itself, in one transaction (see :mod:`.drafts`).
+
+        Raises :class:`NotFound` for a supplier not stored and :class:`TrustError` for one
+        whose catalogue came from a verified bundle (only drafts are removed here).
+        """
+        self._writable()
+        try:
+            with write_transaction(self.conn, self._where):
+                record = self.supplier(supplier)
+                if record.verified:
+                    raise TrustError(
+                        f"supplier {supplier!r} holds a verified catalogue (signed bundle, "
+                        f"version {record.catalogue_version}); only unsigned drafts can be "
+                        "removed",
+                        hint="a verified catalogue is replaced by the supplier's next signed "
+                        "bundle; `meso trust remove` stops trusting its key",
+                    )
+                removed = purge_supplier(self.conn, supplier)
+        except sqlite3.Error as error:
+            raise CatalogueError(f"{self._where}: cannot remove the draft: {error}") from error
+        assert removed is not None  # the supplier was read in this transaction
+        return removed
+
     # ------------------------------------------------------------ exporting
 
     def write_export(
@@ -372,6 +410,7 @@ class Catalogue:
 
     # ------------------------------------------------------------ lookups
 
+    @reads_stored_rows
     def get(self, cocktail_id: str) -> Cocktail:
         """The current version of cocktail ``cocktail_id`` (ingredient ids in its composition)."""
         row = self.conn.execute(

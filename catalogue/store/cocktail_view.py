@@ -28,8 +28,11 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
+from meso_formulary.catalogue.store.connect import reads_stored_rows
+from meso_formulary.catalogue.store.provenance import Provenance as Provenance
+from meso_formulary.catalogue.store.provenance import provenance
 from meso_formulary.errors import NotFound
 from meso_formulary.vocabulary import ConditionId
 
@@ -80,40 +83,6 @@ class Span:
     @classmethod
     def of(cls, data: Any) -> Span | None:
         return None if data is None else cls(float(data["min"]), float(data["max"]))
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """How the supplier's catalogue came: the shipped reference data, a signed bundle that
-    verified against a pinned key, or an unsigned draft (``meso import --unsigned``)."""
-
-    kind: Literal["reference", "verified", "unsigned"]
-    catalogue_version: int
-    signed_by: str | None
-    """The signing key's fingerprint (64 hex digits) when verified."""
-
-    @property
-    def verified(self) -> bool:
-        return self.kind == "verified"
-
-    @property
-    def text(self) -> str:
-        """The words every front end shows: ``signed, verified (key ab12 cd34 ef56 7890 ...)``,
-        ``unsigned draft`` or ``shipped reference data``."""
-        if self.kind == "reference":
-            return "shipped reference data"
-        if self.kind == "verified" and self.signed_by:
-            key = " ".join(self.signed_by[i : i + 4] for i in range(0, 16, 4))
-            return f"signed, verified (key {key} ...)"
-        return "unsigned draft"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "catalogue_version": self.catalogue_version,
-            "verified": self.verified,
-            "signed_by": self.signed_by,
-            "status": self.text,
-        }
 
 
 @dataclass(frozen=True)
@@ -658,6 +627,7 @@ WHERE x.cocktail_id = ? ORDER BY x.position
 :meth:`Catalogue.composition <.catalogue_store.Catalogue.composition>`)."""
 
 
+@reads_stored_rows
 def load_cocktail(
     conn: sqlite3.Connection, cocktail_id: str, clients: Sequence[ConditionId] = ()
 ) -> CocktailView:
@@ -704,9 +674,7 @@ def load_cocktail(
             supplier.get("licence"),
             supplier.get("url"),
         ),
-        provenance=Provenance(
-            _provenance_kind(conn, bool(verified), signed_by), catalogue_version, signed_by
-        ),
+        provenance=provenance(supplier["id"], catalogue_version, bool(verified), signed_by),
         composition=composition,
         indications=tuple(Named(i, names.get(i, words(i))) for i in indication_ids),
         areas=tuple(record.get("areas", ())),
@@ -835,15 +803,6 @@ def _contraindication(
     return ContraindicationLine(
         conditions[condition], item.get("note"), item.get("source"), condition in clients
     )
-
-
-def _provenance_kind(
-    conn: sqlite3.Connection, verified: bool, signed_by: str | None
-) -> Literal["reference", "verified", "unsigned"]:
-    if verified and signed_by:
-        return "verified"
-    source = conn.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
-    return "reference" if source is not None and source[0] == "reference" else "unsigned"
 
 
 _RULED_OUT_SQL: Final = """

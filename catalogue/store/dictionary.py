@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from meso_formulary.identifiers import clean_text, name_key
 from meso_formulary.model import (
@@ -50,7 +51,12 @@ class ReferenceData:
 
     @classmethod
     def shipped(cls) -> ReferenceData:
-        """The reference data installed with the package (loaded once per process)."""
+        """The reference data installed with the package: one object per process, so that
+        what is computed from it once (the search's phrase rows) is found again by identity."""
+        return _shipped()
+
+    @classmethod
+    def _load_shipped(cls) -> ReferenceData:
         from meso_formulary import reference
 
         substances = reference.substances()
@@ -137,3 +143,8 @@ class Dictionary:
     def is_active(self, ingredient_id: str) -> bool:
         """True unless the ingredient is an excipient (counted in ``n_actives``)."""
         return self.ingredients[ingredient_id].ingredient_class is not IngredientClass.EXCIPIENT
+
+
+@cache
+def _shipped() -> ReferenceData:
+    return ReferenceData._load_shipped()

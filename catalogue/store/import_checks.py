@@ -17,12 +17,14 @@ runs once per cocktail: an import preceded by :func:`check_document` (``import_c
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Final
 
 from pydantic import ValidationError
 
+from meso_formulary.catalogue.store.connect import read_error
 from meso_formulary.catalogue.store.dictionary import Dictionary, ReferenceData
 from meso_formulary.catalogue.store.records import canonical_json, sha256_hex
 from meso_formulary.catalogue.store.reference_sync import reference_ingredients
@@ -364,6 +366,24 @@ def check_document(
     ``warnings``, the rule findings that would not keep the document out (warnings,
     information) follow the problems, each with its severity.
     """
+    return check_cocktails(document, (), reference, source, conn=conn, warnings=warnings)
+
+
+def check_cocktails(
+    document: CatalogueFile,
+    cocktails: Iterable[Any],
+    reference: ReferenceData,
+    source: str | None = None,
+    *,
+    conn: sqlite3.Connection | None = None,
+    warnings: bool = False,
+    locate: Callable[[Problem], Problem] | None = None,
+) -> list[Problem]:
+    """:func:`check_document` for ``document``'s cocktails, then ``cocktails`` (plain data
+    or models, read once): a large file is checked one cocktail at a time, and nothing of a
+    cocktail is kept once it is checked, but its problems. ``locate`` (a streamed
+    document's :meth:`~meso_formulary.files.Document.locate`) gives each problem of a
+    cocktail its line while that cocktail is the one read."""
     notes: list[Problem] | None = [] if warnings else None
     problems = Problems(source, notes=notes)
     check_header(document, problems)
@@ -371,8 +391,11 @@ def check_document(
         entries = list(reference.ingredients)
         owners: dict[str, str | None] = {}
     else:
-        entries = reference_ingredients(conn, reference)
-        owners = owners_of(conn, (i.id for i in document.ingredients))
+        try:
+            entries = reference_ingredients(conn, reference)
+            owners = owners_of(conn, (i.id for i in document.ingredients))
+        except sqlite3.Error as error:  # a damaged page under the catalogue's dictionary
+            raise read_error(error) from error
     own = own_ingredients(
         document,
         {i.id: i for i in entries},
@@ -383,8 +406,13 @@ def check_document(
     dictionary = Dictionary(entries, own)
     rules = RuleCheck(dictionary, reference.indications, warnings=warnings)
     checker = Checker(document, dictionary, problems, rules=rules)
-    for index, cocktail in enumerate(document.cocktails):
+    for index, cocktail in enumerate(chain(document.cocktails, cocktails)):
         if problems.full:
             break
+        before, noted = len(problems.items), len(notes or ())
         checker.check(index, cocktail)
+        if locate is not None:
+            problems.items[before:] = map(locate, problems.items[before:])
+            if notes:
+                notes[noted:] = map(locate, notes[noted:])
     return problems.items + (notes or [])

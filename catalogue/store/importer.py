@@ -43,6 +43,7 @@ from meso_formulary.catalogue.store.derive import (
     disclosure,
 )
 from meso_formulary.catalogue.store.dictionary import Dictionary, ReferenceData
+from meso_formulary.catalogue.store.drafts import purge_supplier
 from meso_formulary.catalogue.store.import_checks import (
     Checker,
     CocktailInput,
@@ -53,6 +54,7 @@ from meso_formulary.catalogue.store.import_checks import (
     own_ingredients,
     owners_of,
 )
+from meso_formulary.catalogue.store.provenance import REFERENCE_SUPPLIER
 from meso_formulary.catalogue.store.records import canonical_json, header_json, utc_now
 from meso_formulary.catalogue.store.reference_sync import (
     SCREENING_INSERT,
@@ -213,6 +215,22 @@ class _Latest:
         return None if row is None else cls(*row)
 
 
+def _shipped(document: CatalogueFile) -> bool:
+    """Whether ``document`` is the reference catalogue shipped with the package (the very
+    object the library loads), the one document supplier ``reference`` may hold."""
+    from meso_formulary.reference import reference_catalogue
+
+    return document is reference_catalogue()
+
+
+def _replace_draft(conn: sqlite3.Connection, supplier: str) -> None:
+    """Remove ``supplier``'s unsigned draft, history included, before its verified catalogue
+    is written: drafts and verified catalogues never share a version line."""
+    row = conn.execute("SELECT verified FROM suppliers WHERE id = ?", (supplier,)).fetchone()
+    if row is not None and not row[0]:
+        purge_supplier(conn, supplier)
+
+
 @dataclass(frozen=True)
 class _SupplierState:
     """A supplier's current cocktails and the last version of every cocktail it ever had."""
@@ -315,6 +333,16 @@ class ImportSession:
         problems = Problems(source)
         what = f"catalogue version {version} of supplier {supplier!r}"
         check_header(document, problems)
+        if supplier == REFERENCE_SUPPLIER and not _shipped(document):
+            problems.add(
+                f"supplier id {supplier!r} is reserved for the data shipped with "
+                "meso-formulary; a catalogue file may not use it",
+                "supplier.id",
+                supplier,
+                "reserved_supplier",
+            )
+        if verified:  # a verified catalogue replaces the supplier's draft (see .drafts)
+            _replace_draft(conn, supplier)
         latest = _Latest.of(conn, supplier)
         if latest is not None and version < latest.version:
             problems.add(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import cache
 from typing import Final
 
 from sqlite_utils import Database
@@ -34,6 +35,7 @@ from meso_formulary.catalogue.store.connect import BUSY_TIMEOUT_MS as BUSY_TIMEO
 from meso_formulary.catalogue.store.connect import CATALOGUE_TABLES as CATALOGUE_TABLES
 from meso_formulary.catalogue.store.connect import MIGRATION_NAMES as MIGRATION_NAMES
 from meso_formulary.catalogue.store.connect import SCHEMA_VERSION as SCHEMA_VERSION
+from meso_formulary.catalogue.store.connect import check_schema, schema_objects, schema_rows
 from meso_formulary.catalogue.store.connect import check_version as check_version
 from meso_formulary.catalogue.store.connect import configure as configure
 from meso_formulary.catalogue.store.connect import stored_version as stored_version
@@ -621,6 +623,9 @@ def upgrade(db: Database) -> int:
     if not conn.in_transaction:
         raise RuntimeError("schema upgrade must run inside a write transaction")
     before = check_version(conn, upgradable=True) or 0
+    if 0 < before < SCHEMA_VERSION:
+        # Nothing of an older file runs before its schema is known to be meso's.
+        check_schema(schema_rows(conn), expected_objects(before))
     if before < SCHEMA_VERSION:
         MIGRATIONS.apply(db)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
@@ -630,3 +635,24 @@ def upgrade(db: Database) -> int:
             (str(SCHEMA_VERSION),),
         )
     return before
+
+
+@cache
+def expected_objects(version: int = SCHEMA_VERSION) -> dict[str, tuple[str, str]]:
+    """The schema objects (:func:`.connect.schema_objects`) of a catalogue of ``version``,
+    read from one built in memory by the first ``version`` migrations (once per process).
+
+    :data:`.connect.SCHEMA_OBJECTS` holds the current version's as a constant, for the
+    start-up of every command; the tests check it against this.
+    """
+    if not 1 <= version <= SCHEMA_VERSION:
+        raise ValueError(f"no schema version {version}")
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        configure(conn, readonly=False)
+        conn.execute("BEGIN IMMEDIATE")
+        MIGRATIONS.apply(Database(conn), stop_before=list(MIGRATION_NAMES[version:]))
+        conn.execute("COMMIT")
+        return schema_objects(schema_rows(conn))
+    finally:
+        conn.close()

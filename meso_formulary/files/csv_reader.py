@@ -35,15 +35,19 @@ quoted cell spans lines.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
 
 from meso_formulary.errors import Problem, UnreadableInput
 from meso_formulary.files.document import MAX_BYTES, Document, LineNode
 from meso_formulary.files.problems import check_text_size, short_repr
+from meso_formulary.files.source import CocktailStream, text_chunks
 from meso_formulary.model import FORMAT
 
 FIELD_LIMIT = 1024 * 1024
@@ -256,21 +260,19 @@ class _Reader:
         cocktails: list[object] = []
         cocktail_lines: list[LineNode | int] = []
         for cocktail in self.cocktails.values():
-            fields = dict(cocktail.fields)
-            lines = dict(cocktail.lines)
-            administration = {key: fields.pop(key) for key in _ADMINISTRATION if key in fields}
-            if administration:
-                fields["administration"] = administration
-                rows = [lines.pop(key) for key in _ADMINISTRATION if key in lines]
-                lines["administration"] = min(row for row in rows if isinstance(row, int))
-            if cocktail.composition:
-                fields["composition"] = cocktail.composition
-                lines["composition"] = LineNode(cocktail.first_row, cocktail.composition_lines)
+            fields, lines = _cocktail_data(cocktail)
             cocktails.append(fields)
-            cocktail_lines.append(LineNode(cocktail.first_row, lines))
+            cocktail_lines.append(lines)
+        data, root = self.header_data(cocktail_lines)
+        data["cocktails"] = cocktails
+        return data, root
+
+    def header_data(
+        self, cocktail_lines: list[LineNode | int]
+    ) -> tuple[dict[str, object], LineNode]:
+        """The catalogue without its cocktails, and its line index."""
         data: dict[str, object] = {"format": FORMAT, "supplier": self.supplier}
         data.update(self.top)
-        data["cocktails"] = cocktails
         root_children: dict[str, LineNode | int] = {
             "format": 1,
             "supplier": LineNode(2, self.supplier_lines),
@@ -278,6 +280,21 @@ class _Reader:
             "cocktails": LineNode(2, cocktail_lines),
         }
         return data, LineNode(1, root_children)
+
+
+def _cocktail_data(cocktail: _Cocktail) -> tuple[dict[str, object], LineNode]:
+    """One cocktail as catalogue data, and its lines."""
+    fields = dict(cocktail.fields)
+    lines = dict(cocktail.lines)
+    administration = {key: fields.pop(key) for key in _ADMINISTRATION if key in fields}
+    if administration:
+        fields["administration"] = administration
+        rows = [lines.pop(key) for key in _ADMINISTRATION if key in lines]
+        lines["administration"] = min(row for row in rows if isinstance(row, int))
+    if cocktail.composition:
+        fields["composition"] = cocktail.composition
+        lines["composition"] = LineNode(cocktail.first_row, cocktail.composition_lines)
+    return fields, LineNode(cocktail.first_row, lines)
 
 
 class _RowError(Exception):
@@ -374,3 +391,133 @@ def parse_csv(text: str, filename: str, *, max_bytes: int = MAX_BYTES) -> Docume
         raise _unreadable_csv(filename, reader.problems)
     data, lines = reader.document_data()
     return Document(data, filename, "csv", lines)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(chunks: Iterator[str]) -> Iterator[str]:
+    """The lines of a text given in chunks, each with its end (``\\r\\n``, ``\\r`` or
+    ``\\n``, as ``newline=""`` keeps them)."""
+    pending = ""
+    for chunk in chunks:
+        text = pending + chunk
+        start = 0
+        for match in _LINE_END.finditer(text):
+            if match.end() == len(text) and match[0] == "\r":
+                break  # a \r\n may be cut between two chunks
+            yield text[start : match.end()]
+            start = match.end()
+        pending = text[start:]
+    if pending:
+        yield pending
+
+
+class CsvCocktails(CocktailStream):
+    """The cocktails of a large supplier CSV, one at a time (see
+    :class:`~.source.CocktailStream`).
+
+    A cocktail is given once its last row is read, in the order of first rows, as
+    :func:`parse_csv` orders them: the first pass also notes each cocktail's last row.
+    Rows of one cocktail are usually adjacent; rows spread over the file keep the
+    cocktails between them waiting (their plain rows, not models).
+    """
+
+    fmt = "csv"
+
+    def __init__(self, path: str, filename: str, *, max_bytes: int) -> None:
+        super().__init__(path, filename, max_bytes=max_bytes)
+        self._last_rows: dict[str, int] = {}
+
+    def scan(self) -> None:
+        last = self._last_rows
+        digest = hashlib.sha256()
+        chunks = text_chunks(self.path, digest, max_bytes=self.max_bytes)
+        csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+        supplier: str | None = None
+        header: list[str] = []
+        try:
+            for row, cells in self._records(chunks):
+                if row == 1:
+                    header = [cell.strip().lower() for cell in cells]
+                    continue
+                if len(cells) != len(header):
+                    continue
+                values = dict(zip(header, cells, strict=True))
+                if supplier is None and values.get("supplier_id", "").strip():
+                    supplier = values["supplier_id"]
+                cocktail_id = values.get("cocktail_id", "").strip()
+                if cocktail_id:
+                    if "/" not in cocktail_id and supplier is not None:
+                        cocktail_id = f"{supplier.strip()}/{cocktail_id}"
+                    last[cocktail_id] = row
+        except _RowError:
+            pass  # reported by the pass below
+        super().scan()
+
+    def _records(self, chunks: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
+        lines = _lines(chunks)
+        first = next(lines, "")
+        delimiter = _delimiter(first)
+        reader = csv.reader(chain((first,), lines), delimiter=delimiter, strict=True)
+        row = 0
+        while True:
+            row += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise _RowError(row, str(error)) from None
+            yield row, cells
+
+    def _cocktails(
+        self, chunks: Iterator[str], header: dict[str, object]
+    ) -> Iterator[tuple[object, Any]]:
+        filename = self.filename
+        reader: _Reader | None = None
+        last = self._last_rows
+        try:
+            for row, cells in self._records(chunks):
+                if reader is None:
+                    reader = _Reader(filename, _check_header(cells, filename))
+                    continue
+                if any(cell.strip() for cell in cells):
+                    if len(cells) != len(reader.header):
+                        reader.problem(
+                            row,
+                            "",
+                            f"the row has {len(cells)} cells but the header has "
+                            f"{len(reader.header)}",
+                            cells,
+                        )
+                    else:
+                        reader.add_row(row, cells)
+                    if len(reader.problems) >= MAX_PROBLEMS:
+                        break
+                if reader.problems:
+                    continue  # the file is refused at its end: nothing more is given
+                while reader.cocktails:
+                    key = next(iter(reader.cocktails))
+                    if last.get(key, 0) > row:
+                        break
+                    yield _cocktail_data(reader.cocktails.pop(key))
+        except _RowError as error:
+            problem = Problem(
+                f"CSV error: {error.message}", file=filename, line=error.row, code="csv"
+            )
+            raise _unreadable_csv(
+                filename, [*(reader.problems if reader else []), problem]
+            ) from None
+        if reader is None:
+            raise _unreadable_csv(
+                filename, [Problem("the file is empty", file=filename, code="csv")]
+            )
+        if reader.problems:
+            raise _unreadable_csv(filename, reader.problems)
+        for cocktail in reader.cocktails.values():
+            yield _cocktail_data(cocktail)
+        data, lines = reader.header_data([])
+        header.update(data)
+        header["cocktails"] = None
+        self.header_lines = lines

@@ -20,6 +20,10 @@ NodePath: TypeAlias = tuple[str | int, ...]
 MAX_BYTES = 20 * 1024 * 1024
 """Largest document any reader accepts, checked before parsing (JSON or CSV suit big files)."""
 
+STREAM_BYTES = 1024 * 1024
+"""Documents at least this large are checked one cocktail at a time, never held whole as
+models; a JSON file this large is also read as a stream (one cocktail in memory at a time)."""
+
 MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted; a catalogue needs fewer than 10."""
 
@@ -88,6 +92,8 @@ class Document:
     filename: str
     fmt: str
     lines: LineIndex = field(repr=False, compare=False)
+    size: int = field(default=0, compare=False)
+    """The document's size in bytes, when it was read from bytes (``0``: not known)."""
 
     def line_of(self, path: NodePath) -> int | None:
         """The source line of the deepest known node on ``path`` (1-based), or ``None``."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from meso_formulary.errors import Problem, UnreadableInput
+from meso_formulary.errors import MAX_SHOWN_VALUE, Problem, UnreadableInput, redact_secrets
 
-MAX_VALUE_REPR = 80
+MAX_VALUE_REPR = MAX_SHOWN_VALUE
 """Longest representation of an offending value quoted in a message."""
 
 
@@ -23,8 +23,10 @@ class Refusal(Exception):
 
 
 def short_repr(value: object, limit: int = MAX_VALUE_REPR) -> str:
-    """``repr(value)`` cut to ``limit`` characters, so a 10 MB cell cannot flood a terminal."""
-    text = repr(value)
+    """``repr(value)`` cut to ``limit`` characters, so a 10 MB cell cannot flood a terminal,
+    with key material redacted first (:func:`~meso_formulary.errors.redact_secrets`): a
+    private key read as a catalogue is never quoted, not even its first line."""
+    text = redact_secrets(repr(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -49,7 +51,8 @@ def check_size(size: int, filename: str, max_bytes: int) -> None:
             f"the file is larger than the {max_bytes:,} bytes allowed ({size:,} bytes or more)",
             filename,
             hint="the limit guards against hostile files: save the catalogue as JSON without "
-            "indentation to make it smaller, or read it from Python with a larger max_bytes=",
+            "indentation to make it smaller, or, for a file you trust, raise the limit "
+            "(meso validate/import --max-size 500MB; from Python, max_bytes=)",
         )
 
 

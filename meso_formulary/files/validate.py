@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from meso_formulary.errors import InvalidInput, Problem, UnreadableInput
-from meso_formulary.files.document import MAX_BYTES, Document, NodePath
+from meso_formulary.files.document import MAX_BYTES, STREAM_BYTES, Document, NodePath
+from meso_formulary.files.json_reader import JsonCocktails
 from meso_formulary.files.problems import MAX_VALUE_REPR, short_repr
 from meso_formulary.files.read import parse_document, read_document
+from meso_formulary.files.source import CocktailStream
 from meso_formulary.model import CatalogueFile
 
 _PATH_PREFIX = re.compile(r"((?:[a-z_]+\.\d+)(?:\.(?:[a-z_]+|\d+))*): ")
@@ -61,12 +64,43 @@ def problems_from(error: ValidationError, document: Document) -> list[Problem]:
 
 def validate_document(document: Document) -> tuple[CatalogueFile | None, list[Problem]]:
     """Validate a parsed document as a :class:`~meso_formulary.model.CatalogueFile`."""
-    if document.data is None:
+    data = document.data
+    if data is None:
         return None, [Problem("the file holds no catalogue (it is empty)", file=document.filename)]
+    if isinstance(data, dict) and isinstance(data.get("cocktails"), JsonCocktails | CocktailStream):
+        data = {**data, "cocktails": list(data["cocktails"])}  # a streamed file, whole
     try:
-        return CatalogueFile.model_validate(document.data), []
+        return CatalogueFile.model_validate(data), []
     except ValidationError as error:
         return None, problems_from(error, document)
+
+
+def split_document(
+    document: Document,
+) -> tuple[CatalogueFile | None, Iterable[object], list[Problem]]:
+    """The catalogue of ``document`` validated without its cocktails, and the cocktails
+    still as data, for a caller that checks them one at a time (see
+    :func:`~meso_formulary.catalogue.store.import_checks.check_cocktails`).
+
+    A document smaller than :data:`~.document.STREAM_BYTES` (read whole anyway) is
+    validated whole, as :func:`validate_document` does: its catalogue holds its cocktails
+    and the iterable is empty. A larger one never has all its cocktails as models at once:
+    thousands of models alive cost far more memory than the text they come from. Either
+    way the problems are those of the catalogue without its cocktails' own problems, which
+    checking them finds.
+    """
+    data = document.data
+    cocktails = data.get("cocktails") if isinstance(data, dict) else None
+    streamed = isinstance(cocktails, Iterable) and not isinstance(cocktails, str | bytes | dict)
+    if not streamed or (isinstance(cocktails, list) and document.size < STREAM_BYTES):
+        catalogue, problems = validate_document(document)
+        return catalogue, (), problems
+    assert isinstance(data, dict) and isinstance(cocktails, Iterable)
+    header = {key: value for key, value in data.items() if key != "cocktails"}
+    try:
+        return CatalogueFile.model_validate(header), cocktails, []
+    except ValidationError as error:
+        return None, (), problems_from(error, document)
 
 
 def check_catalogue(

@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 from yaml._yaml import CParser
 
 from meso_formulary.files.document import MAX_BYTES, MAX_DEPTH, Document, LineNode
 from meso_formulary.files.problems import Refusal, check_text_size, short_repr, unreadable
+from meso_formulary.files.source import CocktailStream, NotStreamed
 
 _TAG = "tag:yaml.org,2002:"
 
@@ -197,8 +199,27 @@ def _take_key(frame: _Frame, event: yaml.ScalarEvent, line: int) -> None:
     frame.key, frame.key_line = key, line
 
 
+def _in_cocktails(stack: list[_Frame]) -> bool:
+    """True when ``stack`` is the top-level mapping then its ``cocktails`` sequence."""
+    return stack[0].key == "cocktails" and isinstance(stack[1].value, list)
+
+
 def _build(events: CParser, max_depth: int) -> tuple[object, LineNode]:
     """Build the single document's value from the parser's events."""
+    built = _building(events, max_depth, stream=False)
+    while True:
+        try:
+            next(built)
+        except StopIteration as done:
+            result: tuple[object, LineNode] = done.value
+            return result
+
+
+def _building(
+    events: CParser, max_depth: int, *, stream: bool
+) -> Generator[tuple[object, LineNode | int], None, tuple[object, LineNode]]:
+    """Build the document from the parser's events; with ``stream``, yield each item of
+    the top-level ``cocktails`` sequence (and its lines) instead of keeping it."""
     stack: list[_Frame] = []
     root: object = None
     root_lines = LineNode(1)
@@ -227,7 +248,9 @@ def _build(events: CParser, max_depth: int) -> tuple[object, LineNode]:
                 _take_key(top, event, line)
                 continue
             value = _scalar(event, line)
-            if top is None:
+            if stream and len(stack) == 2 and _in_cocktails(stack):
+                yield value, line
+            elif top is None:
                 root, root_lines = value, LineNode(line)
             else:
                 _add(top, value, line)
@@ -247,7 +270,9 @@ def _build(events: CParser, max_depth: int) -> tuple[object, LineNode]:
             continue
         # MappingEndEvent or SequenceEndEvent
         done = stack.pop()
-        if stack:
+        if stream and len(stack) == 2 and _in_cocktails(stack):
+            yield done.value, done.lines  # an item of the cocktails: not kept
+        elif stack:
             _add(stack[-1], done.value, done.lines)
         else:
             root, root_lines = done.value, done.lines
@@ -286,3 +311,74 @@ def parse_yaml(
     finally:
         parser.dispose()
     return Document(data, filename, "yaml", lines)
+
+
+class _TextStream:
+    """What libyaml reads a streamed file from: ``read(size)`` over text chunks."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self._pending = ""
+
+    def read(self, size: int = -1) -> str:
+        while len(self._pending) < max(size, 1):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._pending += chunk
+        if size < 0:
+            size = len(self._pending)
+        text, self._pending = self._pending[:size], self._pending[size:]
+        return text
+
+
+class YamlCocktails(CocktailStream):
+    """The cocktails of a large YAML catalogue file, one at a time (see
+    :class:`~.source.CocktailStream`): libyaml reads the file as a stream."""
+
+    fmt = "yaml"
+
+    def __init__(
+        self, path: str, filename: str, *, max_bytes: int, max_depth: int = MAX_DEPTH
+    ) -> None:
+        super().__init__(path, filename, max_bytes=max_bytes)
+        self.max_depth = max_depth
+
+    def _cocktails(
+        self, chunks: Iterator[str], header: dict[str, object]
+    ) -> Iterator[tuple[object, Any]]:
+        parser = CParser(_TextStream(chunks))
+        building = _building(parser, self.max_depth, stream=True)
+        try:
+            while True:
+                try:
+                    yield next(building)
+                except StopIteration as done:
+                    data, lines = done.value
+                    break
+        except Refusal as refused:
+            raise unreadable(
+                refused.message, self.filename, refused.line, value=refused.value
+            ) from None
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line = None if mark is None else mark.line + 1
+            message = " ".join(str(part) for part in (error.context, error.problem) if part)
+            raise unreadable(f"YAML syntax error: {message}", self.filename, line) from None
+        except yaml.reader.ReaderError as error:
+            char = error.character if isinstance(error.character, int) else ord(error.character)
+            message = f"YAML error: {error.reason} (character U+{char:04X})"
+            raise unreadable(message, self.filename, value=chr(char)) from None
+        except yaml.YAMLError as error:
+            raise unreadable(f"YAML error: {error}", self.filename) from None
+        except (RecursionError, MemoryError) as error:
+            raise unreadable(
+                f"the document is too complex to read ({type(error).__name__})", self.filename
+            ) from None
+        finally:
+            parser.dispose()
+        if not isinstance(data, dict) or not isinstance(data.get("cocktails"), list):
+            raise NotStreamed
+        header.update(data)
+        header["cocktails"] = None
+        self.header_lines = lines
