@@ -633,7 +633,9 @@ def stats(fmt: Format, db: Path | None) -> None:
 
 def _database_file(conn: sqlite3.Connection) -> Path | None:
     """The file of ``conn``'s main database (``None`` in memory)."""
-    name = conn.execute("PRAGMA database_list").fetchone()[2]
+    from meso_formulary.catalogue.search.runner import database_file
+
+    name = database_file(conn)
     return Path(name) if name else None
 
 

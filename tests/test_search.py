@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from meso_formulary.catalogue.search import runner as engine
 from meso_formulary.catalogue.search.api import SearchRequest, SearchResults, lexicon, search
 from meso_formulary.catalogue.search.runner import Query
 from meso_formulary.catalogue.search.runner import run as run_engine
-from meso_formulary.errors import MesoError, SearchError
+from meso_formulary.errors import CatalogueError, MesoError, SearchError
 from meso_formulary.model import Area, CatalogueFile, IngredientClass, Origin, Technique
 
 
@@ -892,3 +893,42 @@ def test_one_lexicon_per_file_follows_every_writer(tmp_path: Path) -> None:
         assert ids(results) == ["luna/m"]
         assert lexicon(reader) is not first
         assert lexicon(writer) is lexicon(reader)
+
+
+def _failing_run(*errors: str) -> tuple[list[int], object]:
+    """A stand-in for one search run: raises each of ``errors`` in turn, then answers."""
+    calls: list[int] = []
+    answer = object()
+
+    def fake(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) <= len(errors):
+            cause = sqlite3.DatabaseError(errors[len(calls) - 1])
+            raise CatalogueError(f"the search could not be run: {cause}") from cause
+        return answer
+
+    return calls, fake
+
+
+@pytest.mark.parametrize(
+    ("errors", "runs", "answered"),
+    [
+        (("database disk image is malformed",), 2, True),  # FTS5 met its index mid-import
+        (("database disk image is malformed",) * 2, 2, False),  # really damaged: refused
+        (("no such table: cocktails",), 1, False),  # anything else: never retried
+    ],
+)
+def test_a_search_that_meets_a_page_mid_import_is_run_once_more(
+    monkeypatch: pytest.MonkeyPatch, errors: tuple[str, ...], runs: int, answered: bool
+) -> None:
+    from meso_formulary.catalogue.search import runner
+
+    calls, fake = _failing_run(*errors)
+    monkeypatch.setattr(runner, "_run", fake)
+    with sqlite3.connect(":memory:") as conn:
+        if answered:
+            assert runner.run(conn, runner.Query.parse(text="hair loss")) is not None
+        else:
+            with pytest.raises(CatalogueError):
+                runner.run(conn, runner.Query.parse(text="hair loss"))
+    assert len(calls) == runs

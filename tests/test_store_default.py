@@ -114,3 +114,18 @@ def test_two_processes_building_at_once_both_get_a_whole_file(data_dir: Path) ->
     expected = len(reference.reference_catalogue().cocktails)
     assert [results.get(timeout=10), results.get(timeout=10)] == [expected, expected]
     assert files_in(data_dir) == [f"reference-{reference.data_checksum()}.db"]
+
+
+def test_new_memory_catalogues_start_from_one_image_and_stay_apart() -> None:
+    """Later in-memory catalogues start from an image of the first (SQLite's serialize):
+    each is a catalogue of its own, checked like any, in memory, with its own build time."""
+    from meso_formulary.catalogue.search.runner import database_file
+
+    shipped = reference.reference_catalogue()
+    with Catalogue.memory() as first, Catalogue.memory() as second:
+        assert database_file(second.conn) is None  # in memory, whatever SQLite names it
+        assert first.stats().reference_digest == second.stats().reference_digest
+        second.import_catalogue(shipped)  # the shipped catalogue, the one 'reference' may be
+        with Catalogue.memory() as third:
+            assert third.stats().cocktails == first.stats().cocktails == 0
+            assert second.stats().cocktails == len(shipped.cocktails)
