@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO, cast
@@ -78,8 +79,30 @@ _format_option = click.option(
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @_format_option
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only errors.")
+@click.option(
+    "--ignore",
+    "ignored",
+    multiple=True,
+    metavar="CODE",
+    help="Leave out the warnings and notes of rule CODE (such as MF105; repeatable). "
+    "Its errors still count: meso import refuses them.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the problems as a JSON array of objects (file, line, path, severity, code, "
+    "message, value, source).",
+)
 @_max_size_option
-def validate(files: tuple[str, ...], fmt: str | None, strict: bool, max_size: int | None) -> None:
+def validate(
+    files: tuple[str, ...],
+    fmt: str | None,
+    strict: bool,
+    ignored: tuple[str, ...],
+    as_json: bool,
+    max_size: int | None,
+) -> None:
     """Check supplier catalogue files (YAML, JSON or CSV; '-' reads stdin).
 
     Prints every problem as FILE:LINE: FIELD.PATH: SEVERITY: MESSAGE: what makes a file
@@ -89,20 +112,36 @@ def validate(files: tuple[str, ...], fmt: str | None, strict: bool, max_size: in
     answer (a version older than the one stored, an ingredient id another supplier owns).
 
     \b
+    Examples:
+      meso validate catalogue.yaml
+      meso validate --json --ignore MF105 catalogue.yaml
+
+    \b
     Exit status: 0 when no errors (warnings allowed unless --strict),
                  1 when a file has errors (or warnings, with --strict),
                  2 when a file cannot be read at all.
     """
     from meso_formulary.files import MAX_BYTES
 
+    skipped = _rule_codes(ignored)
     counts: Counter[str] = Counter()
     unreadable = 0
+    found: list[Problem] = []
     for source in files:
-        problems, readable = _check_file(source, fmt, max_size or MAX_BYTES)
+        problems, readable, hint = _check_file(source, fmt, max_size or MAX_BYTES)
         unreadable += not readable
         for problem in problems:
+            if problem.code in skipped and problem.severity != "error":
+                counts["ignored"] += 1
+                continue
             counts[problem.severity] += 1
-            click.echo(_format_problem(problem))
+            found.append(problem)
+            if not as_json:
+                click.echo(format_problem(problem))
+        if hint is not None:
+            click.echo(f"Hint: {hint}", err=True)
+    if as_json:
+        click.echo(json.dumps([_problem_json(p) for p in found], indent=2, ensure_ascii=False))
     click.echo(_summary(len(files), counts, unreadable), err=True)
     if unreadable:
         sys.exit(2)
@@ -110,8 +149,57 @@ def validate(files: tuple[str, ...], fmt: str | None, strict: bool, max_size: in
         sys.exit(1)
 
 
-def _check_file(source: str, fmt: str | None, max_bytes: int) -> tuple[list[Problem], bool]:
-    """Every problem of one file, and whether it could be read at all.
+def _rule_codes(codes: tuple[str, ...]) -> frozenset[str]:
+    """The rule codes given to --ignore (a code in any case, or a rule's name such as
+    strength-outside-typical-range); an unknown one is a usage error."""
+    if not codes:
+        return frozenset()
+    from meso_formulary.names import suggest
+    from meso_formulary.rules import default_registry
+
+    known: dict[str, str] = {}
+    for rule in default_registry():
+        known[rule.code] = known[rule.name] = rule.code
+    wanted = set()
+    for given in codes:
+        code = known.get(given.strip().upper()) or known.get(given.strip().lower())
+        if code is None:
+            close = suggest(given, {rule: rule for rule in known if rule.startswith("MF")})
+            raise click.BadParameter(
+                f"{given!r} is not a rule code"
+                + (f" (did you mean {' or '.join(close)}?)" if close else "")
+                + "; the README's rules table lists them (MF100 to MF171)",
+                param_hint="'--ignore'",
+            )
+        wanted.add(code)
+    return frozenset(wanted)
+
+
+def _problem_json(problem: Problem) -> dict[str, object]:
+    """A problem as --json prints it: the message without the ``[MF105]`` the text line
+    starts with (``code`` holds it), the value as read, bounded (json.dumps escapes control
+    characters, so no escape sequence reaches a terminal)."""
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "path": problem.path,
+        "severity": problem.severity,
+        "code": problem.code,
+        "message": problem.message.removeprefix(f"[{problem.code}] "),
+        "value": problem.value,
+        "source": problem.source,
+    }
+
+
+def check_file(source: str, fmt: str | None, max_bytes: int) -> list[Problem]:
+    """Every problem ``meso validate`` reports for one file (see :func:`_check_file`)."""
+    return _check_file(source, fmt, max_bytes)[0]
+
+
+def _check_file(
+    source: str, fmt: str | None, max_bytes: int
+) -> tuple[list[Problem], bool, str | None]:
+    """Every problem of one file, whether it could be read at all, and the reader's hint.
 
     A valid file goes through the very checks ``meso import`` runs (against the shipped
     dictionary: there is no catalogue here), rules engine included, so a file validate
@@ -128,7 +216,7 @@ def _check_file(source: str, fmt: str | None, max_bytes: int) -> tuple[list[Prob
         document = read_document(source, fmt=fmt, max_bytes=max_bytes)
         catalogue, cocktails, problems = split_document(document)
         if catalogue is None:
-            return problems, True
+            return problems, True, None
         reference = ReferenceData.shipped()
         found = check_cocktails(
             catalogue,
@@ -139,12 +227,12 @@ def _check_file(source: str, fmt: str | None, max_bytes: int) -> tuple[list[Prob
             locate=document.locate,
         )
     except UnreadableInput as error:  # a streamed file is read as it is checked
-        return list(error.problems), False
+        return list(error.problems), False, error.hint
     located = [document.locate(problem) for problem in found]
-    return sorted(located, key=lambda problem: problem.line or 0), True
+    return sorted(located, key=lambda problem: problem.line or 0), True, None
 
 
-def _format_problem(problem: Problem) -> str:
+def format_problem(problem: Problem) -> str:
     """``FILE:LINE: PATH: SEVERITY: MESSAGE`` on one line, safe to print (keys and values in
     a hostile file could hold escape sequences)."""
     where = problem.location()
@@ -156,6 +244,8 @@ def _summary(files: int, counts: Counter[str], unreadable: int) -> str:
     parts = [_plural(counts["error"], "error"), _plural(counts["warning"], "warning")]
     if counts["info"]:
         parts.append(_plural(counts["info"], "note"))
+    if counts["ignored"]:
+        parts.append(f"{counts['ignored']} ignored")
     if unreadable:
         parts.append(f"{unreadable} unreadable")
     return f"{_plural(files, 'file')} checked: {', '.join(parts)}"
@@ -290,8 +380,9 @@ def _progress() -> Iterator[ProgressCallback | None]:
     type=click.Choice(("json", "yaml", "csv")),
     default="json",
     show_default=True,
-    help="json and yaml: catalogue files as published; csv: one row per composition line, "
-    "with mg/mL (formula-safe).",
+    help="json and yaml: the catalogue file as published; csv: the supplier CSV layout, "
+    "one row per composition line (formula-safe; fields it has no column for are left "
+    "out, with a note).",
 )
 @click.option("--supplier", metavar="S", help="Only supplier S's catalogue.")
 @click.option(
@@ -303,43 +394,93 @@ def _progress() -> Iterator[ProgressCallback | None]:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    metavar="FILE",
-    help="Write to FILE instead of stdout.",
+    type=click.Path(allow_dash=True),
+    metavar="FILE|FOLDER/",
+    help="Write to FILE instead of stdout; to a FOLDER (one that exists, or a path ending "
+    "in /): one file per supplier, FOLDER/S.json (.yaml, .csv).",
 )
-@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
 @db_option
 def export(
     fmt: str,
     supplier: str | None,
     catalogue_version: int | None,
-    output: Path | None,
+    output: str | None,
     force: bool,
     db: Path | None,
 ) -> None:
-    """Export the catalogue, or one supplier's, as JSON, YAML or CSV.
+    """Export one supplier's catalogue as a file that meso validate and meso import read.
 
-    One supplier's export is its catalogue file as imported (ingredient names resolved to
-    ids), ready to validate or import elsewhere. Every supplier: a JSON array of catalogue
-    files, or a YAML stream of documents.
+    The export is the catalogue file as imported (ingredient names resolved to ids):
+    imported elsewhere with meso import --unsigned, it exports the same again. A file holds
+    one supplier: without --supplier, a catalogue of one supplier exports it, one of several
+    is refused unless -o names a FOLDER/, which gets one file per supplier
+    (meso import --unsigned FOLDER/* reads them all back).
+
+    Supplier 'reference' (the shipped data) exports with a note: its id is reserved, and
+    meso import refuses it.
     """
-    from meso_formulary.catalogue.store.export import ExportFormat
+    from meso_formulary.catalogue.store.export import (
+        EXTENSIONS,
+        ExportFormat,
+        exported_supplier,
+        supplier_ids,
+        write_export,
+    )
 
     if catalogue_version is not None and supplier is None:
         raise click.UsageError("--catalogue-version needs --supplier")
-    if output is not None and str(output) != "-":
-        refuse_overwrite(output, force=force)
     chosen = cast(ExportFormat, fmt)
+    notes: list[str] = []
     with open_catalogue(db) as catalogue:
+        conn = catalogue.conn
 
-        def write(stream: TextIO) -> None:
-            catalogue.write_export(stream, chosen, supplier=supplier, version=catalogue_version)
+        def writer(of: str | None) -> Callable[[TextIO], None]:
+            def write(stream: TextIO) -> None:
+                notes.extend(
+                    write_export(conn, stream, chosen, supplier=of, version=catalogue_version)
+                )
 
-        if output is None or str(output) == "-":
-            write(sys.stdout)
+            return write
+
+        if output is None or output == "-":
+            writer(supplier)(sys.stdout)
+        elif Path(output).is_dir() or output.endswith(("/", os.sep)):
+            folder = Path(output)
+            suppliers = [supplier] if supplier else supplier_ids(conn)
+            if not suppliers:
+                exported_supplier(conn, None, None)  # says the catalogue is empty
+            targets = {of: folder / f"{of}{EXTENSIONS[chosen]}" for of in suppliers}
+            written = _write_files({target: writer(of) for of, target in targets.items()}, force)
+            names = ", ".join(target.name for target in written)
+            click.echo(f"Exported {_plural(len(written), 'file')} to {folder}: {names}", err=True)
         else:
-            write_file(output, write, force=force)
+            write_file(Path(output), writer(supplier), force=force)
             click.echo(f"Exported to {output}", err=True)
+    for note in dict.fromkeys(notes):
+        click.echo(safe_text(f"Note: {note}"), err=True)
+
+
+def _write_files(writers: dict[Path, Callable[[TextIO], None]], force: bool) -> list[Path]:
+    """Write each file (its folder created if missing), all or nothing: a failure removes
+    the files this call created."""
+    for target in writers:
+        refuse_overwrite(target, force=force)
+    written: list[Path] = []
+    created = [target for target in writers if not target.exists()]
+    try:
+        for target, write in writers.items():
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise CliError(f"cannot create {target.parent}: {error.strerror}") from error
+            write_file(target, write, force=force)
+            written.append(target)
+    except BaseException:
+        for target in set(written) & set(created):
+            target.unlink(missing_ok=True)
+        raise
+    return written
 
 
 # ---------------------------------------------------------------- schema

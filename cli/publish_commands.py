@@ -113,6 +113,24 @@ def publish(file: Path, key_path: Path, output: Path, expires_days: int, force: 
     )
     click.echo(f"key fingerprint: {published.key.grouped_fingerprint}")
     click.echo(f"valid until:     {manifest.expires:%Y-%m-%d %H:%M} UTC")
+    _show_findings(file)
+
+
+def _show_findings(file: Path) -> None:
+    """What the rules engine finds in the file just signed, on stderr, as meso validate
+    prints it: a signed warning reaches every practitioner who imports the bundle."""
+    from meso_formulary.cli.file_commands import check_file, format_problem
+    from meso_formulary.files import MAX_BYTES
+
+    problems = check_file(str(file), None, MAX_BYTES)
+    for problem in problems:
+        click.echo(format_problem(problem), err=True)
+    if problems:
+        click.echo(
+            f"{len(problems)} rule finding{'s' if len(problems) != 1 else ''} in what was "
+            f"signed (meso validate {file} lists them too)",
+            err=True,
+        )
 
 
 # ---------------------------------------------------------------- trust

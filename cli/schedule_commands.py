@@ -12,6 +12,7 @@ duplicating it.
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from meso_formulary.catalogue.store.cocktail_view import CocktailView
-    from meso_formulary.schedule import CourseSchedule
+    from meso_formulary.schedule import CourseSchedule, ProtocolLike
 
 PRODID = f"-//meso-formulary//meso {__version__}//EN"
 UID_DOMAIN = "meso-formulary"
@@ -58,6 +59,25 @@ UID_DOMAIN = "meso-formulary"
     help="Time of day of every session (local time).",
 )
 @click.option(
+    "--sessions",
+    type=click.IntRange(1, 52),
+    metavar="N",
+    help="Number of sessions, instead of the stored course's (with --interval, plans a "
+    "cocktail that has no stored course).",
+)
+@click.option(
+    "--interval",
+    type=click.IntRange(1, 365),
+    metavar="DAYS",
+    help="Days between sessions, instead of the stored course's.",
+)
+@click.option(
+    "--avoid-weekends",
+    is_flag=True,
+    help="Move a session that falls on a Saturday or Sunday to the Monday after (later "
+    "sessions keep the interval from it).",
+)
+@click.option(
     "--ics",
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     metavar="FILE",
@@ -70,6 +90,9 @@ def schedule(
     cocktail_id: str,
     start: datetime,
     at: datetime,
+    sessions: int | None,
+    interval: int | None,
+    avoid_weekends: bool,
     ics: Path | None,
     force: bool,
     fmt: Format,
@@ -82,29 +105,56 @@ def schedule(
     Examples:
       meso schedule reference/dutasteride-hair --start 2026-03-02
       meso schedule reference/dutasteride-hair --start 2026-03-02 --time 17:30 --ics course.ics
+      meso schedule reference/dutasteride-hair --start 2026-03-02 --avoid-weekends
+      meso schedule reference/dutasteride-hair --start 2026-03-02 --sessions 6 --interval 21
 
     Only figures a source states are used (the protocol's, else the cocktail's course facts,
     the most conservative when sources differ): an unknown session length, results span or
-    top-up interval is reported as a note on stderr, never guessed.
+    top-up interval is reported as a note on stderr, never guessed. --sessions and
+    --interval are the practitioner's own figures: they replace the stored course's, and
+    plan a cocktail whose catalogue gives no course when both are given.
     """
     from meso_formulary.catalogue.store.cocktail_view import load_cocktail
-    from meso_formulary.schedule import lay_out
+    from meso_formulary.schedule import GivenCourse, lay_out
 
     if ics is not None and str(ics) != "-":
         refuse_overwrite(ics, force=force)
     with closing(connect_catalogue(db)) as conn:
         cocktail = load_cocktail(conn, cocktail_id)
-    if cocktail.protocol is None:
+    notes: list[str] = []
+    protocol: ProtocolLike
+    if cocktail.protocol is not None:
+        protocol = cocktail.protocol
+        if sessions is not None or interval is not None:
+            protocol = dataclasses.replace(
+                protocol,
+                sessions=protocol.sessions if sessions is None else sessions,
+                interval_days=protocol.interval_days if interval is None else interval,
+            )
+            notes.append(
+                f"{protocol.sessions} sessions every {protocol.interval_days} days as given "
+                f"(the stored course: {cocktail.protocol.sessions} sessions every "
+                f"{cocktail.protocol.interval_days} days)"
+            )
+    elif sessions is not None and interval is not None:
+        protocol = GivenCourse(sessions=sessions, interval_days=interval)
+        notes.append(
+            f"{cocktail.id} has no stored course: planned from the figures given, "
+            f"{sessions} sessions every {interval} days"
+        )
+    else:
         raise CliError(
             f"{cocktail.id} has no protocol, so there is no course to plan",
-            hint="its supplier's catalogue gives no sessions or interval",
+            hint="its supplier's catalogue gives no sessions or interval: give your own "
+            "with --sessions N --interval DAYS",
         )
     plan = lay_out(
-        cocktail.protocol,
+        protocol,
         start.date(),
         aftercare=cocktail.aftercare,
         course_facts=cocktail.course_facts,
         session_time=at.time(),
+        avoid_weekends=avoid_weekends,
     )
     if ics is not None:
         calendar = ics_calendar(cocktail, plan).decode()
@@ -113,7 +163,7 @@ def schedule(
             return
         write_file(ics, lambda stream: stream.write(calendar), force=force)
         click.echo(f"Wrote {len(plan.sessions)} sessions to {ics}", err=True)
-    for note in plan.notes:
+    for note in (*notes, *plan.notes):
         click.echo(f"Note: {note}", err=True)
     emit(entries(plan), fmt, lambda: _table(cocktail, plan))
 
@@ -123,7 +173,8 @@ def entries(plan: CourseSchedule) -> list[dict[str, Any]]:
 
     Fields: ``kind`` (``session``, ``milestone``, ``results`` or ``top_up``), ``session``
     (number, or null for the windows), ``starts`` and ``ends`` (ISO 8601; a window's first and
-    last day), ``what`` (a short label) and ``detail`` (advice, or what a window rests on).
+    last day, the same for a top-up date), ``what`` (a short label) and ``detail`` (advice,
+    what a window rests on, or the date a session moved from).
     """
     rows: list[dict[str, Any]] = [
         {
@@ -132,7 +183,7 @@ def entries(plan: CourseSchedule) -> list[dict[str, Any]]:
             "starts": s.starts.isoformat(),
             "ends": s.ends.isoformat() if s.ends else None,
             "what": f"session {s.number} of {len(plan.sessions)}",
-            "detail": "",
+            "detail": "" if s.moved_from is None else f"moved from {s.moved_from:%A %Y-%m-%d}",
         }
         for s in plan.sessions
     ]
@@ -147,9 +198,10 @@ def entries(plan: CourseSchedule) -> list[dict[str, Any]]:
         }
         for m in plan.milestones
     ]
+    top_up = plan.top_up_window
     for kind, label, window in (
         ("results", "results expected to last until", plan.results_expected),
-        ("top_up", "top-up window", plan.top_up_window),
+        ("top_up", "top-up date" if top_up and top_up.is_one_date else "top-up window", top_up),
     ):
         if window is not None:
             rows.append(
@@ -167,7 +219,10 @@ def entries(plan: CourseSchedule) -> list[dict[str, Any]]:
 
 
 def _table(cocktail: CocktailView, plan: CourseSchedule) -> Table:
-    table = new_table("When", "Session", "What", "Details", title=f"Course: {cocktail.name}")
+    title = f"Course: {cocktail.name}"
+    if cocktail.protocol is None:
+        title += " (no stored course: from the figures given)"
+    table = new_table("When", "Session", "What", "Details", title=title)
     for row in entries(plan):
         table.add_row(
             cell(_when(row["starts"], row["ends"])),
@@ -222,7 +277,7 @@ def ics_calendar(cocktail: CocktailView, plan: CourseSchedule) -> bytes:
         events.append(
             icalendar.Event.new(
                 uid=f"{uid_base}.top-up@{UID_DOMAIN}",
-                summary=f"{cocktail.name}: top-up window",
+                summary=f"{cocktail.name}: top-up {'date' if window.is_one_date else 'window'}",
                 start=window.earliest,
                 end=window.latest + timedelta(days=1),  # DTEND of an all-day event is exclusive
                 description=window.basis,

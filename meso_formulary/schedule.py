@@ -108,12 +108,43 @@ class CourseFactLike(Protocol):
 
 
 @dataclass(frozen=True)
+class GivenCourse:
+    """A course the practitioner states (``meso schedule --sessions 4 --interval 14``), for a
+    cocktail whose catalogue gives none: a :class:`ProtocolLike` with only those figures."""
+
+    sessions: int
+    interval_days: int
+    session_minutes: int | None = None
+    results_last_months: SpanLike | None = None
+    top_up_interval_months: int | None = None
+    source: str = "the practitioner's own figures"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.sessions <= MAX_SESSIONS:
+            raise InvalidInput(f"a course has 1 to {MAX_SESSIONS} sessions, not {self.sessions}")
+        if not 1 <= self.interval_days <= MAX_INTERVAL_DAYS:
+            raise InvalidInput(
+                f"sessions are 1 to {MAX_INTERVAL_DAYS} days apart, not {self.interval_days}"
+            )
+
+
+MAX_SESSIONS = 52
+"""The most sessions a course has (as :class:`~meso_formulary.model.Protocol` allows)."""
+MAX_INTERVAL_DAYS = 365
+"""The longest interval between sessions (as :class:`~meso_formulary.model.Protocol` allows)."""
+
+
+@dataclass(frozen=True)
 class PlannedSession:
-    """One session: its number (from 1), start, and end when the protocol gives a duration."""
+    """One session: its number (from 1), start, and end when the protocol gives a duration.
+
+    ``moved_from`` is the date it would have fallen on, when the plan avoids weekends and
+    moved it to the Monday after."""
 
     number: int
     starts: datetime
     ends: datetime | None = None
+    moved_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -135,11 +166,17 @@ class Milestone:
 
 @dataclass(frozen=True)
 class DateWindow:
-    """A span of dates and the protocol figure it is based on."""
+    """A span of dates and the protocol figure it is based on (one date when the sources
+    give one figure: then :attr:`is_one_date`)."""
 
     earliest: date
     latest: date
     basis: str
+
+    @property
+    def is_one_date(self) -> bool:
+        """Whether the window is a single date (a date to name as such, not a window)."""
+        return self.earliest == self.latest
 
 
 @dataclass(frozen=True)
@@ -217,6 +254,7 @@ def plan_course(
     aftercare: Sequence[AftercareItem] = (),
     course_facts: Sequence[CourseFact] = (),
     session_time: time = time(9, 0),
+    avoid_weekends: bool = False,
 ) -> CourseSchedule:
     """Lay ``protocol`` out on the calendar from ``start`` (the first session's date).
 
@@ -226,7 +264,11 @@ def plan_course(
     that repeat one piece of advice, the longest; see the module doc). The results and
     top-up windows count months from the last session, clamped to the month's end.
     ``course_facts`` (the cocktail's) give the session length and the results span when
-    the protocol does not.
+    the protocol does not, and top-up spans beside the protocol's top-up interval.
+
+    With ``avoid_weekends``, a session falling on a Saturday or a Sunday moves to the Monday
+    after, and the later sessions keep the interval from the moved one; a note says what
+    moved.
     """
     from meso_formulary.model import AftercareItem, CourseFact
     from meso_formulary.model import Protocol as CourseProtocol
@@ -241,7 +283,14 @@ def plan_course(
     for fact in facts:
         if not isinstance(fact, CourseFact):
             raise TypeError(f"course_facts holds a {type(fact).__name__}, not a CourseFact")
-    return lay_out(protocol, start, aftercare=items, course_facts=facts, session_time=session_time)
+    return lay_out(
+        protocol,
+        start,
+        aftercare=items,
+        course_facts=facts,
+        session_time=session_time,
+        avoid_weekends=avoid_weekends,
+    )
 
 
 def lay_out(
@@ -251,6 +300,7 @@ def lay_out(
     aftercare: Sequence[AftercareLike] = (),
     course_facts: Sequence[CourseFactLike] = (),
     session_time: time = time(9, 0),
+    avoid_weekends: bool = False,
 ) -> CourseSchedule:
     """:func:`plan_course` for a protocol and aftercare already validated (a stored
     cocktail's): the same schedule, without loading the models."""
@@ -261,7 +311,14 @@ def lay_out(
     if not isinstance(session_time, time):
         raise TypeError(f"session_time must be a time, not {type(session_time).__name__}")
     try:
-        return _plan(protocol, start, tuple(aftercare), tuple(course_facts), session_time)
+        return _plan(
+            protocol,
+            start,
+            tuple(aftercare),
+            tuple(course_facts),
+            session_time,
+            avoid_weekends=avoid_weekends,
+        )
     except OverflowError as exc:
         raise InvalidInput(f"the course does not fit the calendar: {exc}") from None
 
@@ -332,12 +389,44 @@ def _results_span(facts: Sequence[CourseFactLike]) -> tuple[_Span, str] | None:
     return _Span(low, high), "; ".join(dict.fromkeys(f.source for f in spans))
 
 
+_SATURDAY = 5
+"""``date.weekday()`` of Saturday (Sunday is 6)."""
+
+
+def _top_up(
+    protocol: ProtocolLike, course_facts: Sequence[CourseFactLike], last: date
+) -> DateWindow | None:
+    """When a top-up falls: from the earliest to the latest number of months after the last
+    session that the protocol's top-up interval and the course facts' top-up spans give
+    (one date when they give one figure); ``None`` when none gives a figure."""
+    months: list[float] = []
+    sources: list[str] = []
+    if protocol.top_up_interval_months is not None:
+        months.append(protocol.top_up_interval_months)
+        sources.append(f"the protocol; source: {protocol.source}")
+    for fact in course_facts:
+        if str(fact.fact) == "top_ups" and (fact.min is not None or fact.max is not None):
+            months += [value for value in (fact.min, fact.max) if value is not None]
+            sources.append(f"a course fact; source: {fact.source}")
+    if not months:
+        return None
+    low, high = min(months), max(months)
+    figure = _months(_Span(low, high))
+    return DateWindow(
+        earliest=add_month_span(last, low),
+        latest=add_month_span(last, high),
+        basis=f"a top-up {figure} months after the last session ({'; '.join(sources)})",
+    )
+
+
 def _plan(
     protocol: ProtocolLike,
     start: date,
     aftercare: tuple[AftercareLike, ...],
     course_facts: tuple[CourseFactLike, ...],
     session_time: time,
+    *,
+    avoid_weekends: bool = False,
 ) -> CourseSchedule:
     notes: list[str] = []
     duration = None
@@ -355,11 +444,22 @@ def _plan(
     else:
         duration = timedelta(minutes=minutes)
     sessions = []
+    day = start
     for number in range(1, protocol.sessions + 1):
-        day = start + timedelta(days=(number - 1) * protocol.interval_days)
+        if number > 1:
+            day += timedelta(days=protocol.interval_days)  # from the last, moved or not
+        moved_from = None
+        if avoid_weekends and day.weekday() >= _SATURDAY:
+            moved_from, day = day, day + timedelta(days=7 - day.weekday())
+            notes.append(
+                f"session {number} moved from {moved_from:%A %Y-%m-%d} to {day:%A %Y-%m-%d} "
+                "(weekends avoided); later sessions keep the interval from it"
+            )
         starts = datetime.combine(day, session_time)
         ends = None if duration is None else _after(starts, duration.total_seconds() / 3600)
-        sessions.append(PlannedSession(number=number, starts=starts, ends=ends))
+        sessions.append(
+            PlannedSession(number=number, starts=starts, ends=ends, moved_from=moved_from)
+        )
 
     followed, aftercare_notes = effective_aftercare(aftercare)
     notes.extend(aftercare_notes)
@@ -396,22 +496,14 @@ def _plan(
             basis=f"results last {_months(span)} months after the last session ({span_basis})",
         )
 
-    top_up = None
-    if protocol.top_up_interval_months is not None:
-        due = add_months(last, protocol.top_up_interval_months)
-        top_up = DateWindow(
-            earliest=due,
-            latest=due,
-            basis=f"a top-up {protocol.top_up_interval_months} months after the last session "
-            f"(the protocol; source: {protocol.source})",
-        )
-    elif results is not None and span is not None:
+    top_up = _top_up(protocol, course_facts, last)
+    if top_up is None and results is not None and span is not None:
         top_up = dataclasses.replace(
             results,
             basis=f"when results wear off, {_months(span)} months after the last session "
             f"(no top-up interval is given; {span_basis})",
         )
-    else:
+    elif top_up is None:
         notes.append("no top-up date: no source gives a top-up interval or how long results last")
 
     return CourseSchedule(
@@ -427,6 +519,7 @@ __all__ = [
     "CourseFactLike",
     "CourseSchedule",
     "DateWindow",
+    "GivenCourse",
     "Milestone",
     "PlannedSession",
     "add_month_span",

@@ -70,6 +70,65 @@ def test_the_shipped_example_validates_cleanly_under_strict(meso: Meso, example:
     assert " error" not in result.stdout and "warning" not in result.stdout
 
 
+def test_validate_json_lists_problems_as_objects(meso: Meso) -> None:
+    result = meso("validate", "--json", WARNED)
+    assert result.exit_code == 0
+    (problem,) = json.loads(result.stdout)
+    assert set(problem) == {
+        "file", "line", "path", "severity", "code", "message", "value", "source",
+    }  # fmt: skip
+    assert problem["file"] == str(WARNED)
+    assert problem["code"] == "MF105" and problem["severity"] == "warning"
+    assert problem["path"] == "cocktails.0.composition.0.strength"
+    assert problem["message"].startswith("5 mg/mL of Sodium hyaluronate is below")
+    assert problem["source"]  # where the typical range comes from
+    assert "1 warning" in result.stderr
+
+
+def test_validate_json_of_a_clean_file_holds_only_notes(meso: Meso) -> None:
+    result = meso("validate", "--json", EXAMPLE)
+    assert result.exit_code == 0
+    assert {problem["severity"] for problem in json.loads(result.stdout)} <= {"info"}
+
+
+@pytest.mark.parametrize("code", ["MF105", "mf105", "strength-outside-typical-range"])
+def test_validate_ignore_leaves_a_rule_out(meso: Meso, code: str) -> None:
+    result = meso("validate", "--strict", "--ignore", code, "--ignore", "MF100", WARNED)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "0 warnings, 1 ignored" in result.stderr
+    shown = meso("validate", "--json", "--ignore", code, WARNED)
+    assert json.loads(shown.stdout) == []
+
+
+def test_validate_ignore_refuses_an_unknown_code(meso: Meso) -> None:
+    result = meso("validate", "--ignore", "MF15", WARNED)
+    assert_fails(result, 2, "Invalid value for '--ignore'", "'MF15' is not a rule code", "MF105")
+
+
+def test_validate_tab_error_has_column_and_hint(meso: Meso, tmp_path: Path) -> None:
+    source = write(tmp_path, "tabbed.yaml", "supplier:\n\tid: x\n")
+    result = meso("validate", source)
+    assert result.exit_code == 2
+    assert f"{source}:2: error: YAML syntax error at column 1:" in result.stdout
+    assert "Hint: YAML forbids tabs for indentation: use spaces" in result.stderr
+    as_json = meso("validate", "--json", source)
+    (problem,) = json.loads(as_json.stdout)
+    assert (problem["line"], problem["code"]) == (2, "unreadable")
+
+
+def test_publish_prints_the_rule_warnings_of_what_it_signs(meso: Meso, tmp_path: Path) -> None:
+    meso("keygen", "bravo", "-o", tmp_path / "keys")
+    result = meso(
+        "publish", WARNED, "--key", tmp_path / "keys" / "bravo.key", "-o", tmp_path / "b.zip"
+    )
+    assert result.exit_code == 0, result.output
+    assert "signed catalogue version 1 of supplier bravo" in result.stdout
+    assert "[MF105]" not in result.stdout
+    assert f"{WARNED}:14: cocktails.0.composition.0.strength: warning: [MF105]" in result.stderr
+    assert "1 rule finding in what was signed" in result.stderr
+
+
 def test_validate_model_errors_with_lines(meso: Meso, tmp_path: Path) -> None:
     broken = TESTCO.replace("value: 0.5, unit: mg/mL", "value: -1, unit: mg/mL")
     source = write(tmp_path, "broken.yaml", broken)
@@ -267,11 +326,10 @@ def test_export_json_round_trips_through_validate_and_import(
     assert meso("export", "--db", other, "--supplier", "testco").stdout == result.stdout
 
 
-def test_export_every_supplier_as_yaml_stream(meso: Meso, db: Path) -> None:
+def test_export_the_only_supplier_as_yaml(meso: Meso, db: Path) -> None:
     result = meso("export", "--db", db, "--format", "yaml")
     assert result.exit_code == 0
-    documents = list(yaml.safe_load_all(result.stdout))
-    assert [d["supplier"]["id"] for d in documents] == ["testco"]
+    assert yaml.safe_load(result.stdout)["supplier"]["id"] == "testco"
 
 
 def test_export_csv_is_formula_safe(meso: Meso, db: Path) -> None:
@@ -286,12 +344,12 @@ def test_export_to_file_refuses_to_overwrite(meso: Meso, db: Path, tmp_path: Pat
     first = meso("export", "--db", db, "-o", target)
     assert first.exit_code == 0
     assert first.stdout == ""
-    assert json.loads(target.read_text(encoding="utf-8"))[0]["supplier"]["id"] == "testco"
+    assert json.loads(target.read_text(encoding="utf-8"))["supplier"]["id"] == "testco"
     target.write_text("keep me", encoding="utf-8")
     assert_fails(meso("export", "--db", db, "-o", target), 1, "already exists", "--force")
     assert target.read_text(encoding="utf-8") == "keep me"
     assert meso("export", "--db", db, "-o", target, "--force").exit_code == 0
-    assert target.read_text(encoding="utf-8").startswith("[")
+    assert target.read_text(encoding="utf-8").startswith("{")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]  # no temporary left
 
 
@@ -306,7 +364,8 @@ def test_export_file_honours_umask(meso: Meso, db: Path, tmp_path: Path) -> None
 
 
 def test_export_to_directory_or_unwritable_place(meso: Meso, db: Path, tmp_path: Path) -> None:
-    assert_fails(meso("export", "--db", db, "-o", tmp_path), 2, "is a directory")
+    assert meso("export", "--db", db, "-o", tmp_path).exit_code == 0  # a folder: one file each
+    assert (tmp_path / "testco.json").is_file()
     missing = tmp_path / "no" / "such" / "folder" / "out.json"
     assert_fails(meso("export", "--db", db, "-o", missing), 1, "Error: cannot write")
 

@@ -37,6 +37,7 @@ def test_sessions_milestones_and_top_up(meso: Meso, db: Path) -> None:
     assert any(e["what"] == "no hair wash until" for e in found)
     (top_up,) = [e for e in found if e["kind"] == "top_up"]
     assert (top_up["starts"], top_up["ends"]) == ("2026-06-23", "2026-06-23")
+    assert top_up["what"] == "top-up date"  # one figure: a date, not a one-day window
     assert "a top-up 3 months after the last session (the protocol" in top_up["detail"]
     assert [e["starts"] for e in found] == sorted(e["starts"] for e in found)
 
@@ -59,7 +60,8 @@ def test_table(meso: Meso, db: Path) -> None:
     assert "2026-03-02 09:00-09:30" in result.stdout
     assert "session 4 of 4" in result.stdout
     assert "makeup allowed from" in result.stdout
-    assert "top-up window" in result.stdout
+    assert "top-up date" in result.stdout
+    assert "top-up window" not in result.stdout
 
 
 def test_csv(meso: Meso, db: Path) -> None:
@@ -155,3 +157,62 @@ def test_course_beyond_the_calendar(meso: Meso, db: Path) -> None:
 
 def test_unknown_cocktail(meso: Meso, db: Path) -> None:
     assert_fails(meso("schedule", "testco/nope", "--start", START, "--db", db), 1, "Error:")
+
+
+def test_sessions_and_interval_plan_a_cocktail_without_a_course(meso: Meso, db: Path) -> None:
+    args = ("schedule", "testco/formula", "--start", START, "--db", db)
+    result = meso(*args, "--sessions", "3", "--interval", "10", "--json")
+    assert result.exit_code == 0, result.output
+    sessions = [e for e in json.loads(result.stdout) if e["kind"] == "session"]
+    assert [e["starts"][:10] for e in sessions] == ["2026-03-02", "2026-03-12", "2026-03-22"]
+    assert "testco/formula has no stored course: planned from the figures given" in result.stderr
+    table = meso(*args, "--sessions", "3", "--interval", "10")
+    assert "(no stored course" in table.stdout
+    only_one = meso(*args, "--sessions", "3")
+    assert_fails(only_one, 1, "has no protocol", "--sessions N --interval DAYS")
+
+
+def test_sessions_and_interval_replace_the_stored_course(meso: Meso, db: Path) -> None:
+    result = meso(
+        "schedule", "testco/scalp-boost", "--start", START, "--db", db, "--json",
+        "--sessions", "2", "--interval", "21",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    sessions = [e for e in found if e["kind"] == "session"]
+    assert [e["starts"][:10] for e in sessions] == ["2026-03-02", "2026-03-23"]
+    assert sessions[0]["ends"] == "2026-03-02T09:30:00"  # the stored session length stays
+    assert "2 sessions every 21 days as given (the stored course: 4 sessions" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--sessions", "0"), ("--interval", "400")])
+def test_sessions_and_interval_are_bounded(meso: Meso, db: Path, option: str, value: str) -> None:
+    args = ["schedule", "testco/scalp-boost", "--start", START, "--db", str(db), option, value]
+    assert_fails(meso(*args), 2, f"Invalid value for '{option}'")
+
+
+def test_avoid_weekends_moves_sessions_and_says_so(meso: Meso, db: Path) -> None:
+    # Friday 6 March, weekly: every session would fall on a Friday; every 8 days, session 2
+    # falls on Saturday 14 March and moves to Monday 16, session 3 then falls on 24 March
+    args = ("schedule", "testco/scalp-boost", "--start", "2026-03-06", "--db", db)
+    result = meso(*args, "--interval", "8", "--avoid-weekends", "--json")
+    assert result.exit_code == 0, result.output
+    sessions = [e for e in json.loads(result.stdout) if e["kind"] == "session"]
+    assert [e["starts"][:10] for e in sessions] == [
+        "2026-03-06",
+        "2026-03-16",
+        "2026-03-24",
+        "2026-04-01",
+    ]
+    assert sessions[1]["detail"] == "moved from Saturday 2026-03-14"
+    assert "session 2 moved from Saturday 2026-03-14 to Monday 2026-03-16" in result.stderr
+    plain = meso(*args, "--interval", "8", "--json")
+    starts = [e["starts"][:10] for e in json.loads(plain.stdout) if e["kind"] == "session"]
+    assert starts[1] == "2026-03-14"
+
+
+def test_top_up_date_in_the_calendar(meso: Meso, db: Path) -> None:
+    result = meso("schedule", "testco/scalp-boost", "--start", START, "--db", db, "--ics", "-")
+    calendar = icalendar.Calendar.from_ical(result.stdout_bytes)
+    (top_up,) = [e for e in calendar.walk("VEVENT") if "top-up" in str(e["UID"])]
+    assert str(top_up["SUMMARY"]) == "Scalp Boost: top-up date"

@@ -258,6 +258,29 @@ def test_syntax_errors_name_the_line() -> None:
     assert problem.message.startswith("YAML syntax error")
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("supplier:\n\tid: x\n", 2, 1),  # libyaml: "cannot start any token"
+        ("supplier:\n  id: x\n  name: a\n\t\n", 4, 1),  # "a tab ... violates indentation"
+        ("a:\n  b: 1\n \tc: 2\n", 3, 2),
+    ],
+)
+def test_a_tab_is_named_with_its_line_column_and_a_hint(text: str, line: int, column: int) -> None:
+    error = refusal(text)
+    problem = error.problems[0]
+    assert problem.line == line
+    assert problem.message.startswith(f"YAML syntax error at column {column}: ")
+    assert "tab" in problem.message
+    assert error.hint == "YAML forbids tabs for indentation: use spaces"
+
+
+def test_other_syntax_errors_give_a_column_and_no_tab_hint() -> None:
+    error = refusal("a: 1\nb: [1, 2\nc: 3\n")
+    assert "at column " in error.problems[0].message
+    assert error.hint is None
+
+
 def test_control_characters_are_refused_with_their_line() -> None:
     problem = refusal('a: 1\nb: "x\x01y"\n').problems[0]
     assert problem.line == 2 and "U+0001" in problem.message

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meso_formulary.errors import InvalidInput
@@ -245,6 +245,7 @@ def test_the_schedule_is_json_ready() -> None:
         "number": 1,
         "starts": "2026-01-01T09:00:00",
         "ends": "2026-01-01T09:20:00",
+        "moved_from": None,
     }
     assert data["milestones"][0]["at"] == "2026-01-01T21:00:00"
 
@@ -344,3 +345,69 @@ def test_the_protocols_own_figures_win_over_course_facts() -> None:
 def test_plan_course_refuses_what_is_not_a_course_fact() -> None:
     with pytest.raises(TypeError, match="CourseFact"):
         plan_course(protocol(), date(2026, 1, 5), course_facts=["20 min"])  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------- weekends, top-up ranges
+
+
+def test_avoid_weekends_moves_to_monday_and_keeps_the_interval_from_there() -> None:
+    # Friday 6 March 2026, every 8 days: Sat 14 -> Mon 16, then 24 (Tue), then 1 Apr (Wed)
+    plan = plan_course(protocol(sessions=4, interval_days=8), date(2026, 3, 6), avoid_weekends=True)
+    days = [s.starts.date() for s in plan.sessions]
+    assert days == [date(2026, 3, 6), date(2026, 3, 16), date(2026, 3, 24), date(2026, 4, 1)]
+    assert [s.moved_from for s in plan.sessions] == [None, date(2026, 3, 14), None, None]
+    assert any(
+        "session 2 moved from Saturday 2026-03-14 to Monday 2026-03-16" in n for n in plan.notes
+    )
+
+
+def test_a_sunday_start_moves_too_and_weekdays_never_move() -> None:
+    plan = plan_course(protocol(sessions=2, interval_days=7), date(2026, 3, 8), avoid_weekends=True)
+    assert [s.starts.date() for s in plan.sessions] == [date(2026, 3, 9), date(2026, 3, 16)]
+    plain = plan_course(protocol(sessions=2, interval_days=7), date(2026, 3, 8))
+    assert plain.sessions[0].starts.date() == date(2026, 3, 8)  # off by default
+
+
+@settings(max_examples=25)
+@given(
+    start=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
+    sessions=st.integers(1, 8),
+    interval=st.integers(1, 40),
+)
+def test_avoid_weekends_never_plans_a_weekend(start: date, sessions: int, interval: int) -> None:
+    plan = plan_course(
+        protocol(sessions=sessions, interval_days=interval), start, avoid_weekends=True
+    )
+    assert all(s.starts.weekday() < 5 for s in plan.sessions)
+    for before, after in itertools.pairwise(plan.sessions):
+        moved = 0 if after.moved_from is None else (after.starts.date() - after.moved_from).days
+        assert (after.starts.date() - before.starts.date()).days == interval + moved
+
+
+def test_one_top_up_figure_is_one_date() -> None:
+    plan = plan_course(protocol(top_up_interval_months=6), date(2026, 1, 5))
+    window = plan.top_up_window
+    assert window is not None and window.is_one_date
+    assert window.earliest == date(2026, 8, 2)  # last session 2 Feb, plus 6 months
+
+
+def test_top_up_range_spans_the_protocol_and_the_course_facts() -> None:
+    facts = [CourseFact(fact=CourseFactKind.TOP_UPS, min=4, max=9, source="clinic page")]
+    plan = plan_course(protocol(top_up_interval_months=6), date(2026, 1, 5), course_facts=facts)
+    window = plan.top_up_window
+    assert window is not None and not window.is_one_date
+    assert (window.earliest, window.latest) == (date(2026, 6, 2), date(2026, 11, 2))
+    assert window.basis.startswith("a top-up 4 to 9 months after the last session")
+    assert "clinic page" in window.basis and "leaflet (fixture)" in window.basis
+
+
+def test_given_course_plans_without_a_protocol() -> None:
+    from meso_formulary.schedule import GivenCourse, lay_out
+
+    plan = lay_out(GivenCourse(sessions=3, interval_days=10), date(2026, 3, 2))
+    assert [s.starts.day for s in plan.sessions] == [2, 12, 22]
+    assert plan.top_up_window is None
+    with pytest.raises(InvalidInput, match="1 to 52 sessions"):
+        GivenCourse(sessions=0, interval_days=10)
+    with pytest.raises(InvalidInput, match="1 to 365 days"):
+        GivenCourse(sessions=2, interval_days=400)

@@ -197,7 +197,7 @@ TABLE = [
         "unknown technique",
         ("hair loss", "--technique", "laser"),
         {"text": "hair loss", "technique": "laser"},
-        None,
+        [("q", "hair loss"), ("technique", "laser")],
         "invalid search: technique: unknown technique 'laser'",
         EVERY_TECHNIQUE,
     ),
@@ -205,7 +205,7 @@ TABLE = [
         "not a supplier id",
         ("--supplier", "Not A Slug"),
         {"supplier": "Not A Slug"},
-        None,
+        [("supplier", "Not A Slug")],
         "invalid search: supplier: not a supplier id (got 'Not A Slug')",
         "a supplier id is lower-case letters, digits, '-' and '_', as in 'acme'",
     ),
@@ -213,14 +213,14 @@ TABLE = [
         "max_actives too many",
         ("hair loss", "--max-actives", "251"),
         {"text": "hair loss", "max_actives": 251},
-        None,
+        [("q", "hair loss"), ("max_actives", "251")],
         "invalid search: max_actives: must be a whole number from 0 to 250 (got 251)",
     ),
     Bad(
         "unknown ingredient to include",
         ("--ingredient", "moonstone dust"),
         {"include": ["moonstone dust"]},
-        None,
+        [("ingredient", "moonstone dust")],
         "invalid search: include: unknown ingredient 'moonstone dust'",
     ),
 ]
@@ -336,7 +336,8 @@ def test_unknown_field_hints_name_each_front_doors_own_fields(
         "area, supplier, technique, max_actives, limit, offset, facets"
     )
     assert by_web(ds, bad).hint == (
-        "search fields: q, exclude, exclude_class, exclude_origin, client, area, limit, offset"
+        "search fields: q, ingredient, exclude, exclude_class, exclude_origin, client, area, "
+        "supplier, technique, max_actives, limit, offset"
     )
 
 

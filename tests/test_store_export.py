@@ -1,23 +1,28 @@
-"""Exports: formats, past versions, spreadsheet safety, and export -> import -> export."""
+"""Exports: formats, one supplier per file, past versions, spreadsheet safety, the CSV layout,
+and export -> import -> export."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import catalogue_files
 
 from meso_formulary.catalogue import Catalogue, ReferenceData
-from meso_formulary.catalogue.store.export import CSV_FIELDS
+from meso_formulary.catalogue.store.export import (
+    CSV_FIELDS,
+    RESERVED_NOTE,
+    csv_export,
+    write_export,
+)
 from meso_formulary.errors import InvalidInput, MesoError, NotFound
 from meso_formulary.files import parse_json, parse_yaml, validate_document
+from meso_formulary.files.csv_reader import KNOWN
 from meso_formulary.model import CatalogueFile, CompositionLine
 
 Factory = Callable[..., Any]
@@ -51,25 +56,39 @@ def test_a_supplier_export_is_its_document_with_ids(two_suppliers: Catalogue) ->
         assert document.cocktails[0] == two_suppliers.get("acme/a")
 
 
-def test_the_whole_catalogue_is_every_supplier_in_id_order(two_suppliers: Catalogue) -> None:
-    as_json = json.loads(two_suppliers.export("json"))
-    as_yaml = list(yaml.safe_load_all(two_suppliers.export("yaml")))
-    assert [d["supplier"]["id"] for d in as_json] == ["acme", "bravo"]
-    assert as_yaml == as_json
-    assert json.loads(two_suppliers.export(supplier="bravo")) == as_json[1]
+def test_a_catalogue_of_one_supplier_exports_it(
+    catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
+) -> None:
+    catalogue.import_catalogue(make_document("bravo", [make_cocktail("bravo", "b")]))
+    for fmt in ("json", "yaml", "csv"):
+        assert catalogue.export(fmt) == catalogue.export(fmt, supplier="bravo")
 
 
-def test_an_empty_catalogue_exports_nothing(catalogue: Catalogue) -> None:
-    assert json.loads(catalogue.export("json")) == []
-    assert list(yaml.safe_load_all(catalogue.export("yaml"))) == []
-    assert catalogue.export("csv").splitlines() == [",".join(f'"{f}"' for f in CSV_FIELDS)]
+def test_several_suppliers_are_exported_one_by_one(two_suppliers: Catalogue) -> None:
+    with pytest.raises(InvalidInput, match=r"2 suppliers' catalogues \(acme, bravo\)") as many:
+        two_suppliers.export("json")
+    assert many.value.hint is not None and "--supplier" in many.value.hint
+    assert "-o FOLDER/" in many.value.hint
+
+
+def test_an_empty_catalogue_has_nothing_to_export(catalogue: Catalogue) -> None:
+    for fmt in ("json", "yaml", "csv"):
+        with pytest.raises(NotFound, match="no supplier's catalogue") as empty:
+            catalogue.export(fmt)
+        assert empty.value.hint is not None and "meso import" in empty.value.hint
 
 
 def test_write_export_streams_the_same_text(two_suppliers: Catalogue) -> None:
     for fmt in ("json", "yaml", "csv"):
         stream = io.StringIO()
-        two_suppliers.write_export(stream, fmt)
-        assert stream.getvalue() == two_suppliers.export(fmt)
+        two_suppliers.write_export(stream, fmt, supplier="acme")
+        assert stream.getvalue() == two_suppliers.export(fmt, supplier="acme")
+
+
+def test_the_reference_supplier_exports_with_a_note() -> None:
+    reference = Catalogue.default()
+    notes = write_export(reference.conn, io.StringIO(), "json")
+    assert notes == [RESERVED_NOTE] and "meso import refuses it" in RESERVED_NOTE
 
 
 def test_unknown_suppliers_versions_and_formats(two_suppliers: Catalogue) -> None:
@@ -81,12 +100,14 @@ def test_unknown_suppliers_versions_and_formats(two_suppliers: Catalogue) -> Non
     assert version.value.hint == "stored versions: 1"
     with pytest.raises(InvalidInput, match="belongs to one supplier"):
         two_suppliers.export(version=1)
+    with pytest.raises(ValueError, match="unknown export format 'xml'"):
+        two_suppliers.export("xml", supplier="acme")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown export format 'xml'") as fmt:
         two_suppliers.export("xml")  # type: ignore[arg-type]
     assert not isinstance(fmt.value, MesoError)  # a caller's mistake, not a user's
 
 
-def test_csv_has_one_row_per_line_and_no_formulas(
+def test_csv_has_the_reader_columns_one_row_per_line_and_no_formulas(
     catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
 ) -> None:
     hostile = make_cocktail(
@@ -97,12 +118,30 @@ def test_csv_has_one_row_per_line_and_no_formulas(
     )
     catalogue.import_catalogue(make_document("acme", [hostile]))
     rows = list(csv.DictReader(io.StringIO(catalogue.export("csv"))))
-    assert [r["ingredient_id"] for r in rows] == ["biotin", "dexpanthenol", "sodium-chloride"]
+    assert set(rows[0]) == KNOWN and tuple(rows[0]) == CSV_FIELDS
+    assert [r["ingredient"] for r in rows] == ["biotin", "dexpanthenol", "sodium-chloride"]
     assert rows[0]["cocktail_name"].startswith("'=")
-    assert (rows[0]["value"], rows[0]["unit"], rows[0]["mg_per_ml"]) == ("0.5", "mg/mL", "0.5")
-    assert rows[1]["mg_per_ml"] == "20.0"
-    assert (rows[2]["value"], rows[2]["unit"], rows[2]["mg_per_ml"]) == ("", "", "")
-    assert rows[2]["ingredient_name"] == "Sodium chloride"
+    assert (rows[0]["value"], rows[0]["unit"]) == ("0.5", "mg/mL")
+    assert (rows[2]["value"], rows[2]["unit"]) == ("", "")
+    assert {r["supplier_id"] for r in rows} == {"acme"}
+
+
+def test_csv_refuses_own_ingredients_and_names_what_it_leaves_out(
+    catalogue: Catalogue, make_document: Factory, make_cocktail: Factory
+) -> None:
+    document = make_document("acme", [make_cocktail("acme", "a", [("biotin", 1, "mg/mL")])])
+    catalogue.import_catalogue(document)
+    notes = write_export(catalogue.conn, io.StringIO(), "csv")
+    stored = catalogue.get("acme/a")
+    lost = [f"cocktails.{key}" for key in ("protocol", "aftercare") if getattr(stored, key)]
+    assert not lost or ("the CSV layout has no columns for" in notes[0] and lost[0] in notes[0])
+    own = {"id": "acme-peptide", "name": "Acme peptide", "class": "peptide", "source": "acme"}
+    doc = make_document(
+        "acme", [make_cocktail("acme", "a", [("acme-peptide", 1, "mg/mL")])], ingredients=[own]
+    )
+    with pytest.raises(InvalidInput, match=r"own ingredients \(acme-peptide\)") as refused:
+        csv_export(doc)
+    assert refused.value.hint is not None and "JSON or YAML" in refused.value.hint
 
 
 # ---------------------------------------------------------------- round trip
@@ -133,8 +172,8 @@ def test_export_then_import_gives_the_same_export(document: CatalogueFile, fmt: 
     # generated strengths, pH and units often trip) is left out.
     with Catalogue.memory() as first:
         first.import_stream(document, [], check_rules=False)
-        exported = {f: first.export(f) for f in ("json", "yaml", "csv")}
+        exported = {f: first.export(f) for f in ("json", "yaml")}
         text = first.export(fmt, supplier=document.supplier.id)
     with Catalogue.memory() as second:
         second.import_stream(read_back(text, fmt), [], check_rules=False)
-        assert {f: second.export(f) for f in ("json", "yaml", "csv")} == exported
+        assert {f: second.export(f) for f in ("json", "yaml")} == exported

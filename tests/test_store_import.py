@@ -17,6 +17,7 @@ from meso_formulary.catalogue import Catalogue, ReferenceData
 from meso_formulary.catalogue.publishing.importing import import_files
 from meso_formulary.catalogue.store import importer
 from meso_formulary.catalogue.store.derive import Derived, Deriver
+from meso_formulary.catalogue.store.export import ExportFormat
 from meso_formulary.catalogue.store.reference_sync import upsert_ingredient
 from meso_formulary.catalogue.store.transaction import write_transaction
 from meso_formulary.errors import CatalogueError, InvalidInput
@@ -34,6 +35,11 @@ ACME_PEPTIDE = {
     "source": "acme label",
 }
 """A supplier-specific ingredient, as a supplier file would declare it."""
+
+
+def every_export(catalogue: Catalogue, fmt: ExportFormat = "json") -> dict[str, str]:
+    """Every supplier's export (an export file holds one supplier's catalogue)."""
+    return {s.id: catalogue.export(fmt, supplier=s.id) for s in catalogue.suppliers()}
 
 
 def content_digest(conn: sqlite3.Connection) -> str:
@@ -91,9 +97,9 @@ def test_unchanged_reimport_is_a_no_op(
 ) -> None:
     doc = make_document("acme", [make_cocktail("acme", "a"), make_cocktail("acme", "b")])
     catalogue.import_catalogue(doc)
-    before = (catalogue.export(), content_digest(catalogue.conn), catalogue.conn.total_changes)
+    before = (every_export(catalogue), content_digest(catalogue.conn), catalogue.conn.total_changes)
     report = catalogue.import_catalogue(doc)
-    after = (catalogue.export(), content_digest(catalogue.conn), catalogue.conn.total_changes)
+    after = (every_export(catalogue), content_digest(catalogue.conn), catalogue.conn.total_changes)
     assert report.already_imported and report.unchanged == ("acme/a", "acme/b")
     assert report.added == report.changed == report.removed == ()
     assert after == before  # total_changes equal: not a single row was written
@@ -439,7 +445,7 @@ def test_supplier_ingredients_follow_the_catalogue(
     catalogue.import_catalogue(make_document("acme", [make_cocktail("acme", "b")], version=2))
     owned = catalogue.conn.execute("SELECT id FROM ingredients WHERE supplier_id = 'acme'")
     assert owned.fetchall() == []
-    assert "acme-peptide" in catalogue.export("csv", supplier="acme", version=1)
+    assert "acme-peptide" in catalogue.export("yaml", supplier="acme", version=1)
 
 
 # ---------------------------------------------------------------- derived columns
@@ -592,7 +598,12 @@ def test_an_import_failing_at_record_n_changes_nothing(
     failure: str,
 ) -> None:
     cat = seeded_file
-    before = (cat.export(), cat.export("csv"), content_digest(cat.conn), cat.history("acme/c0"))
+    before = (
+        every_export(cat),
+        every_export(cat, "yaml"),
+        content_digest(cat.conn),
+        cat.history("acme/c0"),
+    )
     records = version_two(make_cocktail)
     monkeypatch.setattr(importer, "BATCH", 1)  # rows of records < n are written before n fails
     if failure == "invalid":
@@ -622,7 +633,12 @@ def test_an_import_failing_at_record_n_changes_nothing(
     else:
         assert any(p.path.startswith(f"cocktails.{n}") for p in error.value.problems)  # type: ignore[attr-defined]
     monkeypatch.undo()  # the CSV export derives mg/mL too
-    after = (cat.export(), cat.export("csv"), content_digest(cat.conn), cat.history("acme/c0"))
+    after = (
+        every_export(cat),
+        every_export(cat, "yaml"),
+        content_digest(cat.conn),
+        cat.history("acme/c0"),
+    )
     assert after == before
     assert fts_ok(cat.conn)
 

@@ -10,7 +10,16 @@ the same search as JSON::
     client          conditions of the client (ids of ``meso conditions``; repeat it): every
                     cocktail a condition rules out is hidden
     area            a treatment area
+    ingredient      named ingredients every cocktail must contain (repeat it, or separate by
+                    commas; ``include`` of the search)
+    supplier        one supplier, by id
+    technique       one technique (nappage, papule, point by point ...)
+    max_actives     at most this many active ingredients
     limit, offset   paging
+
+The names are those of ``meso search``'s options (``--exclude-class`` is ``exclude_class``),
+and the values the page shows are accepted back ("hyaluronic acid" for the class
+``hyaluronic_acid``, "point by point" for ``point_by_point``): the parser forgives them.
 
 Nothing is checked here: :meth:`SearchRequest.parse` (the one parser,
 :meth:`~meso_formulary.catalogue.search.runner.Query.from_values`) checks everything, so the
@@ -96,15 +105,24 @@ class QueryArgs(Protocol):
 
 ARGUMENTS = (
     "q",
+    "ingredient",
     "exclude",
     "exclude_class",
     "exclude_origin",
     "client",
     "area",
+    "supplier",
+    "technique",
+    "max_actives",
     "limit",
     "offset",
 )
-"""The query-string arguments of the search (page and JSON)."""
+"""The query-string arguments of the search (page and JSON): ``meso search``'s options, by
+the same names (``q`` for its words), in the order of its ``--help``."""
+
+FILTERS = ("ingredient", "supplier", "technique", "max_actives")
+"""The arguments the page's form has no control for: the page keeps them (hidden fields)
+when the form is submitted again, and says they apply."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,10 @@ class SearchForm:
     exclude_origins: tuple[str, ...] = ()
     clients: tuple[str, ...] = ()
     area: str = ""
+    ingredient: str = ""
+    supplier: str = ""
+    technique: str = ""
+    max_actives: str = ""
     limit: str = ""
     offset: str = ""
     q_given: bool = False
@@ -136,24 +158,41 @@ class SearchForm:
                 self.exclude_origins,
                 self.clients,
                 self.area,
+                self.ingredient,
+                self.supplier,
+                self.technique,
+                self.max_actives,
                 self.limit,
                 self.offset,
                 self.unknown,
             )
         )
 
+    @property
+    def filters(self) -> tuple[tuple[str, str], ...]:
+        """The :data:`FILTERS` given, as (argument, value) pairs."""
+        pairs = (
+            ("ingredient", self.ingredient),
+            ("supplier", self.supplier),
+            ("technique", self.technique),
+            ("max_actives", self.max_actives),
+        )
+        return tuple((name, value) for name, value in pairs if value)
+
     def to_request(self) -> SearchRequest:
         """The search to run; raises :class:`~meso_formulary.errors.SearchError` if invalid."""
         refuse_unknown(self.unknown, ARGUMENTS)
         values: dict[str, object] = {
             "text": self.q if self.q_given else None,
-            "exclude": tuple(
-                item for item in (part.strip() for part in self.exclude.split(",")) if item
-            ),
+            "include": _names(self.ingredient),
+            "exclude": _names(self.exclude),
             "exclude_classes": self.exclude_classes,
             "exclude_origins": self.exclude_origins,
             "client": self.clients,
             "area": self.area or None,
+            "supplier": self.supplier or None,
+            "technique": self.technique or None,
+            "max_actives": self.max_actives or None,
         }
         if self.limit:
             values["limit"] = self.limit
@@ -163,11 +202,16 @@ class SearchForm:
 
 
 def read_form(args: QueryArgs) -> SearchForm:
-    """The form in ``args`` (repeated ``exclude`` arguments are joined with commas)."""
+    """The form in ``args`` (repeated ``exclude`` and ``ingredient`` arguments are joined
+    with commas; of another argument given twice, the first counts)."""
     names = list(args)
     return SearchForm(
         q=args.get("q") or "",
-        exclude=", ".join(value.strip() for value in args.getlist("exclude") if value.strip()),
+        exclude=_joined(args.getlist("exclude")),
+        ingredient=_joined(args.getlist("ingredient")),
+        supplier=args.get("supplier") or "",
+        technique=args.get("technique") or "",
+        max_actives=args.get("max_actives") or "",
         exclude_classes=_distinct(args.getlist("exclude_class")),
         exclude_origins=_distinct(args.getlist("exclude_origin")),
         clients=_distinct(args.getlist("client")),
@@ -189,11 +233,20 @@ def query_string(form: SearchForm, request: SearchRequest, offset: int) -> str:
     pairs += [("client", value) for value in form.clients]
     if form.area:
         pairs.append(("area", form.area))
+    pairs += form.filters
     if form.limit:
         pairs.append(("limit", request.limit))
     if offset:
         pairs.append(("offset", offset))
     return urlencode(pairs)
+
+
+def _joined(values: Sequence[str]) -> str:
+    return ", ".join(value.strip() for value in values if value.strip())
+
+
+def _names(joined: str) -> tuple[str, ...]:
+    return tuple(item for item in (part.strip() for part in joined.split(",")) if item)
 
 
 def _distinct(values: Sequence[str]) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 Installed with the package, it gives any Datasette that serves a catalogue file:
 
 - ``/-/meso-search``: search by concern, with exclusions and an area (``.json`` for the API);
-- ``/-/meso-cocktail/<supplier>/<slug>``: composition, course timeline, aftercare, sources;
+- ``/-/meso-cocktail/<supplier>/<slug>``: composition, course timeline, aftercare, sources
+  (``.json``: the cocktail as ``meso show --json`` gives it);
 - metadata for the catalogue's tables (:mod:`meso_formulary.web.metadata`);
 - a "Search by concern" link in Datasette's menu;
 - client errors (404 and the like) answered without Datasette's rich traceback printing
@@ -322,7 +323,10 @@ def get_metadata(datasette: Any, key: str, database: str | None, table: str | No
 def register_routes(datasette: Any) -> list[tuple[str, Any]]:
     return [
         (rf"^{SEARCH_PATH}(?P<format>\.json)?$", search_view),
-        (rf"^{COCKTAIL_PATH}/(?P<supplier>[^/]+)/(?P<slug>[^/]+)$", cocktail_view),
+        (
+            rf"^{COCKTAIL_PATH}/(?P<supplier>[^/]+)/(?P<slug>[^/]+?)(?P<format>\.json)?$",
+            cocktail_view,
+        ),
         (rf"^{STATIC_PATH}/(?P<path>[a-z-]+\.css)$", asgi_static(HERE / "static")),
     ]
 

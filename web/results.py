@@ -22,6 +22,14 @@ from meso_formulary.web.forms import (
 from meso_formulary.web.pages import words
 from meso_formulary.web.paths import SEARCH_PATH, cocktail_url
 
+FILTER_LABELS = {
+    "ingredient": "contains",
+    "supplier": "supplier",
+    "technique": "technique",
+    "max_actives": "at most this many actives",
+}
+"""How the page names the filters its form has no control for (kept as hidden fields)."""
+
 FACET_TITLES = {"indication": "Concern", "supplier": "Supplier", "ingredient_class": "Contains"}
 
 
@@ -39,7 +47,8 @@ class Labels:
 
 def form_context(form: SearchForm, conditions: Mapping[str, str]) -> dict[str, Any]:
     """The form's tick boxes (the client's conditions by group, with the names in
-    ``conditions``: id -> name) and area choices, as submitted."""
+    ``conditions``: id -> name) and area choices, as submitted; the filters the form has
+    no control for (``kept_filters``: ingredient, supplier ...), kept as hidden fields."""
     condition_groups = [
         {
             "title": title,
@@ -64,8 +73,13 @@ def form_context(form: SearchForm, conditions: Mapping[str, str]) -> dict[str, A
     areas = [
         {"value": a.value, "label": words(a.value), "selected": a.value == form.area} for a in Area
     ]
+    kept = [
+        {"name": name, "value": value, "label": f"{FILTER_LABELS[name]}: {value}"}
+        for name, value in form.filters
+    ]
     return {
         "form": form,
+        "kept_filters": kept,
         "condition_groups": condition_groups,
         "exclusions": exclusions,
         "areas": areas,

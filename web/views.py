@@ -1,4 +1,4 @@
-"""The plugin's pages: search by concern (HTML and JSON) and one cocktail.
+"""The plugin's pages: search by concern (HTML and JSON) and one cocktail (HTML and JSON).
 
 A request the pages cannot answer gets a page that says why, with status 400 (a search or
 a start date that cannot be used), 404 (no such cocktail, no catalogue), 405 (not a GET) or
@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from datasette.utils.asgi import Response
 
@@ -31,7 +31,7 @@ from meso_formulary.errors import CatalogueError, InvalidInput, NotFound, Search
 from meso_formulary.identifiers import SLUG_RE
 from meso_formulary.notice import NOT_MEDICAL_ADVICE
 from meso_formulary.web import attached
-from meso_formulary.web.forms import SearchForm, read_form
+from meso_formulary.web.forms import ARGUMENTS, SearchForm, read_form
 from meso_formulary.web.metadata import linked_source, safe_url
 from meso_formulary.web.pages import timeline
 from meso_formulary.web.paths import SEARCH_PATH, STATIC_PATH, cocktail_url
@@ -88,7 +88,9 @@ async def search_view(datasette: Any, request: Any) -> Response:
             raise _unreadable(error) from None
     except Problem as problem:
         if as_json:
-            body = {"ok": False, "error": problem.message, "hint": problem.hint}
+            body: dict[str, Any] = {"ok": False, "error": problem.message, "hint": problem.hint}
+            if problem.status == 400:
+                body["arguments"] = list(ARGUMENTS)
             headers = {"Retry-After": "5"} if problem.status == 503 else None
             return Response.json(body, status=problem.status, headers=headers)
         if problem.status in (400, 503):  # the form again, with what to change
@@ -106,7 +108,13 @@ async def search_view(datasette: Any, request: Any) -> Response:
 
 async def cocktail_view(datasette: Any, request: Any) -> Response:
     """``/-/meso-cocktail/<supplier>/<slug>``: composition, course, aftercare, sources;
-    with ``client=`` (repeated), what applies to a client with those conditions."""
+    with ``client=`` (repeated), what applies to a client with those conditions.
+
+    ``/-/meso-cocktail/<supplier>/<slug>.json`` answers what ``meso show --json`` prints
+    for it (the view's :meth:`~meso_formulary.catalogue.store.cocktail_view.CocktailView.as_dict`,
+    ``client=`` as ``--client``); a cocktail it cannot show is ``{"ok": false, "error": ...,
+    "hint": ...}`` with the page's status."""
+    as_json = bool(request.url_vars.get("format"))
     try:
         _only_get(request)
         catalogue = _catalogue(datasette)
@@ -128,15 +136,24 @@ async def cocktail_view(datasette: Any, request: Any) -> Response:
             raise Problem(404, "No such cocktail", error.message, error.hint) from None
         except (CatalogueError, sqlite3.Error) as error:
             raise _unreadable(error) from None
+        if as_json:
+            return Response.json(cocktail.as_dict())
         try:
             course = timeline(cocktail, start)
         except InvalidInput as error:
             raise Problem(400, "Cannot plan this course", error.message) from None
     except Problem as problem:
+        if as_json:
+            body = {"ok": False, "error": problem.message, "hint": problem.hint}
+            return Response.json(body, status=problem.status)
         return await _problem_page(datasette, request, problem)
     rows = datasette.urls.table(catalogue.name, "cocktails")
+    page_url = cocktail_url(datasette, cocktail.id)
+    marks = request.args.getlist("client")
     context = {
         "cocktail": cocktail,
+        "json_url": f"{page_url}.json"
+        + (f"?{urlencode([('client', c) for c in marks])}" if marks else ""),
         "supplier_url": safe_url(cocktail.supplier.url),
         "timeline": course,
         "row_url": f"{rows}?id={quote(cocktail.id, safe='')}",

@@ -73,6 +73,7 @@ class Problems:
             value=finding.value,
             severity=finding.severity.value,
             code=finding.code,
+            source=finding.source,
         )
         if error:
             self.items.append(problem)

@@ -1,8 +1,10 @@
-"""Writing catalogues: canonical JSON and YAML, and spreadsheet-safe CSV.
+"""Writing catalogues: canonical JSON and YAML, the supplier CSV layout, and safe CSV.
 
 Output is deterministic (keys in model order, fields left at their default omitted, the
 ``format`` marker always first), so that two dumps of equal catalogues are byte-identical
 and a dump read back with :mod:`meso_formulary.files` gives an equal model.
+:func:`write_catalogue_csv` writes a catalogue in the very columns the CSV reader reads
+(:mod:`.csv_reader`): what that layout has no column for is left out.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import csv
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, Any, Literal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any, Final, Literal
 
 import yaml
 
+from meso_formulary.files.csv_reader import COCKTAIL_COLUMNS, LINE_COLUMNS, SUPPLIER_COLUMNS
 from meso_formulary.files.yaml_reader import CORE_PATTERNS
 from meso_formulary.model import FORMAT, CatalogueFile
 
@@ -112,3 +115,55 @@ def write_csv(
         if extra:
             raise ValueError(f"row {number} has keys not in fieldnames: {sorted(extra)}")
         writer.writerow([cell(row.get(name)) for name in fieldnames])
+
+
+CSV_COLUMNS: Final[tuple[str, ...]] = (
+    *SUPPLIER_COLUMNS,
+    "catalogue_version",
+    *COCKTAIL_COLUMNS,
+    *LINE_COLUMNS,
+)
+"""The supplier CSV layout's columns (:mod:`.csv_reader`), in the order they are written."""
+
+_ADMINISTRATION_COLUMNS: Final = ("techniques", "devices")
+
+
+def catalogue_csv_rows(catalogue: CatalogueFile) -> Iterator[dict[str, object]]:
+    """The catalogue as rows of the supplier CSV layout: one per composition line (a
+    cocktail without composition gets one row of its own), every row carrying its
+    supplier's and cocktail's cells.
+
+    A contraindication given as a record is written as its condition id; fields the
+    layout has no column for (the supplier's own ingredients, protocols, aftercare...) are
+    left out.
+    """
+    data = catalogue_data(catalogue)
+    top: dict[str, object] = {
+        column: data["supplier"].get(key) for column, key in SUPPLIER_COLUMNS.items()
+    }
+    top["catalogue_version"] = data.get("version")
+    for cocktail in data.get("cocktails", ()):
+        administration = cocktail.get("administration") or {}
+        fields = dict(top)
+        for column, key in COCKTAIL_COLUMNS.items():
+            value = (
+                administration.get(key) if column in _ADMINISTRATION_COLUMNS else cocktail.get(key)
+            )
+            if column == "contraindications" and value:
+                value = [item["condition"] if isinstance(item, dict) else item for item in value]
+            fields[column] = value
+        lines = cocktail.get("composition") or [{}]
+        for line in lines:
+            strength = line.get("strength") or {}
+            yield {
+                **fields,
+                "ingredient": line.get("ingredient"),
+                "value": strength.get("value"),
+                "unit": strength.get("unit"),
+            }
+
+
+def write_catalogue_csv(catalogue: CatalogueFile, stream: IO[str]) -> None:
+    """Write ``catalogue`` in the supplier CSV layout (:func:`catalogue_csv_rows`),
+    formula-safe, for :func:`~meso_formulary.files.parse_csv` to read back."""
+    write_csv(catalogue_csv_rows(catalogue), stream, CSV_COLUMNS)

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 from yaml._yaml import CParser
 
+from meso_formulary.errors import UnreadableInput
 from meso_formulary.files.document import MAX_BYTES, MAX_DEPTH, Document, LineNode
 from meso_formulary.files.problems import Refusal, check_text_size, short_repr, unreadable
 from meso_formulary.files.source import CocktailStream, NotStreamed
@@ -278,6 +279,35 @@ def _building(
             root, root_lines = done.value, done.lines
 
 
+TAB_HINT = "YAML forbids tabs for indentation: use spaces"
+"""The hint of a syntax error at a tab character."""
+
+
+def _syntax_error(
+    error: yaml.MarkedYAMLError, filename: str, text: str | None = None
+) -> UnreadableInput:
+    """The error of a YAML syntax error: its line, its column (from 1) in the message, and,
+    at a tab (what libyaml reports as a token that cannot start, or as a tab that "violates
+    indentation"), the hint that YAML indents with spaces only."""
+    mark = error.problem_mark or error.context_mark
+    message = " ".join(str(part) for part in (error.context, error.problem) if part)
+    if mark is None:
+        return unreadable(f"YAML syntax error: {message}", filename)
+    at_tab = "tab" in str(error.problem or "")
+    if not at_tab and text is not None:
+        rows = text.splitlines()
+        row = rows[mark.line] if mark.line < len(rows) else ""
+        at_tab = row[mark.column : mark.column + 1] == "\t"
+    if at_tab and "tab" not in message:
+        message += " (a tab character)"
+    return unreadable(
+        f"YAML syntax error at column {mark.column + 1}: {message}",
+        filename,
+        mark.line + 1,
+        hint=TAB_HINT if at_tab else None,
+    )
+
+
 def parse_yaml(
     text: str, filename: str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH
 ) -> Document:
@@ -293,10 +323,7 @@ def parse_yaml(
     except Refusal as refused:
         raise unreadable(refused.message, filename, refused.line, value=refused.value) from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = None if mark is None else mark.line + 1
-        message = " ".join(str(part) for part in (error.context, error.problem) if part)
-        raise unreadable(f"YAML syntax error: {message}", filename, line) from None
+        raise _syntax_error(error, filename, text) from None
     except yaml.reader.ReaderError as error:  # a character YAML does not allow
         line = text.count("\n", 0, error.position) + 1
         char = error.character if isinstance(error.character, int) else ord(error.character)
@@ -361,10 +388,7 @@ class YamlCocktails(CocktailStream):
                 refused.message, self.filename, refused.line, value=refused.value
             ) from None
         except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            line = None if mark is None else mark.line + 1
-            message = " ".join(str(part) for part in (error.context, error.problem) if part)
-            raise unreadable(f"YAML syntax error: {message}", self.filename, line) from None
+            raise _syntax_error(error, self.filename) from None
         except yaml.reader.ReaderError as error:
             char = error.character if isinstance(error.character, int) else ord(error.character)
             message = f"YAML error: {error.reason} (character U+{char:04X})"
