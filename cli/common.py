@@ -151,3 +151,36 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+class IsoDate(click.ParamType):  # type: ignore[type-arg]
+    """A calendar date as ``YYYY-MM-DD``, parsed into a :class:`datetime.datetime` at midnight
+    (as ``click.DateTime`` does); an impossible date is reported as one ("February has no
+    30th"), not as a format mismatch."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import calendar
+        from datetime import datetime
+
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+        if match is None:
+            self.fail(
+                f"{text!r} is not a date: write it as YYYY-MM-DD (e.g. 2026-03-02)", param, ctx
+            )
+        year, month, day = (int(part) for part in match.groups())
+        if not 1 <= month <= 12:
+            self.fail(f"{text!r} is not a date: there is no month {month}", param, ctx)
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= days:
+            self.fail(
+                f"{text!r} is not a date: {calendar.month_name[month]} {year} has no day {day}"
+                f" (it has {days} days)",
+                param,
+                ctx,
+            )
+        return datetime(year, month, day)

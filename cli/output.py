@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
@@ -28,7 +29,7 @@ import click
 from meso_formulary.cli.common import safe_text
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
     from rich.text import Text
 
@@ -94,7 +95,7 @@ def emit(
         rows = records if flat is None else flat
         write_csv_rows(rows, columns or (list(rows[0]) if rows else []))
     else:
-        console().print(table())
+        console().print(fitted(table()))
         notice()
 
 
@@ -104,6 +105,106 @@ def notice() -> None:
     from meso_formulary.notice import NOT_MEDICAL_ADVICE
 
     console().print(NOT_MEDICAL_ADVICE)  # wrapped to the terminal's width, as the table is
+
+
+WHOLE = re.compile(r"\S+/\S+")
+"""A word a table keeps whole: a cocktail's id (``supplier/slug``) or a URL, which a reader
+copies into ``meso show`` or a browser (other words keep their own width while they can)."""
+
+
+COCKTAIL_ID = re.compile(
+    r"(?<![\w./:@-])[a-z0-9][a-z0-9_-]{0,63}/[a-z0-9][a-z0-9_-]{0,63}(?![\w/-]|\.\w)"
+)
+"""A cocktail's id (``supplier/slug``) in running text, not a path, DOI or URL."""
+
+NARROWEST = 8
+"""The width under which a column of words is not narrowed while another still can be."""
+
+
+def fitted(renderable: RenderableType) -> RenderableType:
+    """``renderable`` with each of its tables (also inside a group) sized by :class:`Fit`."""
+    from rich.console import Group
+    from rich.table import Table
+
+    if isinstance(renderable, Table):
+        return Fit(renderable)
+    if isinstance(renderable, Group):
+        return Group(*(fitted(part) for part in renderable.renderables))
+    return renderable
+
+
+class Fit:
+    """A table whose columns are sized so that ids and URLs are never broken mid-word.
+
+    rich shrinks the widest columns (or shares the width by ratio) without regard to what a
+    column holds, so at 80 columns it folds ``reference/dutasteride-hair`` in two. Here every
+    column first keeps its longest word; when that is too wide, the columns give up their
+    ordinary words (folded, down to :data:`NARROWEST` and then below) but keep their ids and
+    URLs whole; only when even the ids cannot fit does anything of them fold.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.measure import Measurement
+
+        table = self.table
+        columns = table.columns
+        _, right, _, left = table.padding
+        borders = (len(columns) + (1 if table.show_edge else -1)) if table.box else 0
+        room = options.max_width - borders - (left + right) * len(columns)
+        widths: list[int] = []
+        words: list[int] = []
+        whole: list[int] = []
+        ids: list[int] = []
+        for column in columns:
+            shown = [column.header, *column.cells] if table.show_header else list(column.cells)
+            measured = [Measurement.get(console, options.update_width(room), c) for c in shown]
+            widths.append(max((m.maximum for m in measured), default=1))
+            words.append(max((m.minimum for m in measured), default=1))
+            whole.append(max((_longest_whole(c) for c in shown), default=1))
+            ids.append(max((_longest_whole(c, urls=False) for c in shown), default=1))
+        if max(ids, default=1) <= 1:  # no cocktail id to keep whole: rich lays it out
+            yield table
+            return
+        for floor in (
+            [max(word, kept) for word, kept in zip(words, whole, strict=True)],
+            [max(min(word, NARROWEST), kept) for word, kept in zip(words, whole, strict=True)],
+            # a URL folds before a column of words goes below NARROWEST; a cocktail id not
+            [max(min(word, NARROWEST), kept) for word, kept in zip(words, ids, strict=True)],
+            ids,
+            [1] * len(columns),
+        ):
+            widths = _shrink(widths, floor, room)
+        for column, width in zip(columns, widths, strict=True):
+            column.width = max(width, 1)
+            column.ratio = None
+        yield table
+
+
+def _longest_whole(renderable: object, *, urls: bool = True) -> int:
+    from rich.text import Text
+
+    text = renderable.plain if isinstance(renderable, Text) else renderable
+    if not isinstance(text, str):
+        return 1
+    found = WHOLE.findall(text) if urls else COCKTAIL_ID.findall(text)
+    return max((len(word) for word in found), default=1)
+
+
+def _shrink(widths: list[int], floor: Sequence[int], room: int) -> list[int]:
+    """``widths`` narrowed, widest first, to fit ``room`` but none below its ``floor``."""
+    widths = list(widths)
+    excess = sum(widths) - room
+    while excess > 0:
+        above = [i for i, width in enumerate(widths) if width > floor[i]]
+        if not above:
+            break
+        widest = max(above, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+    return widths
 
 
 def write_csv_rows(rows: Iterable[Record], columns: Sequence[str]) -> None:

@@ -164,7 +164,15 @@ def trust_add(supplier: str, public_key: str, db: Path | None, yes: bool) -> Non
     click.echo(f"supplier:    {supplier}")
     click.echo(f"fingerprint: {key.grouped_fingerprint}")
     if not yes:
-        click.confirm("Does this fingerprint match the one the supplier gave you?", abort=True)
+        try:
+            confirmed = click.confirm("Does this fingerprint match the one the supplier gave you?")
+        except click.Abort:  # no answer: the input ended (no terminal) or Ctrl-C
+            raise CliError(
+                "no answer to confirm the fingerprint",
+                hint="use --yes to confirm without a terminal, once you have compared it",
+            ) from None
+        if not confirmed:
+            raise CliError("not pinned: the fingerprint was not confirmed")
     with writable_catalogue(db) as catalogue:
         added = _trust(catalogue).add(key)
     click.echo("key pinned" if added else "this key was already pinned")

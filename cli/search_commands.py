@@ -200,12 +200,12 @@ def _nothing_found(results: Answer, criteria: dict[str, Any], report: tuple[str,
     sys.exit(1)
 
 
-def _supplier(supplier: str, provenance: Provenance) -> Text:
-    """A hit's supplier with its provenance under it: ``verified`` and the signing key's
-    first digits, ``draft`` (in bold: nobody vouches for an unsigned file) or ``reference``
-    (the shipped data)."""
-    text = cell(supplier)
-    text.append("\n")
+def _provenance(provenance: Provenance) -> Text:
+    """A hit's provenance: ``verified`` and the signing key's first digits, ``draft`` (in
+    bold: nobody vouches for an unsigned file) or ``reference`` (the shipped data)."""
+    from rich.text import Text
+
+    text = Text()
     if provenance.verified:
         text.append_text(cell(f"verified, key {provenance.key}", style="dim"))
     else:
@@ -219,17 +219,18 @@ def _table(results: Answer, offset: int, report: tuple[str, ...]) -> Group:
     from rich.console import Group
     from rich.text import Text
 
-    table = new_table("Cocktail", "Supplier", "Indications", "Key actives", "Why")
+    # The supplier is the id's first part: its own column would take the width the id needs
+    # to stay whole (and be copied into `meso show`) at 80 columns.
+    table = new_table("Cocktail", "Indications", "Key actives", "Why")
     table.expand = True
-    for column, ratio in zip(table.columns, (3, None, 2, 2, 3), strict=True):
-        column.ratio = ratio
     for hit in results.hits:
         name = cell(hit.name, style="bold")
         name.append("\n")
-        name.append_text(cell(hit.id, style="dim"))
+        name.append_text(cell(hit.id))
+        name.append("\n")
+        name.append_text(_provenance(hit.provenance))
         table.add_row(
             name,
-            _supplier(hit.supplier, hit.provenance),
             cell(", ".join(i.value for i in hit.indications)),
             cell(", ".join(hit.key_actives)),
             cell("; ".join(hit.why)),

@@ -33,15 +33,16 @@ def is_valid_cas(value: str) -> bool:
 
 
 def validate_cas(value: str) -> str:
-    """Return ``value`` if it is a valid CAS RN, else raise ``ValueError`` saying why."""
+    """Return ``value`` if it is a valid CAS RN, else raise ``ValueError`` saying why (without
+    the value: the report it ends up in shows the value beside the message)."""
     match = _CAS_RE.match(value)
     if not match:
-        raise ValueError(f"{value!r} is not shaped like a CAS number (e.g. 50-81-7)")
+        raise ValueError("not shaped like a CAS number (e.g. 50-81-7)")
     if value in CAS_PLACEHOLDERS:
-        raise ValueError(f"{value!r} is a placeholder, not a real CAS number")
+        raise ValueError("a placeholder, not a real CAS number")
     expected = cas_check_digit(match[1] + match[2])
     if expected != int(match[3]):
-        raise ValueError(f"{value!r} has a wrong CAS check digit (expected {expected})")
+        raise ValueError(f"wrong CAS check digit (expected {expected})")
     return value
 
 

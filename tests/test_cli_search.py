@@ -88,12 +88,13 @@ def test_table_snapshot(meso: Meso, db: Path) -> None:
 
 
 SNAPSHOT = """\
-┏━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┓
-┃ Cocktail                 ┃ Supplier ┃ Indications     ┃ Key actives     ┃ Why                    ┃
-┡━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━┩
-│ Scalp Boost              │ testco   │ alopecia        │ Biotin,         │ for Alopecia, as 'hair │
-│ testco/scalp-boost       │ draft    │                 │ Dexpanthenol    │ loss'                  │
-└──────────────────────────┴──────────┴─────────────────┴─────────────────┴────────────────────────┘
+┏━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ Cocktail              ┃ Indications   ┃ Key actives             ┃ Why                            ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+│ Scalp Boost           │ alopecia      │ Biotin, Dexpanthenol    │ for Alopecia, as 'hair loss'   │
+│ testco/scalp-boost    │               │                         │                                │
+│ draft                 │               │                         │                                │
+└───────────────────────┴───────────────┴─────────────────────────┴────────────────────────────────┘
 Showing 1-1 of 1.
 Read as: 'hair loss' -> concern alopecia
 Indication: alopecia 1

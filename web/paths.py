@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 SEARCH_PATH = "/-/meso-search"
 COCKTAIL_PATH = "/-/meso-cocktail"
+COMPARE_PATH = "/-/meso-compare"
 STATIC_PATH = "/-/meso-static"
 
 

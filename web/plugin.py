@@ -9,7 +9,11 @@ Installed with the package, it gives any Datasette that serves a catalogue file:
 - a "Search by concern" link in Datasette's menu;
 - client errors (404 and the like) answered without Datasette's rich traceback printing
   (:func:`handle_exception`);
+- ``/-/meso-compare?id=A&id=B``: two to four cocktails side by side (``.json``: the rows of
+  ``meso compare --json``); ``/`` leads to the search; any other ``/-/meso-...`` address is
+  a friendly 404;
 - security headers on every response (:func:`asgi_wrapper`, :data:`SECURITY_HEADERS`);
+  cache headers on static files and gzip for text (:func:`delivered`);
 - for a server ``meso serve`` built (:func:`guard`): every write method answered 405 before
   Datasette sees it, and SQLite limits on every connection (:func:`prepare_connection`).
 
@@ -20,10 +24,12 @@ It adds no write endpoint: every page answers GET only, on Datasette's read conn
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import sqlite3
 import weakref
+import zlib
 from base64 import b64encode
 from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from pathlib import Path
@@ -36,9 +42,18 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from pluggy import HookimplMarker
 
 from meso_formulary.web import attached
+from meso_formulary.web.course_download import course_ics_view
 from meso_formulary.web.metadata import instance_metadata
-from meso_formulary.web.paths import COCKTAIL_PATH, SEARCH_PATH, STATIC_PATH
-from meso_formulary.web.views import cocktail_view, search_view
+from meso_formulary.web.paths import COCKTAIL_PATH, COMPARE_PATH, SEARCH_PATH, STATIC_PATH
+from meso_formulary.web.views import (
+    cocktail_view,
+    compare_view,
+    not_found_view,
+    root_view,
+    search_view,
+    static_hash,
+    static_url,
+)
 
 if TYPE_CHECKING:
     from pluggy import Result
@@ -175,9 +190,12 @@ def startup(datasette: Any) -> Callable[[], Awaitable[None]]:
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Callable[[App], App]:
-    """Security headers on every response; on a guarded server, 405 for every write."""
+    """Security headers on every response; on a guarded server, 405 for every write; cache
+    headers on static files and gzip for text (:func:`delivered`)."""
 
-    def wrap(app: App) -> App:
+    def wrap(inner: App) -> App:
+        app = delivered(inner, datasette)
+
         async def secured(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 await app(scope, receive, send)
@@ -198,6 +216,175 @@ def asgi_wrapper(datasette: Any) -> Callable[[App], App]:
         return secured
 
     return wrap
+
+
+STATIC_NAME = re.compile(r"[a-z-]+\.css")
+"""The names of the plugin's static files (the only addresses under ``/-/meso-static/``)."""
+
+STATIC_CACHE = b"public, max-age=86400"
+"""Cache-Control of a static file (the plugin's CSS, Datasette's own): kept a day."""
+
+IMMUTABLE_CACHE = b"public, max-age=31536000, immutable"
+"""Cache-Control of a plugin static file asked for by its content hash (``meso.css?v=<hash>``,
+the address the pages link to): kept for good, a changed file has a new address."""
+
+COMPRESSIBLE_TYPES = (
+    b"text/",
+    b"application/json",
+    b"application/javascript",
+    b"application/xml",
+    b"image/svg+xml",
+)
+"""Content types compressed with gzip when the client accepts it."""
+
+MIN_GZIP_BYTES = 512
+"""Bodies shorter than this are sent as they are (gzip's header would eat the gain)."""
+
+GZIP_BUFFER_BYTES = 256 * 1024
+"""A body is collected up to this size and sent compressed in one piece with its length;
+a longer (streamed) body is compressed as it comes, chunk by chunk."""
+
+
+def delivered(app: App, datasette: Any) -> App:
+    """``app`` with, on every HTTP response: ``Cache-Control`` on a successful static file
+    (:data:`STATIC_CACHE`, or :data:`IMMUTABLE_CACHE` for the plugin's file at its hashed
+    address), and gzip for a text body (:data:`COMPRESSIBLE_TYPES`) when the request's
+    ``Accept-Encoding`` allows it (``Vary: Accept-Encoding`` on every such answer)."""
+
+    async def deliver(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        cache = _static_cache(datasette, scope)
+        gzip_allowed = scope.get("method") == "GET" and _accepts_gzip(scope)
+        state: dict[str, Any] = {}
+
+        async def send_delivered(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(bytes(k), bytes(v)) for k, v in message.get("headers", [])]
+                names = {k.lower() for k, _ in headers}
+                if cache and message["status"] == 200 and b"cache-control" not in names:
+                    headers.append((b"cache-control", cache))
+                content_type = _header(headers, b"content-type") or b""
+                if content_type.lower().startswith(COMPRESSIBLE_TYPES):
+                    headers = _vary(headers, b"Accept-Encoding")
+                    if (
+                        gzip_allowed
+                        and b"content-encoding" not in names
+                        and message["status"] not in (204, 304)
+                    ):
+                        state["gzip"] = _Gzip({**message, "headers": headers}, send)
+                        return
+                await send({**message, "headers": headers})
+            elif message["type"] == "http.response.body" and "gzip" in state:
+                await state["gzip"].body(message)
+            else:
+                await send(message)
+
+        await app(scope, receive, send_delivered)
+
+    return deliver
+
+
+class _Gzip:
+    """One response's body, gzipped: collected up to :data:`GZIP_BUFFER_BYTES` and sent in
+    one piece (with its length; a body under :data:`MIN_GZIP_BYTES` as it is), else
+    compressed chunk by chunk as it streams."""
+
+    def __init__(self, start: Message, send: Send) -> None:
+        self.start: Message | None = start
+        self.send = send
+        self.held: list[bytes] = []
+        self.size = 0
+        self.compressor: Any = None
+
+    async def body(self, message: Message) -> None:
+        chunk = bytes(message.get("body", b""))
+        more = bool(message.get("more_body", False))
+        if self.compressor is None:
+            self.held.append(chunk)
+            self.size += len(chunk)
+            if not more:
+                await self._whole(b"".join(self.held))
+                return
+            if self.size <= GZIP_BUFFER_BYTES:
+                return
+            await self._begin_stream()
+            chunk = b"".join(self.held)
+        data = self.compressor.compress(chunk)
+        data += self.compressor.flush(zlib.Z_SYNC_FLUSH if more else zlib.Z_FINISH)
+        await self.send({"type": "http.response.body", "body": data, "more_body": more})
+
+    async def _whole(self, body: bytes) -> None:
+        assert self.start is not None
+        headers = [(k, v) for k, v in self.start["headers"] if k.lower() != b"content-length"]
+        if len(body) >= MIN_GZIP_BYTES:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers.append((b"content-encoding", b"gzip"))
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+        await self.send({**self.start, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _begin_stream(self) -> None:
+        assert self.start is not None
+        headers = [(k, v) for k, v in self.start["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-encoding", b"gzip"))
+        await self.send({**self.start, "headers": headers})
+        self.start = None
+        self.compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip stream
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def _vary(headers: list[tuple[bytes, bytes]], name: bytes) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``name`` in their one ``Vary`` header (added or appended to)."""
+    parts = [
+        part.strip()
+        for key, value in headers
+        if key.lower() == b"vary"
+        for part in value.split(b",")
+        if part.strip()
+    ]
+    if b"*" not in parts and name.lower() not in {p.lower() for p in parts}:
+        parts.append(name)
+    return [*((k, v) for k, v in headers if k.lower() != b"vary"), (b"vary", b", ".join(parts))]
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's ``Accept-Encoding`` names gzip (or ``*``) with a non-zero q."""
+    for key, value in scope.get("headers", []):
+        if bytes(key).lower() != b"accept-encoding":
+            continue
+        for part in bytes(value).decode("latin-1").lower().split(","):
+            coding, _, params = part.partition(";")
+            if coding.strip() not in ("gzip", "*"):
+                continue
+            q = params.strip().removeprefix("q=")
+            try:
+                if not params.strip() or float(q) > 0:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def _static_cache(datasette: Any, scope: Scope) -> bytes | None:
+    """The Cache-Control of a static file's address, ``None`` for any other address."""
+    path = str(scope.get("path", ""))
+    own = datasette.urls.path(f"{STATIC_PATH}/")
+    if path.startswith(own):
+        query = bytes(scope.get("query_string", b"")).decode("latin-1")
+        name = path[len(own) :]
+        hashed = (
+            STATIC_NAME.fullmatch(name) is not None
+            and (HERE / "static" / name).is_file()
+            and query == f"v={static_hash(name)}"
+        )
+        return IMMUTABLE_CACHE if hashed else STATIC_CACHE
+    others = (datasette.urls.path("/-/static/"), datasette.urls.path("/-/static-plugins/"))
+    return STATIC_CACHE if path.startswith(others) else None
 
 
 async def _method_not_allowed(scope: Scope, send: Send) -> None:
@@ -292,9 +479,11 @@ def _client_error(
         template = datasette.jinja_env.select_template([f"{status}.html", "meso_error.html"])
         context = {
             **info,
+            "title": "Page not found" if status == 404 else None,
             "urls": datasette.urls,
             "app_css_hash": datasette.app_css_hash(),
-            "css_url": datasette.urls.path(f"{STATIC_PATH}/meso.css"),
+            "css_url": static_url(datasette, "meso.css"),
+            "search_url": datasette.urls.path(SEARCH_PATH),
             "menu_links": list,
         }
         body = await template.render_async(context)
@@ -323,11 +512,16 @@ def get_metadata(datasette: Any, key: str, database: str | None, table: str | No
 def register_routes(datasette: Any) -> list[tuple[str, Any]]:
     return [
         (rf"^{SEARCH_PATH}(?P<format>\.json)?$", search_view),
+        (rf"^{COCKTAIL_PATH}/(?P<supplier>[^/]+)/(?P<slug>[^/]+?)\.ics$", course_ics_view),
         (
             rf"^{COCKTAIL_PATH}/(?P<supplier>[^/]+)/(?P<slug>[^/]+?)(?P<format>\.json)?$",
             cocktail_view,
         ),
-        (rf"^{STATIC_PATH}/(?P<path>[a-z-]+\.css)$", asgi_static(HERE / "static")),
+        (rf"^{STATIC_PATH}/(?P<path>{STATIC_NAME.pattern})$", asgi_static(HERE / "static")),
+        (rf"^{COMPARE_PATH}(?P<format>\.json)?$", compare_view),
+        (r"^/$", root_view),
+        # Last: any other address of the plugin's is the friendly 404.
+        (r"^/-/meso-.*$", not_found_view),
     ]
 
 

@@ -1,16 +1,18 @@
 """Comparing two stored cocktails: composition, indications and areas side by side.
 
-Standard library only at import: ``meso compare`` compares two stored cocktail views
-(:mod:`.cocktail_view`) with :class:`SetDiff` and :func:`strengths_differ`, without the models.
+Standard library only at import: ``meso compare`` and the web's compare page compare stored
+cocktail views (:mod:`.cocktail_view`) with :func:`comparison_records` (built on
+:class:`SetDiff` and :func:`strengths_differ`), without the models.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from meso_formulary.catalogue.store.cocktail_view import CocktailView, CompositionLine
     from meso_formulary.model import Area, Cocktail, IndicationId
     from meso_formulary.units import Strength
 
@@ -131,3 +133,68 @@ def compare(
         indications=SetDiff.of(a.indications, b.indications),
         areas=SetDiff.of(a.areas, b.areas),
     )
+
+
+def comparison_records(a: CocktailView, b: CocktailView) -> list[dict[str, Any]]:
+    """The comparison of two cocktail views as one row per ingredient, indication and area:
+    what ``meso compare --json`` prints and the web's compare page shows. Each row: field
+    (composition, indication or area), item (an id), name, a and b (the strength or the item
+    as each cocktail has it, or ``None``), a_mg_per_ml, b_mg_per_ml and status (same, differs,
+    only_a or only_b)."""
+    from meso_formulary.catalogue.store.cocktail_view import words
+
+    in_a = {line.ingredient_id: line for line in a.composition}
+    in_b = {line.ingredient_id: line for line in b.composition}
+    ingredients = SetDiff.of(tuple(in_a), tuple(in_b))
+    rows: list[dict[str, Any]] = []
+    for ingredient_id in (*ingredients.both, *ingredients.only_a, *ingredients.only_b):
+        line_a, line_b = in_a.get(ingredient_id), in_b.get(ingredient_id)
+        if line_a is None:
+            status = "only_b"
+        elif line_b is None:
+            status = "only_a"
+        else:
+            differs = strengths_differ(_written(line_a), _written(line_b))
+            status = "differs" if differs else "same"
+        named = line_a or line_b
+        rows.append(
+            {
+                "field": "composition",
+                "item": ingredient_id,
+                "name": named.name if named else ingredient_id,
+                "a": line_a.strength if line_a else None,
+                "b": line_b.strength if line_b else None,
+                "a_mg_per_ml": line_a.mg_per_ml if line_a else None,
+                "b_mg_per_ml": line_b.mg_per_ml if line_b else None,
+                "status": status,
+            }
+        )
+    sides = (
+        ("indication", tuple(i.id for i in a.indications), tuple(i.id for i in b.indications)),
+        ("area", a.areas, b.areas),
+    )
+    for field, items_a, items_b in sides:
+        diff = SetDiff.of(items_a, items_b)
+        for items, status in (
+            (diff.both, "same"),
+            (diff.only_a, "only_a"),
+            (diff.only_b, "only_b"),
+        ):
+            for item in items:
+                rows.append(
+                    {
+                        "field": field,
+                        "item": item,
+                        "name": words(item),
+                        "a": None if status == "only_b" else item,
+                        "b": None if status == "only_a" else item,
+                        "a_mg_per_ml": None,
+                        "b_mg_per_ml": None,
+                        "status": status,
+                    }
+                )
+    return rows
+
+
+def _written(line: CompositionLine) -> tuple[float | None, object]:
+    return line.mg_per_ml, (line.value, line.unit)
