@@ -18,12 +18,12 @@ from datasette.utils.asgi import Response
 from meso_formulary.catalogue.store.cocktail_view import load_cocktail
 from meso_formulary.catalogue.store.schedule_ics import ics_calendar
 from meso_formulary.errors import CatalogueError, InvalidInput, NotFound
-from meso_formulary.identifiers import SLUG_RE
 from meso_formulary.web import attached
 from meso_formulary.web.pages import plan, session_options
 from meso_formulary.web.views import (
     Problem,
     _catalogue,
+    _cocktail_address,
     _only_get,
     _problem_page,
     _start_date,
@@ -38,9 +38,7 @@ async def course_ics_view(datasette: Any, request: Any) -> Response:
     try:
         _only_get(request)
         catalogue = _catalogue(datasette)
-        supplier, slug = request.url_vars["supplier"], request.url_vars["slug"]
-        if not (SLUG_RE.fullmatch(supplier) and SLUG_RE.fullmatch(slug)):
-            raise Problem(404, "No such cocktail", "A cocktail address is /supplier/name.")
+        supplier, slug = _cocktail_address(request)
         start = _start_date(request.args.get("start"))
         try:
             options = session_options(request.args)

@@ -152,9 +152,7 @@ async def cocktail_view(datasette: Any, request: Any) -> Response:
     try:
         _only_get(request)
         catalogue = _catalogue(datasette)
-        supplier, slug = request.url_vars["supplier"], request.url_vars["slug"]
-        if not (SLUG_RE.fullmatch(supplier) and SLUG_RE.fullmatch(slug)):
-            raise Problem(404, "No such cocktail", "A cocktail address is /supplier/name.")
+        supplier, slug = _cocktail_address(request)
         start = _start_date(request.args.get("start"))
         try:
             clients = client_conditions(request.args.getlist("client"))
@@ -423,6 +421,15 @@ def _catalogue(datasette: Any) -> attached.AttachedCatalogue:
             "Upgrade meso-formulary, or rebuild the catalogue with this release.",
         )
     return first
+
+
+def _cocktail_address(request: Any) -> tuple[str, str]:
+    """The ``(supplier, slug)`` of a ``/-/meso-cocktail/<supplier>/<slug>...`` address; a
+    friendly 404 for one that cannot name a cocktail."""
+    supplier, slug = request.url_vars["supplier"], request.url_vars["slug"]
+    if not (SLUG_RE.fullmatch(supplier) and SLUG_RE.fullmatch(slug)):
+        raise Problem(404, "No such cocktail", "A cocktail address is /supplier/name.")
+    return supplier, slug
 
 
 def _start_date(raw: str | None) -> date:

@@ -308,7 +308,12 @@ class _RowError(Exception):
 
 def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """``(row number, cells)`` for each record; the header is row 1."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    return _numbered(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+
+
+def _numbered(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """``(row number, cells)`` for each record ``reader`` yields, a CSV error as the
+    :class:`_RowError` of its row."""
     row = 0
     while True:
         row += 1
@@ -459,17 +464,7 @@ class CsvCocktails(CocktailStream):
         lines = _lines(chunks)
         first = next(lines, "")
         delimiter = _delimiter(first)
-        reader = csv.reader(chain((first,), lines), delimiter=delimiter, strict=True)
-        row = 0
-        while True:
-            row += 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                raise _RowError(row, str(error)) from None
-            yield row, cells
+        return _numbered(csv.reader(chain((first,), lines), delimiter=delimiter, strict=True))
 
     def _cocktails(
         self, chunks: Iterator[str], header: dict[str, object]
