@@ -168,6 +168,7 @@ def test_a_name_never_points_at_two_ingredients() -> None:
         ("PDRN", "polynucleotides"),
         ("DMAE", "dmae"),
         ("lidocaine", "lidocaine-hcl"),
+        ("Xylocaine", "lidocaine-hcl"),  # a brand clients and labels name
         ("Vitamin\u00a0B\u2081\u2082", "cyanocobalamin"),
         ("TXA", "tranexamic-acid"),
         ("vitamin D3", "cholecalciferol"),

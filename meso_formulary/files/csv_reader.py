@@ -186,6 +186,18 @@ class _Reader:
                 value,
             )
 
+    def take(self, row: int, cells: list[str]) -> None:
+        """Add a data row, or note that its cells do not match the header's."""
+        if len(cells) != len(self.header):
+            self.problem(
+                row,
+                "",
+                f"the row has {len(cells)} cells but the header has {len(self.header)}",
+                cells,
+            )
+        else:
+            self.add_row(row, cells)
+
     def add_row(self, row: int, cells: list[str]) -> None:
         values: dict[str, object] = {}
         unreadable = False
@@ -376,15 +388,7 @@ def parse_csv(text: str, filename: str, *, max_bytes: int = MAX_BYTES) -> Docume
                 continue
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines and the empty rows spreadsheets leave at the end
-            if len(cells) != len(reader.header):
-                reader.problem(
-                    row,
-                    "",
-                    f"the row has {len(cells)} cells but the header has {len(reader.header)}",
-                    cells,
-                )
-            else:
-                reader.add_row(row, cells)
+            reader.take(row, cells)
             if len(reader.problems) >= MAX_PROBLEMS:
                 break
     except _RowError as error:
@@ -478,16 +482,7 @@ class CsvCocktails(CocktailStream):
                     reader = _Reader(filename, _check_header(cells, filename))
                     continue
                 if any(cell.strip() for cell in cells):
-                    if len(cells) != len(reader.header):
-                        reader.problem(
-                            row,
-                            "",
-                            f"the row has {len(cells)} cells but the header has "
-                            f"{len(reader.header)}",
-                            cells,
-                        )
-                    else:
-                        reader.add_row(row, cells)
+                    reader.take(row, cells)
                     if len(reader.problems) >= MAX_PROBLEMS:
                         break
                 if reader.problems:

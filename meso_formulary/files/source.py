@@ -46,17 +46,11 @@ def read_bytes(source: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) ->
         raw = sys.stdin.buffer.read(max_bytes + 1)
         check_size(len(raw), name, max_bytes)
         return raw
-    path = Path(source)
+    open_regular(source, max_bytes=max_bytes)  # never opened unless a regular file
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise unreadable("this is a directory, not a file", name)
-        if not stat.S_ISREG(info.st_mode):
-            raise unreadable("this is not a regular file (a device, pipe or socket)", name)
-        check_size(info.st_size, name, max_bytes)
-        with path.open("rb") as stream:
+        with Path(source).open("rb") as stream:
             raw = stream.read(max_bytes + 1)
-    except FileNotFoundError:
+    except FileNotFoundError:  # gone, or replaced, since it was checked
         raise unreadable("no such file", name) from None
     except PermissionError:
         raise unreadable("permission denied", name) from None
