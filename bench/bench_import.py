@@ -146,7 +146,7 @@ def _raw_document(
         digest = hashlib.sha256(text.encode()).hexdigest()
         terms = [header["supplier"]["name"]]
         kinds: set[str] = set()
-        for pos, line in enumerate(c["composition"]):
+        for pos, line in enumerate(c["composition"], start=1):
             raw = line["ingredient"]
             iid = resolved.get(raw) or resolved.setdefault(raw, ids[_key(raw)])
             terms.append(names[iid])

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "history": "meso_formulary.cli.inspect_commands:history",
     "schedule": "meso_formulary.cli.schedule_commands:schedule",
     "validate": "meso_formulary.cli.file_commands:validate",
+    "init": "meso_formulary.cli.init_command:init",
     "import": "meso_formulary.cli.file_commands:import_",
     "export": "meso_formulary.cli.file_commands:export",
     "schema": "meso_formulary.cli.file_commands:schema",
@@ -105,7 +106,9 @@ def cli() -> None:
     catalogue files. Every command that reads a catalogue takes --db (or MESO_DB); without
     it, the reference catalogue shipped with the package is used.
 
-    Information, not medical advice: every figure says where it comes from.
+    Information, not medical advice: every figure says where it comes from. Every answer
+    drawn for a person ends with this notice on one line. --json, --csv and --nl output
+    holds the data alone; the notice applies to it as well.
     """
 
 

@@ -13,7 +13,7 @@ import click
 if TYPE_CHECKING:
     import sqlite3
 
-    from meso_formulary.catalogue import Catalogue
+    from meso_formulary.catalogue import Catalogue, ImportReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,6 +56,19 @@ class BadInput(CliError):
     exit_code = 2
 
 
+def change_counts(report: ImportReport) -> list[str]:
+    """ "3 added", "1 changed", "0 unchanged" (and "2 removed" when any were): an import's
+    or a reference refresh's counts, in the same words everywhere."""
+    counts = [
+        f"{len(report.added)} added",
+        f"{len(report.changed)} changed",
+        f"{len(report.unchanged)} unchanged",
+    ]
+    if report.removed:
+        counts.append(f"{len(report.removed)} removed")
+    return counts
+
+
 def db_option(func: F) -> F:
     """``--db PATH`` (env ``MESO_DB``): the catalogue a command reads or writes."""
     option = click.option(
@@ -80,7 +93,10 @@ def open_catalogue(db: Path | None, *, readonly: bool = True) -> Catalogue:
         return Catalogue.default()
     if readonly:
         _must_exist(db)
-    return Catalogue.open(db, readonly=readonly)
+    catalogue = Catalogue.open(db, readonly=readonly)
+    if readonly:
+        note_outdated_reference(catalogue.conn, db)
+    return catalogue
 
 
 def connect_catalogue(db: Path | None) -> sqlite3.Connection:
@@ -99,14 +115,31 @@ def connect_catalogue(db: Path | None) -> sqlite3.Connection:
     if db is None:
         return connect_default()
     _must_exist(db)
-    return open_readonly(db)
+    conn = open_readonly(db)
+    note_outdated_reference(conn, db)
+    return conn
+
+
+def note_outdated_reference(conn: sqlite3.Connection, db: Path) -> None:
+    """Say on stderr when the shipped reference cocktails in ``db`` (a clinic's own
+    catalogue) are of an older data release than this package's: a read-only command
+    writes nothing, so the note names the command that refreshes them."""
+    from meso_formulary.catalogue.store.provenance import reference_outdated
+
+    if reference_outdated(conn):
+        click.echo(
+            f"Note: {db} holds older reference data than this release of meso; "
+            f"refresh it with: meso init {db}",
+            err=True,
+        )
 
 
 def _must_exist(db: Path) -> None:
     if not db.exists():
         raise CliError(
             f"no catalogue at {db}",
-            hint="check the path, or create one with: meso import FILE --db PATH",
+            hint="check the path, or create one with: meso init PATH (the reference data "
+            "to start from) or meso import FILE --db PATH",
         )
 
 

@@ -51,7 +51,9 @@ _PINNED = "yes: its next signed bundle replaces the draft"
 
 
 def _drafts_table(records: list[dict[str, Any]]) -> Table:
-    table = new_table("Supplier", "Name", "Draft version", "Cocktails", "Imported", "Key pinned")
+    table = new_table(
+        "Supplier", "Name", "Catalogue version", "Cocktails", "Imported", "Key pinned"
+    )
     for record in records:
         table.add_row(
             cell(record["supplier"], style="bold"),
@@ -80,7 +82,7 @@ def drafts_remove(supplier: str, db: Path | None) -> None:
     with writable_catalogue(db) as catalogue:
         removed = catalogue.remove_draft(supplier)
     cocktails = f"{removed.cocktails} cocktail{'' if removed.cocktails == 1 else 's'}"
-    versions = f"{removed.versions} stored version{'' if removed.versions == 1 else 's'}"
+    versions = f"{removed.versions} stored revision{'' if removed.versions == 1 else 's'}"
     click.echo(
         f"removed the unsigned draft of supplier {removed.supplier} "
         f"(catalogue version {removed.catalogue_version}): {cocktails}, {versions}, "

@@ -15,6 +15,7 @@ import click
 
 from meso_formulary.cli.common import (
     CliError,
+    change_counts,
     db_option,
     open_catalogue,
     refuse_overwrite,
@@ -143,6 +144,10 @@ def validate(
     if as_json:
         click.echo(json.dumps([_problem_json(p) for p in found], indent=2, ensure_ascii=False))
     click.echo(_summary(len(files), counts, unreadable), err=True)
+    if not as_json:
+        from meso_formulary.cli.output import notice
+
+        notice(stderr=True)  # stdout holds the problem lines alone
     if unreadable:
         sys.exit(2)
     if counts["error"] or (strict and counts["warning"]):
@@ -279,11 +284,15 @@ def import_(
     All or nothing: every file is read and checked first (the checks of meso validate, an
     error-level rule finding included), and if any has a problem nothing is imported. A
     file replaces its supplier's part of the catalogue: cocktails it no longer lists are
-    removed (their history stays), changed ones get a new version. Re-importing the same
-    version with the same content changes nothing.
+    removed (their history stays), changed ones get a new revision (meso history).
 
     A signed bundle (from meso publish) is verified against the keys pinned with meso
-    trust; its catalogue is stored as verified. A plain file is refused unless --unsigned
+    trust; its catalogue is stored as verified. Its catalogue version must be newer than
+    the one already imported from that supplier: the same or an older bundle is refused as
+    a replay (nothing to do when it is the same one), so an old catalogue cannot be slipped
+    back in. Re-importing an unsigned file of the version already stored, with the same
+    content, changes nothing; with other content it is refused (raise its version). A
+    plain file is refused unless --unsigned
     is given; it is then stored as an unverified draft (meso show and meso stats say so),
     and still refused for a supplier that publishes signed bundles here.
 
@@ -297,6 +306,7 @@ def import_(
     from contextlib import suppress
 
     from meso_formulary.catalogue.publishing.importing import import_files
+    from meso_formulary.catalogue.store.provenance import REFERENCE_SUPPLIER
     from meso_formulary.files import MAX_BYTES
 
     created = not db.exists()
@@ -317,7 +327,10 @@ def import_(
                     leftover.unlink(missing_ok=True)
         raise
     for item in imported:
-        signed = " (signed, verified)" if item.signed_by else " (unsigned draft)"
+        if item.report.supplier == REFERENCE_SUPPLIER:  # no file may import it
+            signed = " (refreshed: this release's data is newer)"
+        else:
+            signed = " (signed, verified)" if item.signed_by else " (unsigned draft)"
         click.echo(f"{item.name}{signed}: {_report_line(item.report)}")
 
 
@@ -325,13 +338,7 @@ def _report_line(report: ImportReport) -> str:
     what = f"supplier {report.supplier}, catalogue version {report.catalogue_version}"
     if report.already_imported:
         return f"{what}: already imported, nothing changed"
-    counts = [
-        f"{len(report.added)} added",
-        f"{len(report.changed)} changed",
-        f"{len(report.unchanged)} unchanged",
-    ]
-    if report.removed:
-        counts.append(f"{len(report.removed)} removed")
+    counts = change_counts(report)
     if report.ingredients_added:
         counts.append(_plural(len(report.ingredients_added), "new ingredient"))
     return f"{what}: {', '.join(counts)}"
@@ -377,12 +384,13 @@ def _progress() -> Iterator[ProgressCallback | None]:
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(("json", "yaml", "csv")),
+    type=click.Choice(("json", "yaml", "csv", "fhir")),
     default="json",
     show_default=True,
     help="json and yaml: the catalogue file as published; csv: the supplier CSV layout, "
     "one row per composition line (formula-safe; fields it has no column for are left "
-    "out, with a note).",
+    "out, with a note); fhir: one FHIR R5 Bundle of every supplier's cocktails (or "
+    "--supplier S's), see docs/fhir.md.",
 )
 @click.option("--supplier", metavar="S", help="Only supplier S's catalogue.")
 @click.option(
@@ -409,7 +417,7 @@ def export(
     force: bool,
     db: Path | None,
 ) -> None:
-    """Export one supplier's catalogue as a file that meso validate and meso import read.
+    """Export a supplier's catalogue as a file meso import reads, or as a FHIR Bundle.
 
     The export is the catalogue file as imported (ingredient names resolved to ids):
     imported elsewhere with meso import --unsigned, it exports the same again. A file holds
@@ -419,7 +427,15 @@ def export(
 
     Supplier 'reference' (the shipped data) exports with a note: its id is reserved, and
     meso import refuses it.
+
+    --format fhir writes one FHIR R5 Bundle (not a file meso import reads): a
+    MedicationKnowledge and a Medication per cocktail, its contraindications and warnings
+    as ClinicalUseDefinitions, and a Provenance per supplier; every supplier's current
+    catalogue without --supplier.
     """
+    if fmt == "fhir":
+        _export_fhir(supplier, catalogue_version, output, force, db)
+        return
     from meso_formulary.catalogue.store.export import (
         EXTENSIONS,
         ExportFormat,
@@ -459,6 +475,35 @@ def export(
             click.echo(f"Exported to {output}", err=True)
     for note in dict.fromkeys(notes):
         click.echo(safe_text(f"Note: {note}"), err=True)
+
+
+def _export_fhir(
+    supplier: str | None,
+    catalogue_version: int | None,
+    output: str | None,
+    force: bool,
+    db: Path | None,
+) -> None:
+    """``meso export --format fhir``: the Bundle, to stdout or to one file, atomically."""
+    if catalogue_version is not None:
+        raise CliError(
+            "a FHIR export holds each supplier's current catalogue, not a past version",
+            hint="leave out --catalogue-version (or export that version with --format json)",
+        )
+    if output is not None and (Path(output).is_dir() or output.endswith(("/", os.sep))):
+        raise CliError(
+            f"a FHIR export is one Bundle, one file: {output} is a folder",
+            hint="give a file name (-o catalogue.fhir.json), with --supplier S for one supplier",
+        )
+    with open_catalogue(db) as catalogue:
+        from meso_formulary.catalogue.store.fhir import bundle_json
+
+        text = bundle_json(catalogue.fhir_bundle(supplier))
+    if output is None or output == "-":
+        sys.stdout.write(text)
+    else:
+        write_file(Path(output), lambda stream: stream.write(text), force=force)
+        click.echo(f"Exported to {output}", err=True)
 
 
 def _write_files(writers: dict[Path, Callable[[TextIO], None]], force: bool) -> list[Path]:

@@ -21,20 +21,28 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from meso_formulary.cli.common import connect_catalogue, db_option, open_catalogue
-from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
+from meso_formulary.cli.output import (
+    Footnotes,
+    Format,
+    Unfolded,
+    cell,
+    emit,
+    id_cell,
+    new_table,
+    output_options,
+)
 
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
     from rich.table import Table
     from rich.text import Text
 
-    from meso_formulary.catalogue.store.cocktail_view import (
-        CocktailView,
-        Fact,
-        Linked,
-    )
+    from meso_formulary.catalogue.store.catalogue_store import CocktailVersion
+    from meso_formulary.catalogue.store.cocktail_view import CocktailView, Fact, Linked
 
 _id_argument = click.argument("cocktail_id", metavar="ID")
+
+TABLE_SOURCES = "Sources cited in the tables above"
 
 
 # ---------------------------------------------------------------- show
@@ -48,7 +56,7 @@ _id_argument = click.argument("cocktail_id", metavar="ID")
     multiple=True,
     metavar="ID",
     help="Mark what applies to a client with condition ID (pregnancy, fish-allergy ...; "
-    "meso conditions lists them). Repeatable.",
+    "meso conditions lists them by id and name, and either is accepted). Repeatable.",
 )
 @output_options
 @db_option
@@ -64,8 +72,11 @@ def show(cocktail_id: str, clients: tuple[str, ...], fmt: Format, db: Path | Non
     questionable when the cocktail was imported (strengths above limits, areas not suited
     ...), each with its rule and the source of what it compares with. The heading says
     where the supplier's catalogue came from: the shipped reference data, a signed bundle
-    that verified, or an unsigned draft (imported with meso import --unsigned). The web
-    page of a cocktail shows the same.
+    that verified, or an unsigned draft (imported with meso import --unsigned), and which
+    versions are shown: the supplier's catalogue version it came in, the cocktail version
+    (the supplier's own label for the cocktail) and the revision (which stored content of
+    the cocktail this is; meso history lists them). The web page of a cocktail shows the
+    same.
 
     Contraindications name a client condition of the vocabulary (meso conditions), the
     source's words and the source; "Also ruled out for" lists the conditions that rule the
@@ -74,8 +85,9 @@ def show(cocktail_id: str, clients: tuple[str, ...], fmt: Format, db: Path | Non
     plain-text contraindication. With --client, the client's conditions that apply are
     marked ("applies: Pregnancy").
 
-    With --json or --nl: the cocktail as stored (fields at their default left out), its
-    composition lines with name, class and mg_per_ml added, a "ruled_out_by" list of
+    With --json or --nl: the cocktail as stored (fields at their default left out; its
+    "version" is the cocktail version), "revision", its composition lines (position 1 for
+    the first) with name, class and mg_per_ml added, a "ruled_out_by" list of
     every reason (condition, name, via, ingredient, detail, why, applies), "applies" (the
     --client conditions that rule it out; null without --client), a "findings" list (each
     with its "source"), an "archetypes" list (id, name: the archetypes that stand for this
@@ -103,11 +115,11 @@ COMPOSITION_FIELDS = ("position", "ingredient", "name", "class", "value", "unit"
 def _show_view(view: CocktailView) -> Group:
     from rich.console import Group
 
+    from meso_formulary.catalogue.store.cocktail_card import words
     from meso_formulary.catalogue.store.cocktail_view import (
         ALSO_RULED_OUT,
         NO_CONTRAINDICATIONS,
         NO_SOURCES,
-        words,
     )
 
     heading = cell(view.name, style="bold")
@@ -130,8 +142,9 @@ def _show_view(view: CocktailView) -> Group:
             cell(line.mg_per_ml_text),
         )
     parts.append(composition)
+    cited = Footnotes()
     if view.product:
-        parts.append(_sourced_facts("Product", view.product))
+        parts.append(_sourced_facts("Product", view.product, cited))
     if view.stands_for:
         parts.append(_bullets("Stands for", _linked(view.stands_for), ""))
     if view.archetypes:
@@ -142,7 +155,9 @@ def _show_view(view: CocktailView) -> Group:
     if view.course_facts:
         course = new_table("Fact", "Amount", "Note", "Source", title="Course facts")
         for fact in view.course_facts:
-            course.add_row(cell(fact.label), cell(fact.amount), cell(fact.note), cell(fact.source))
+            course.add_row(
+                cell(fact.label), cell(fact.amount), cell(fact.note), cell(cited.mark(fact.source))
+            )
         parts.append(course)
     if view.aftercare:
         aftercare = new_table("After each session", "For", "Source", title="Aftercare")
@@ -151,12 +166,19 @@ def _show_view(view: CocktailView) -> Group:
             if item.basis_text:
                 advice.append("\n")
                 advice.append_text(cell(f"({item.basis_text})", style="dim"))
-            aftercare.add_row(advice, cell(item.duration), cell(item.source))
+            aftercare.add_row(advice, cell(item.duration), cell(cited.mark(item.source)))
         parts.append(aftercare)
     if view.effects:
-        effects = new_table("Effect", "Usually settles within", "Note", title="Expected effects")
+        effects = new_table(
+            "Effect", "Usually settles within", "Note", "Source", title="Expected effects"
+        )
         for effect in view.effects:
-            effects.add_row(cell(effect.effect), cell(effect.within), cell(effect.note))
+            effects.add_row(
+                cell(effect.effect),
+                cell(effect.within),
+                cell(effect.note),
+                cell(cited.mark(effect.source)),
+            )
         parts.append(effects)
     if view.safety:
         safety = new_table("Event", "How often", "Among", "Note", "Source", title="Safety")
@@ -166,7 +188,7 @@ def _show_view(view: CocktailView) -> Group:
                 cell(figure.frequency),
                 cell(figure.among),
                 cell(figure.note),
-                cell(figure.source),
+                cell(cited.mark(figure.source)),
             )
         parts.append(safety)
     listed = [_marked(line.text, line.mark) for line in view.contraindications]
@@ -177,8 +199,10 @@ def _show_view(view: CocktailView) -> Group:
             for reason in view.also_ruled_out_by
         ]
         parts.append(_bullets(ALSO_RULED_OUT, reasons, ""))
-    parts.append(_findings_table(view))
-    parts.append(_bullets("Sources", view.sources, NO_SOURCES))
+    parts.append(_findings_table(view, cited))
+    if cited:
+        parts.append(cited.listing(TABLE_SOURCES))
+    parts.append(Unfolded("Sources", [("  - ", s) for s in view.sources or (NO_SOURCES,)]))
     spaced: list[RenderableType] = []
     for part in parts:
         spaced += [part, cell("")]
@@ -193,15 +217,15 @@ def _facts(title: str, facts: Iterable[tuple[str, str]]) -> Table:
     return table
 
 
-def _sourced_facts(title: str, facts: Iterable[Fact]) -> Table:
-    """Labelled facts, each with a dim ``source: ...`` line when it has its own source."""
+def _sourced_facts(title: str, facts: Iterable[Fact], cited: Footnotes) -> Table:
+    """Labelled facts, each with a dim ``source: [n]`` line when it has its own source."""
     table = new_table("", "", title=title)
     table.show_header = False
     for fact in facts:
         value = cell(fact.value)
         if fact.source:
             value.append("\n")
-            value.append_text(cell(f"source: {fact.source}", style="dim"))
+            value.append_text(cell(f"source: {cited.mark(fact.source)}", style="dim"))
         table.add_row(cell(fact.label, style="bold"), value)
     return table
 
@@ -231,7 +255,7 @@ def _marked(text: str, mark: str) -> Text:
     return line
 
 
-def _findings_table(view: CocktailView) -> RenderableType:
+def _findings_table(view: CocktailView, cited: Footnotes) -> RenderableType:
     from meso_formulary.catalogue.store.cocktail_view import FINDINGS_NOT_COMPUTED, NO_FINDINGS
 
     if not view.findings:
@@ -247,7 +271,7 @@ def _findings_table(view: CocktailView) -> RenderableType:
         message = cell(finding.message)
         if finding.source:
             message.append("\n")
-            message.append_text(cell(f"source: {finding.source}", style="dim"))
+            message.append_text(cell(f"source: {cited.mark(finding.source)}", style="dim"))
         table.add_row(
             cell(finding.severity, style=style),
             cell(finding.code),
@@ -286,8 +310,14 @@ def compare(a: str, b: str, fmt: Format, db: Path | None) -> None:
     emit(rows, fmt, lambda: _compare_table(first, second, rows), columns=COMPARE_FIELDS)
 
 
-def _compare_table(a: CocktailView, b: CocktailView, rows: Sequence[Mapping[str, Any]]) -> Table:
-    table = new_table("", f"A: {a.name}\n{a.id}", f"B: {b.name}\n{b.id}", "")
+def _compare_table(
+    a: CocktailView, b: CocktailView, rows: Sequence[Mapping[str, Any]]
+) -> RenderableType:
+    """The cocktails named above as A and B (their names and ids, whole), then the table."""
+    from rich.console import Group
+
+    legend = Unfolded("Compared", [("  A: ", f"{a.name} {a.id}"), ("  B: ", f"{b.name} {b.id}")])
+    table = new_table("", "A", "B", "")
     for field in ("composition", "indication", "area"):
         section = [row for row in rows if row["field"] == field]
         if not section:
@@ -302,7 +332,7 @@ def _compare_table(a: CocktailView, b: CocktailView, rows: Sequence[Mapping[str,
                 cell(_side(row, "b"), style=style),
                 cell(_MARKS[row["status"]], style="yellow"),
             )
-    return table
+    return Group(legend, cell(""), table)
 
 
 def _side(row: Mapping[str, Any], side: str) -> str:
@@ -357,7 +387,7 @@ def _indications_table(records: Sequence[Mapping[str, Any]]) -> Table:
     for record in records:
         name = cell(record["name"], style="bold")
         name.append("\n")
-        name.append_text(cell(record["id"], style="dim"))
+        name.append_text(id_cell(record["id"]))
         table.add_row(name, cell(", ".join(record["synonyms"])), cell(", ".join(record["codes"])))
     return table
 
@@ -404,7 +434,7 @@ def _areas_table(records: Sequence[Mapping[str, Any]]) -> Table:
     for record in records:
         name = cell(record["name"], style="bold")
         name.append("\n")
-        name.append_text(cell(record["id"], style="dim"))
+        name.append_text(id_cell(record["id"]))
         table.add_row(name, cell(str(record["cocktails"])), cell("\n".join(record["words"])))
     return table
 
@@ -449,7 +479,18 @@ def _condition_record(condition: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _conditions_table(records: Sequence[Mapping[str, Any]]) -> Table:
+def _ids(ids: Sequence[str]) -> Text:
+    """``ids`` separated by commas, each kept whole by the table (:func:`id_cell`)."""
+    text = cell("")
+    for number, one in enumerate(ids):
+        text.append_text(cell(", " if number else "").append_text(id_cell(one)))
+    return text
+
+
+def _conditions_table(records: Sequence[Mapping[str, Any]]) -> RenderableType:
+    from rich.console import Group
+
+    cited = Footnotes()
     table = new_table("Condition", "Words", "Codes", "Also rules out", "Sources")
     table.expand = True
     for column, ratio in zip(table.columns, (2, 3, None, 2, 3), strict=True):
@@ -458,15 +499,15 @@ def _conditions_table(records: Sequence[Mapping[str, Any]]) -> Table:
     for record in records:
         name = cell(record["name"], style="bold")
         name.append("\n")
-        name.append_text(cell(record["id"], style="dim"))
+        name.append_text(id_cell(record["id"]))
         table.add_row(
             name,
             cell(", ".join(record["synonyms"])),
             cell("\n".join(record["codes"])),
-            cell(", ".join(record["rules_out"])),
-            cell("\n".join(record["sources"])),
+            _ids(record["rules_out"]),
+            cell(" ".join(cited.mark(source) for source in record["sources"])),
         )
-    return table
+    return Group(table, cell(""), cited.listing(TABLE_SOURCES))
 
 
 INGREDIENT_FIELDS = ("id", "name", "inci", "class", "origin", "cas", "synonyms", "typical_range")
@@ -478,7 +519,8 @@ INGREDIENT_FIELDS = ("id", "name", "inci", "class", "origin", "cas", "synonyms",
     "--class",
     "ingredient_class",
     metavar="C",
-    help="Only ingredients of class C (vitamin, peptide, anaesthetic ...).",
+    help="Only ingredients of class C (vitamin, peptide, anaesthetic, hair growth drug ...; "
+    "as the Class column shows it, or its id).",
 )
 @output_options
 @db_option
@@ -490,10 +532,12 @@ def ingredients(
     TEXT is matched against every name, INCI name and synonym, ignoring case and accents.
     With --json or --nl: the entries as stored (fields at their default left out).
     """
+    from meso_formulary.catalogue.search.lexicon import parse_class
     from meso_formulary.catalogue.store.listings import ingredient_records
 
+    wanted = None if ingredient_class is None else parse_class(ingredient_class).value
     with closing(connect_catalogue(db)) as conn:
-        found = [json.loads(r) for r in ingredient_records(conn, ingredient_class, text)]
+        found = [json.loads(r) for r in ingredient_records(conn, wanted, text)]
     if not found:
         click.echo("No ingredients found.", err=True)
         raise SystemExit(1)
@@ -532,7 +576,7 @@ def _ingredients_table(records: Sequence[Mapping[str, Any]]) -> Table:
     for record in records:
         name = cell(record["name"], style="bold")
         name.append("\n")
-        name.append_text(cell(record["id"], style="dim"))
+        name.append_text(id_cell(record["id"]))
         table.add_row(
             name,
             cell(record["class"].replace("_", " ")),
@@ -587,7 +631,8 @@ def _pairs_table(rows: Sequence[Mapping[str, Any]]) -> Table:
 
 HISTORY_FIELDS = (
     "cocktail_id",
-    "version_no",
+    "revision",
+    "cocktail_version",
     "supplier",
     "catalogue_version",
     "digest",
@@ -600,19 +645,42 @@ HISTORY_FIELDS = (
 @output_options
 @db_option
 def history(cocktail_id: str, fmt: Format, db: Path | None) -> None:
-    """Every version of cocktail ID ever imported, oldest first: in which catalogue version
-    of its supplier, when, and its content digest (SHA-256, shortened in the table)."""
+    """Every revision of cocktail ID ever imported, oldest first: its cocktail version (the
+    supplier's own label for the cocktail), the supplier's catalogue version it came in,
+    when, and its content digest (SHA-256, shortened in the table).
+
+    The revision counts the contents stored: 1 for the first, one more each time an import
+    changes the cocktail (meso show names the current one). With --json, --nl or --csv:
+    cocktail_id, revision, cocktail_version, supplier, catalogue_version, digest and
+    imported_at.
+    """
     with open_catalogue(db) as catalogue:
-        versions = [asdict(version) for version in catalogue.history(cocktail_id)]
+        versions = [_history_record(version) for version in catalogue.history(cocktail_id)]
     emit(versions, fmt, lambda: _history_table(versions), columns=HISTORY_FIELDS)
 
 
+def _history_record(version: CocktailVersion) -> dict[str, Any]:
+    return {
+        "cocktail_id": version.cocktail_id,
+        "revision": version.version_no,
+        "cocktail_version": version.cocktail_version,
+        "supplier": version.supplier,
+        "catalogue_version": version.catalogue_version,
+        "digest": version.digest,
+        "imported_at": version.imported_at,
+    }
+
+
 def _history_table(versions: Sequence[Mapping[str, Any]]) -> Table:
-    table = new_table("Version", "Catalogue version", "Imported (UTC)", "Digest")
+    table = new_table(
+        "Revision", "Cocktail version", "Catalogue version", "Imported (UTC)", "Digest"
+    )
+    table.columns[3].no_wrap = True  # a time split over two lines reads as two
     for version in versions:
         table.add_row(
-            cell(version["version_no"]),
-            cell(f"{version['supplier']} {version['catalogue_version']}"),
+            cell(version["revision"]),
+            cell(version["cocktail_version"]),
+            cell(version["catalogue_version"]),  # the supplier's: the id's first part
             cell(str(version["imported_at"])[:19].replace("T", " ")),
             cell(str(version["digest"])[:12]),
         )

@@ -20,9 +20,10 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
 
@@ -30,6 +31,7 @@ from meso_formulary.cli.common import safe_text
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+    from rich.style import Style
     from rich.table import Table
     from rich.text import Text
 
@@ -95,16 +97,35 @@ def emit(
         rows = records if flat is None else flat
         write_csv_rows(rows, columns or (list(rows[0]) if rows else []))
     else:
-        console().print(fitted(table()))
+        # crop=False: a source list's URL longer than the terminal runs on, whole
+        console().print(fitted(table()), crop=False)
         notice()
 
 
-def notice() -> None:
-    """The notice under every answer drawn for a person (tables; machine formats leave it out,
-    so that their output stays the data alone)."""
-    from meso_formulary.notice import NOT_MEDICAL_ADVICE
+def notice(*, stderr: bool = False) -> None:
+    """The notice under every answer drawn for a person, on one line (machine formats leave
+    it out, so that their output stays the data alone; their docs say so). A command whose
+    stdout is data of its own (``meso validate``'s problem lines) prints it on ``stderr``."""
+    from meso_formulary.notice import NOT_MEDICAL_ADVICE_LINE
 
-    console().print(NOT_MEDICAL_ADVICE)  # wrapped to the terminal's width, as the table is
+    click.echo(NOT_MEDICAL_ADVICE_LINE, err=stderr)
+
+
+def wrapped(text: str, *, indent: str = "  ") -> str:
+    """``text`` folded to the terminal's width (``COLUMNS``, else the terminal's, else 80)
+    at spaces only, so that an id, a URL or a long word is never broken; lines after the
+    first are indented by ``indent``. For the notes and reports a command writes beside its
+    table (which rich folds itself)."""
+    import shutil
+
+    width = max(shutil.get_terminal_size((80, 24)).columns, 20)
+    return textwrap.fill(
+        text,
+        width=width,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 WHOLE = re.compile(r"\S+/\S+")
@@ -112,10 +133,8 @@ WHOLE = re.compile(r"\S+/\S+")
 copies into ``meso show`` or a browser (other words keep their own width while they can)."""
 
 
-COCKTAIL_ID = re.compile(
-    r"(?<![\w./:@-])[a-z0-9][a-z0-9_-]{0,63}/[a-z0-9][a-z0-9_-]{0,63}(?![\w/-]|\.\w)"
-)
-"""A cocktail's id (``supplier/slug``) in running text, not a path, DOI or URL."""
+WHOLE_META: Final = "meso.whole"
+"""The key of the rich style meta that marks an id a table keeps whole (:func:`id_cell`)."""
 
 NARROWEST = 8
 """The width under which a column of words is not narrowed while another still can be."""
@@ -139,8 +158,10 @@ class Fit:
     rich shrinks the widest columns (or shares the width by ratio) without regard to what a
     column holds, so at 80 columns it folds ``reference/dutasteride-hair`` in two. Here every
     column first keeps its longest word; when that is too wide, the columns give up their
-    ordinary words (folded, down to :data:`NARROWEST` and then below) but keep their ids and
-    URLs whole; only when even the ids cannot fit does anything of them fold.
+    ordinary words (folded, down to :data:`NARROWEST`) but keep their ids and URLs whole.
+    A table that cannot fit so is stacked instead (:func:`_stacked`: a block per row, each
+    value after its column's name, as the web page stacks its tables on a phone), folded
+    at spaces only.
     """
 
     def __init__(self, table: Table) -> None:
@@ -157,24 +178,26 @@ class Fit:
         widths: list[int] = []
         words: list[int] = []
         whole: list[int] = []
-        ids: list[int] = []
         for column in columns:
             shown = [column.header, *column.cells] if table.show_header else list(column.cells)
             measured = [Measurement.get(console, options.update_width(room), c) for c in shown]
             widths.append(max((m.maximum for m in measured), default=1))
             words.append(max((m.minimum for m in measured), default=1))
-            whole.append(max((_longest_whole(c) for c in shown), default=1))
-            ids.append(max((_longest_whole(c, urls=False) for c in shown), default=1))
-        if max(ids, default=1) <= 1:  # no cocktail id to keep whole: rich lays it out
+            whole.append(  # a column that must not wrap keeps its whole width
+                widths[-1] if column.no_wrap else max((_longest_whole(c) for c in shown), default=1)
+            )
+        if max(whole, default=1) <= 1:  # no id or URL to keep whole: rich lays it out
             yield table
+            return
+        narrowest = [
+            max(min(word, NARROWEST), kept) for word, kept in zip(words, whole, strict=True)
+        ]
+        if sum(narrowest) > room:
+            yield from _stacked(table, options.max_width)
             return
         for floor in (
             [max(word, kept) for word, kept in zip(words, whole, strict=True)],
-            [max(min(word, NARROWEST), kept) for word, kept in zip(words, whole, strict=True)],
-            # a URL folds before a column of words goes below NARROWEST; a cocktail id not
-            [max(min(word, NARROWEST), kept) for word, kept in zip(words, ids, strict=True)],
-            ids,
-            [1] * len(columns),
+            narrowest,
         ):
             widths = _shrink(widths, floor, room)
         for column, width in zip(columns, widths, strict=True):
@@ -183,14 +206,60 @@ class Fit:
         yield table
 
 
-def _longest_whole(renderable: object, *, urls: bool = True) -> int:
+def _stacked(table: Table, width: int) -> Iterator[Text]:
+    """``table`` as a block per row: the first column's text, then ``Header: value`` per
+    other column that has one (a table without headers: ``label: value``), folded at spaces
+    only (ids and URLs stay whole)."""
+    from rich.text import Text
+
+    def lines(text: str, first: str, then: str, style: str = "") -> Iterator[Text]:
+        for line in textwrap.wrap(
+            text,
+            width=max(width, len(first) + 1),
+            initial_indent=first,
+            subsequent_indent=then,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ):
+            yield Text(line, style=style, no_wrap=True, overflow="ignore")
+
+    if table.title:
+        yield Text(str(table.title), style="bold")
+    headers = [_plain(column.header) for column in table.columns]
+    rows = zip(*(column.cells for column in table.columns), strict=True)
+    for number, row in enumerate(rows):
+        first, *others = ("; ".join(_plain(value).splitlines()) for value in row)
+        if not table.show_header:
+            yield from lines(f"{first}: {', '.join(o for o in others if o)}", "", "  ")
+            continue
+        if number:
+            yield Text("")
+        yield from lines(first, "", "  ", style="bold")
+        for header, value in zip(headers[1:], others, strict=True):
+            if value.strip():
+                yield from lines(f"{header}: {value}", "  ", "    ")
+
+
+def _plain(renderable: object) -> str:
+    from rich.text import Text
+
+    return renderable.plain if isinstance(renderable, Text) else safe_text(str(renderable))
+
+
+def _longest_whole(renderable: object) -> int:
     from rich.text import Text
 
     text = renderable.plain if isinstance(renderable, Text) else renderable
     if not isinstance(text, str):
         return 1
-    found = WHOLE.findall(text) if urls else COCKTAIL_ID.findall(text)
+    found = WHOLE.findall(text)
+    if isinstance(renderable, Text):  # the ids :func:`id_cell` marked
+        found += [text[s.start : s.end] for s in renderable.spans if _kept_whole(s.style)]
     return max((len(word) for word in found), default=1)
+
+
+def _kept_whole(style: str | Style) -> bool:
+    return not isinstance(style, str) and bool(style.meta.get(WHOLE_META))
 
 
 def _shrink(widths: list[int], floor: Sequence[int], room: int) -> list[int]:
@@ -209,7 +278,7 @@ def _shrink(widths: list[int], floor: Sequence[int], room: int) -> list[int]:
 
 def write_csv_rows(rows: Iterable[Record], columns: Sequence[str]) -> None:
     """CSV on stdout through the library's formula-safe writer (lists become ``a|b|c``)."""
-    from meso_formulary.files import write_csv
+    from meso_formulary.safe_csv import write_csv
 
     picked = ({column: row.get(column) for column in columns} for row in rows)
     write_csv(picked, sys.stdout, columns)
@@ -240,6 +309,63 @@ def cell(value: object, style: str = "") -> Text:
     if isinstance(value, float):
         return Text(f"{value:g}", style=style)
     return Text(safe_text(str(value)), style=style)
+
+
+def id_cell(value: str) -> Text:
+    """An id a reader types back (``active-cancer``, ``acetyl-hexapeptide-8``), dim, and
+    kept whole by :class:`Fit` like a cocktail's id."""
+    from rich.style import Style
+    from rich.text import Text
+
+    return Text(safe_text(value), style=Style(dim=True, meta={WHOLE_META: True}))
+
+
+class Unfolded:
+    """A title and a list of items, folded at spaces only: a word longer than the line
+    (a URL) runs on whole, for the terminal to show the rest below, so that it can be
+    copied into a browser. rich folds such a word in two, or crops it."""
+
+    def __init__(self, title: str, items: Sequence[tuple[str, str]]) -> None:
+        self.title = title
+        self.items = items
+        """``(bullet, text)`` pairs: ``("  - ", "https://…")``, ``("  [2] ", "…")``."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.text import Text
+
+        yield Text(self.title, style="bold")
+        for bullet, item in self.items:
+            lines = textwrap.wrap(
+                safe_text(item) or " ",
+                width=max(options.max_width, len(bullet) + 1),
+                initial_indent=bullet,
+                subsequent_indent=" " * len(bullet),
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            for line in lines:
+                yield Text(line, no_wrap=True, overflow="ignore")
+
+
+class Footnotes:
+    """Sources cited from table cells as ``[n]``, listed whole below (:class:`Unfolded`):
+    a URL in a column narrow enough for 80 columns would be folded mid-word."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+
+    def mark(self, source: str | None) -> str:
+        """``[n]`` for ``source``: the same number each time it is cited ("" for none)."""
+        if not source:
+            return ""
+        return f"[{self._numbers.setdefault(source, len(self._numbers) + 1)}]"
+
+    def __bool__(self) -> bool:
+        return bool(self._numbers)
+
+    def listing(self, title: str) -> Unfolded:
+        """``title``, then ``[n] source`` per cited source, in the order first cited."""
+        return Unfolded(title, [(f"  [{n}] ", source) for source, n in self._numbers.items()])
 
 
 def new_table(*headers: str, title: str | None = None) -> Table:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from meso_formulary.cli.common import CliError, db_option, open_catalogue, safe_text
-from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
+from meso_formulary.cli.output import Format, cell, emit, new_table, notice, output_options
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -249,8 +249,9 @@ def diff(
     """Show what changed between two versions of a supplier's catalogue.
 
     \b
-    meso diff acme --from 3 --to 4     two versions stored in the catalogue (--db)
-    meso diff old.yaml new.yaml        two catalogue files
+    Examples:
+      meso diff acme-v2.yaml acme-v3.yaml             # two catalogue files
+      meso diff acme --from 2 --to 3 --db clinic.db   # two versions stored in a catalogue
     """
     from meso_formulary.catalogue.publishing.diff import diff_catalogues
 
@@ -273,6 +274,7 @@ def diff(
         click.echo(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
         _print_diff(result)
+        notice()
 
 
 def _print_diff(result: CatalogueDiff) -> None:

@@ -22,7 +22,7 @@ from meso_formulary.cli.common import (
     refuse_overwrite,
     write_file,
 )
-from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
+from meso_formulary.cli.output import Format, cell, emit, new_table, output_options, wrapped
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -156,7 +156,7 @@ def schedule(
         write_file(ics, lambda stream: stream.write(calendar), force=force)
         click.echo(f"Wrote {len(plan.sessions)} sessions to {ics}", err=True)
     for note in (*notes, *plan.notes):
-        click.echo(f"Note: {note}", err=True)
+        click.echo(wrapped(f"Note: {note}"), err=True)
     emit(entries(plan), fmt, lambda: _table(cocktail, plan))
 
 

@@ -31,7 +31,7 @@ from meso_formulary.catalogue.search.runner import (
 )
 from meso_formulary.catalogue.search.screening_text import screening_lines
 from meso_formulary.cli.common import connect_catalogue, db_option, safe_text
-from meso_formulary.cli.output import Format, cell, emit, new_table, output_options
+from meso_formulary.cli.output import Format, cell, emit, new_table, output_options, wrapped
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -103,12 +103,23 @@ class _SearchCommand(click.Command):
     multiple=True,
     metavar="ID",
     help="Hide every cocktail that condition ID rules out (pregnancy, fish-allergy ...; "
-    "meso conditions lists them). Repeatable.",
+    "meso conditions lists them by id and name, and either is accepted). Repeatable.",
 )
-@click.option("--area", metavar="A", help="Only cocktails for treatment area A (scalp, face ...).")
+@click.option(
+    "--area",
+    metavar="A",
+    help="Only cocktails for treatment area A (scalp, face ...; meso areas lists them by id "
+    "and name, and either is accepted).",
+)
 @click.option("--supplier", metavar="S", help="Only cocktails of supplier S (its id).")
 @click.option("--technique", metavar="T", help="Only cocktails given by technique T (nappage ...).")
 @click.option("--max-actives", metavar="N", help="At most N active ingredients.")
+@click.option("--indication", metavar="I", help="Only cocktails for indication I (alopecia ...).")
+@click.option(
+    "--ingredient-class",
+    metavar="C",
+    help="Only cocktails holding an ingredient of class C (vitamin, peptide ...).",
+)
 @click.option(
     "--limit",
     metavar="N",
@@ -131,7 +142,7 @@ def search(fmt: Format, db: Path | None, words: tuple[str, ...], **criteria: Any
       meso search hair loss
       meso search "what can I do about my dark circles"
       meso search "panda eyes" --exclude lidocaine --exclude-origin fish
-      meso search "skin booster" --client pregnancy --client fish-allergy
+      meso search "skin booster" --client pregnancy-planned --client fish-allergy
       meso search "cellulite" --area thighs --max-actives 4 --json
 
     --exclude covers every form of the substance (excluding hyaluronic acid hides sodium
@@ -146,7 +157,9 @@ def search(fmt: Format, db: Path | None, words: tuple[str, ...], **criteria: Any
     With --json, --nl or --csv, each result has: id, name, supplier, indications (ids),
     score, why (the reasons it matched), key_actives, n_actives and provenance (kind:
     verified, draft or reference; with --json also the signing key's fingerprint as
-    signed_by, the catalogue version and the status shown on the page); the screening report
+    signed_by, the catalogue version and the status shown on the page); with --json and
+    --nl also card (course, areas, anaesthetics, origins, product type and rule warnings,
+    as the web page's result card says them); the screening report
     goes to stderr. When nothing matches, a message (with "did you mean" suggestions) goes
     to stderr and the exit status is 1.
     """
@@ -157,13 +170,16 @@ def search(fmt: Format, db: Path | None, words: tuple[str, ...], **criteria: Any
     query = Query.from_values({**given, "facets": fmt is Format.TABLE})
     with closing(connect_catalogue(db)) as conn:
         answer = run(conn, query)
+        cards = _cards(conn, answer) if fmt in (Format.JSON, Format.NL) else None
     report = screening_lines(answer.screening)
     if not answer.hits:
         _nothing_found(answer, criteria, report)
     if fmt is not Format.TABLE and (report or answer.relaxed):
         notes = [*relaxation_lines(answer), *report]
-        click.echo("\n".join(safe_text(line) for line in notes), err=True)
+        click.echo("\n".join(wrapped(safe_text(line)) for line in notes), err=True)
     records = [found.record() for found in answer.hits]
+    if cards is not None:
+        records = [{**record, "card": cards.get(str(record["id"]))} for record in records]
     # CSV holds the provenance's kind (verified, draft, reference); JSON the whole object.
     flat = (
         [
@@ -174,6 +190,14 @@ def search(fmt: Format, db: Path | None, words: tuple[str, ...], **criteria: Any
         else None
     )
     emit(records, fmt, lambda: _table(answer, query.offset, report), flat=flat, columns=FIELDS)
+
+
+def _cards(conn: Any, answer: Answer) -> dict[str, dict[str, Any]]:
+    """Each hit's card (what the web page's result card says), by cocktail id."""
+    from meso_formulary.catalogue.store.cocktail_card import load_cards
+
+    cards = load_cards(conn, [found.id for found in answer.hits])
+    return {cocktail_id: card.as_dict() for cocktail_id, card in cards.items()}
 
 
 def _nothing_found(results: Answer, criteria: dict[str, Any], report: tuple[str, ...]) -> None:
@@ -196,7 +220,7 @@ def _nothing_found(results: Answer, criteria: dict[str, Any], report: tuple[str,
         lines.append("Did you mean: " + ", ".join(results.did_you_mean) + "?")
     if results.covered:
         lines.append("The catalogue has cocktails for: " + ", ".join(results.covered) + ".")
-    click.echo("\n".join(safe_text(line) for line in [*lines, *report]), err=True)
+    click.echo("\n".join(wrapped(safe_text(line)) for line in [*lines, *report]), err=True)
     sys.exit(1)
 
 

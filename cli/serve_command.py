@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from meso_formulary.cli.common import CliError, db_option
+from meso_formulary.cli.common import CliError, db_option, note_outdated_reference
 
 _WEB_MODULES = frozenset({"datasette", "uvicorn"})
 
@@ -74,8 +74,19 @@ def _catalogue_path(db: Path | None) -> Path:
         if not db.is_file():
             raise CliError(
                 f"no catalogue at {db}",
-                hint="check the path, or create one with: meso import FILE --db PATH",
+                hint="check the path, or create one with: meso init PATH or meso import FILE "
+                "--db PATH",
             )
+        import sqlite3
+        from contextlib import closing, suppress
+
+        from meso_formulary.catalogue.store.connect import open_readonly
+        from meso_formulary.errors import CatalogueError
+
+        # Only a note: a file this cannot read (WAL on read-only storage, served with
+        # --immutable) is Datasette's to open.
+        with suppress(CatalogueError, sqlite3.Error), closing(open_readonly(db)) as conn:
+            note_outdated_reference(conn, db)
         return db
     from meso_formulary.catalogue.store.default_connection import connect_default
     from meso_formulary.catalogue.store.embedded import default_file

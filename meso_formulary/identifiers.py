@@ -25,7 +25,14 @@ def cas_check_digit(body: str) -> int:
 
 
 def is_valid_cas(value: str) -> bool:
-    """True for a CAS RN with the right shape and check digit that is not a placeholder."""
+    """True for a CAS RN with the right shape and check digit that is not a placeholder.
+
+    >>> from meso_formulary import is_valid_cas
+    >>> is_valid_cas("50-81-7")  # ascorbic acid
+    True
+    >>> is_valid_cas("50-81-8")  # one digit off: the check digit catches it
+    False
+    """
     match = _CAS_RE.match(value)
     if not match or value in CAS_PLACEHOLDERS:
         return False
@@ -114,6 +121,10 @@ def name_key(text: str) -> str:
 
     ``"Vitamin B₁₂"``, ``"vitamin\u00a0b12"`` and ``"VITAMIN B12 "`` share the key
     ``"vitamin b12"``; NFC and NFD spellings of one accented name do too.
+
+    >>> from meso_formulary import name_key
+    >>> name_key("Vitamin B₁₂ ")
+    'vitamin b12'
     """
     return clean_text(text).casefold()
 

@@ -269,6 +269,13 @@ def plan_course(
     With ``avoid_weekends``, a session falling on a Saturday or a Sunday moves to the Monday
     after, and the later sessions keep the interval from the moved one; a note says what
     moved.
+
+    >>> from datetime import date
+    >>> import meso_formulary as mf
+    >>> protocol = mf.Protocol(sessions=4, interval_days=14, source="acme leaflet 2026")
+    >>> plan = mf.plan_course(protocol, date(2026, 1, 5))
+    >>> [session.starts.date().isoformat() for session in plan.sessions]
+    ['2026-01-05', '2026-01-19', '2026-02-02', '2026-02-16']
     """
     from meso_formulary.model import AftercareItem, CourseFact
     from meso_formulary.model import Protocol as CourseProtocol

@@ -143,7 +143,21 @@ def convert(
     vial_volume_ml: float | None = None,
     what: str = "a strength",
 ) -> float:
-    """Convert ``value`` from one unit to another, through mg/mL."""
+    """Convert ``value`` from one unit to another, through mg/mL.
+
+    A conversion that needs a fact about the ingredient or the cocktail takes it as an
+    argument, and raises :class:`~meso_formulary.errors.UnitConversionError` without it:
+
+    >>> from meso_formulary import Unit, convert
+    >>> convert(2, Unit.PERCENT_WV, Unit.MG_PER_ML)
+    20.0
+    >>> convert(10, Unit.MMOL_PER_L, Unit.MG_PER_ML, molecular_weight=176.12)
+    1.7612
+    >>> convert(10, Unit.MMOL_PER_L, Unit.MG_PER_ML)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    meso_formulary.errors.UnitConversionError: cannot convert ...: no molecular weight
+    """
     facts: dict[str, Any] = {
         "what": what,
         "molecular_weight": molecular_weight,
@@ -164,7 +178,14 @@ def to_mg_per_ml(
     vial_volume_ml: float | None = None,
     what: str | None = None,
 ) -> float:
-    """The strength in mg/mL (the canonical unit the catalogue compares and sorts by)."""
+    """The strength in mg/mL (the canonical unit the catalogue compares and sorts by).
+
+    >>> from meso_formulary import Strength, to_mg_per_ml
+    >>> to_mg_per_ml(Strength(value=0.5, unit="mg/mL"))
+    0.5
+    >>> to_mg_per_ml(Strength(value=5, unit="mg/vial"), vial_volume_ml=2)
+    2.5
+    """
     return convert(
         strength.value,
         strength.unit,

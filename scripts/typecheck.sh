@@ -4,5 +4,9 @@
 # scripts/installed_tree.py lays out.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-exec python "$root/scripts/installed_tree.py" \
+python "$root/scripts/installed_tree.py" \
   mypy --config-file "$root/pyproject.toml" -p meso_formulary "$@"
+# The documentation site's configuration and Sphinx extensions (docs/), with the docs extra.
+if python -c "import sphinx" 2>/dev/null; then
+  mypy --config-file "$root/pyproject.toml" "$root/docs/conf.py" "$root/docs/_ext" "$@"
+fi

@@ -103,6 +103,24 @@ def content_digest(path: Path, *, ignore_times: bool = False) -> str:
         return connection_digest(conn, ignore_times=ignore_times)
 
 
+def undo_positions(conn: sqlite3.Connection) -> None:
+    """Take migration ``0005_positions_from_one`` out of an open catalogue file, as a release
+    before it wrote the file: composition lines counted from 0. (The caller sets the schema
+    version it means.)"""
+    (from_zero,) = (ddl for ddl in schema.TABLES if ddl.startswith("CREATE TABLE composition"))
+    conn.execute("ALTER TABLE composition RENAME TO composition_from_one")
+    conn.execute(from_zero)
+    conn.execute(
+        "INSERT INTO composition SELECT cocktail_id, position - 1, ingredient_id, value, unit, "
+        "mg_per_ml FROM composition_from_one"
+    )
+    conn.execute("DROP TABLE composition_from_one")
+    conn.execute(
+        "CREATE INDEX idx_composition_ingredient ON composition(ingredient_id, cocktail_id)"
+    )
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0005_positions_from_one'")
+
+
 def undo_vocabulary(conn: sqlite3.Connection) -> None:
     """Take migration ``0004_vocabulary`` out of an open catalogue file, as a release before
     it wrote the file: no areas, search phrases or brands tables, no ``disclosure`` column,

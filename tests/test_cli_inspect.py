@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from meso_formulary.cli.inspect_commands import (
     INDICATION_FIELDS,
     INGREDIENT_FIELDS,
 )
-from meso_formulary.notice import NOT_MEDICAL_ADVICE
+from meso_formulary.notice import NOT_MEDICAL_ADVICE_LINE
 from meso_formulary.rules import validate
 
 
@@ -80,7 +81,10 @@ def test_show_findings_come_from_the_rules_engine(meso: Meso, db: Path) -> None:
     text = " ".join(
         meso("show", "testco/eye-bright", "--db", db, env={"COLUMNS": "400"}).stdout.split()
     )
-    assert f"source: {finding['source']}" in text
+    # The table cites it as [n] and lists it whole below (a URL in a column would fold).
+    mark = re.search(r"MF170 .*? source: (\[\d+\])", text)
+    assert mark is not None, text
+    assert f"{mark.group(1)} {finding['source']}" in text
 
 
 def test_show_csv_is_the_composition(meso: Meso, db: Path) -> None:
@@ -96,7 +100,7 @@ def test_show_table_has_every_section(meso: Meso, db: Path) -> None:
     text = result.stdout
     for expected in (
         "Scalp Boost",
-        "testco/scalp-boost | supplier testco (unsigned draft) | version 1",
+        "testco/scalp-boost | supplier testco, catalogue version 1 (unsigned draft) |",
         "Composition",
         "2 % w/v",
         "0.5 mg/mL",
@@ -125,8 +129,8 @@ def test_show_says_how_the_catalogue_came(meso: Meso, db: Path, tmp_path: Path) 
         "signed_by": None,
         "status": "unsigned draft",
     }
-    shipped = meso("show", "reference/dutasteride-hair")
-    assert "| supplier reference (shipped reference data) |" in shipped.stdout
+    shipped = " ".join(meso("show", "reference/dutasteride-hair").stdout.split())
+    assert "| supplier reference, catalogue version 1 (shipped reference data) |" in shipped
     source = tmp_path / "testco.yaml"
     source.write_text(TESTCO, encoding="utf-8")
     keys = tmp_path / "keys"
@@ -142,8 +146,10 @@ def test_show_says_how_the_catalogue_came(meso: Meso, db: Path, tmp_path: Path) 
     assert record["provenance"]["verified"] is True
     fingerprint = record["provenance"]["signed_by"]
     assert len(fingerprint) == 64
-    table = meso("show", "testco/scalp-boost", "--db", signed).stdout
-    assert f"| supplier testco (signed, verified (key {fingerprint[:4]} " in table
+    table = " ".join(meso("show", "testco/scalp-boost", "--db", signed).stdout.split())
+    assert f"| supplier testco, catalogue version 1 (signed, verified (key {fingerprint[:4]} " in (
+        table
+    )
     (stats,) = as_json(meso, "stats", "--db", signed)
     assert stats["unsigned_suppliers"] == []
 
@@ -176,29 +182,32 @@ def test_compare_table_snapshot(meso: Meso, db: Path) -> None:
     result = meso("compare", "testco/scalp-boost", "testco/eye-bright", "--db", db)
     assert result.exit_code == 0
     assert result.stdout.startswith(COMPARE_SNAPSHOT)
-    assert " ".join(result.stdout[len(COMPARE_SNAPSHOT) :].split()) == NOT_MEDICAL_ADVICE
+    assert result.stdout[len(COMPARE_SNAPSHOT) :] == NOT_MEDICAL_ADVICE_LINE + "\n"
 
 
 COMPARE_SNAPSHOT = """\
-┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┓
-┃                              ┃ A: Scalp Boost     ┃ B: Eye Bright     ┃           ┃
-┃                              ┃ testco/scalp-boost ┃ testco/eye-bright ┃           ┃
-┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━┩
-│ Composition                  │                    │                   │           │
-│ Biotin                       │ 0.5 mg/mL          │ -                 │ only in A │
-│ Dexpanthenol                 │ 2 % w/v (20 mg/mL) │ -                 │ only in A │
-│ Sodium hyaluronate           │ -                  │ 10 mg/mL          │ only in B │
-│ Lidocaine hydrochloride      │ -                  │ 3 mg/mL           │ only in B │
-│ Polynucleotides (sodium DNA) │ -                  │ not disclosed     │ only in B │
-├──────────────────────────────┼────────────────────┼───────────────────┼───────────┤
-│ Indication                   │                    │                   │           │
-│ alopecia                     │ yes                │ -                 │ only in A │
-│ dark circles                 │ -                  │ yes               │ only in B │
-├──────────────────────────────┼────────────────────┼───────────────────┼───────────┤
-│ Area                         │                    │                   │           │
-│ scalp                        │ yes                │ -                 │ only in A │
-│ periorbital                  │ -                  │ yes               │ only in B │
-└──────────────────────────────┴────────────────────┴───────────────────┴───────────┘
+Compared
+  A: Scalp Boost testco/scalp-boost
+  B: Eye Bright testco/eye-bright
+
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━┓
+┃                               ┃ A                  ┃ B             ┃           ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━┩
+│ Composition                   │                    │               │           │
+│ Biotin                        │ 0.5 mg/mL          │ -             │ only in A │
+│ Dexpanthenol                  │ 2 % w/v (20 mg/mL) │ -             │ only in A │
+│ Sodium hyaluronate            │ -                  │ 10 mg/mL      │ only in B │
+│ Lidocaine hydrochloride       │ -                  │ 3 mg/mL       │ only in B │
+│ Polynucleotides (sodium DNA)  │ -                  │ not disclosed │ only in B │
+├───────────────────────────────┼────────────────────┼───────────────┼───────────┤
+│ Indication                    │                    │               │           │
+│ Alopecia                      │ yes                │ -             │ only in A │
+│ Dark circles                  │ -                  │ yes           │ only in B │
+├───────────────────────────────┼────────────────────┼───────────────┼───────────┤
+│ Area                          │                    │               │           │
+│ Scalp                         │ yes                │ -             │ only in A │
+│ Around the eyes (periorbital) │ -                  │ yes           │ only in B │
+└───────────────────────────────┴────────────────────┴───────────────┴───────────┘
 """
 
 
@@ -295,12 +304,44 @@ def test_history_counts_versions(meso: Meso, tmp_path: Path) -> None:
     source.write_text(newer, encoding="utf-8")
     assert meso("import", source, "--unsigned", "--db", db).exit_code == 0
     versions = as_json(meso, "history", "testco/scalp-boost", "--db", db)
-    assert [v["version_no"] for v in versions] == [1, 2]
+    assert [v["revision"] for v in versions] == [1, 2]
     assert [v["catalogue_version"] for v in versions] == [1, 2]
     assert all(list(v) == list(HISTORY_FIELDS) for v in versions)
     assert len(as_json(meso, "history", "testco/eye-bright", "--db", db)) == 1
     table = meso("history", "testco/scalp-boost", "--db", db)
     assert versions[1]["digest"][:12] in table.stdout
+
+
+def test_show_and_history_name_the_same_versions(meso: Meso, tmp_path: Path) -> None:
+    """The cocktail version (the supplier's label), the revision (which stored content) and
+    the catalogue version, in the same words in show, history and their JSON."""
+    db = import_testco(meso, tmp_path)
+    newer = (
+        TESTCO.replace("version: 1\n", "version: 2\n", 1)
+        .replace("value: 0.5, unit: mg/mL", "value: 0.8, unit: mg/mL")
+        .replace("    name: Scalp Boost\n", "    name: Scalp Boost\n    version: '1.1'\n")
+    )
+    source = tmp_path / "testco-v2.yaml"
+    source.write_text(newer, encoding="utf-8")
+    assert meso("import", source, "--unsigned", "--db", db).exit_code == 0
+    history = as_json(meso, "history", "testco/scalp-boost", "--db", db)
+    assert [(v["revision"], v["cocktail_version"], v["catalogue_version"]) for v in history] == [
+        (1, "1", 1),
+        (2, "1.1", 2),
+    ]
+    (shown,) = as_json(meso, "show", "testco/scalp-boost", "--db", db)
+    assert (shown["revision"], shown["version"], shown["provenance"]["catalogue_version"]) == (
+        2,
+        "1.1",
+        2,
+    )
+    text = " ".join(meso("show", "testco/scalp-boost", "--db", db).stdout.split())
+    assert "supplier testco, catalogue version 2 (unsigned draft)" in text
+    assert "cocktail version 1.1, revision 2" in text
+    table = meso("history", "testco/scalp-boost", "--db", db).stdout
+    assert re.search(r"\b2\s+│\s+1\.1\s+│\s+2\s+│", table), table
+    # The eye-bright cocktail did not change: one revision, in catalogue version 1.
+    assert [v["revision"] for v in as_json(meso, "history", "testco/eye-bright", "--db", db)] == [1]
 
 
 def test_history_unknown_id(meso: Meso, db: Path) -> None:

@@ -152,6 +152,15 @@ def test_read_commands_import_nothing_heavy(
     assert _modules_loaded([*args, fmt], built_data_dir) == []
 
 
+@pytest.mark.parametrize(
+    "args", [["search", "hair loss"], READ_COMMANDS["show"], READ_COMMANDS["conditions"]]
+)
+def test_csv_output_imports_nothing_heavy(built_data_dir: Path, args: list[str]) -> None:
+    # The spreadsheet-safe writer is standard library only (meso_formulary.safe_csv): the
+    # model, and pydantic with it, stays off the read path.
+    assert _modules_loaded([*args, "--csv"], built_data_dir) == []
+
+
 @pytest.mark.parametrize("args", list(READ_COMMANDS.values()), ids=list(READ_COMMANDS))
 def test_read_command_tables_load_only_rich(built_data_dir: Path, args: list[str]) -> None:
     assert _top_level(_modules_loaded(args, built_data_dir)) == {"rich"}

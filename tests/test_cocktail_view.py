@@ -21,12 +21,12 @@ import httpx
 import pytest
 from cli_support import Meso
 from datasette.app import Datasette
-from helpers_catalogue import undo_vocabulary
+from helpers_catalogue import undo_positions, undo_vocabulary
 
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.catalogue.store import sql_schema as schema
+from meso_formulary.catalogue.store.cocktail_card import CourseFactLine
 from meso_formulary.catalogue.store.cocktail_view import (
-    CourseFactLine,
     PackFacts,
     SafetyLine,
     load_cocktail,
@@ -83,7 +83,7 @@ def test_the_cli_and_the_web_page_show_the_same_findings_and_provenance(
     sourced = [finding for finding in view.findings if finding.source]
     assert sourced, "at least one finding compares with a sourced fact"
     summary = " | ".join(view.summary)
-    assert "supplier testco (unsigned draft)" in summary
+    assert "supplier testco, catalogue version 1 (unsigned draft)" in summary
 
     (record,) = json.loads(meso("show", EYE_BRIGHT, "--db", db, "--json").stdout)
     assert record["findings"] == [finding.as_dict() for finding in view.findings]
@@ -102,7 +102,14 @@ def test_the_cli_and_the_web_page_show_the_same_findings_and_provenance(
     for finding in sourced:
         assert finding.source is not None
         assert finding.source in page
-        assert "source: " + " ".join(finding.source.split()[:4]) in table
+        assert cites(table, " ".join(finding.source.split()))
+
+
+def cites(table: str, source: str) -> bool:
+    """``meso show``'s text (words joined by single spaces) cites ``source`` from a table
+    as ``source: [n]`` and lists it whole below as ``[n] source``."""
+    listed = re.search(r"\[(\d+)\] " + re.escape(source), table)
+    return listed is not None and f"source: [{listed.group(1)}]" in table
 
 
 def test_stored_findings_are_what_the_rules_engine_reports(db: Path) -> None:
@@ -132,8 +139,10 @@ def test_no_findings_and_findings_not_computed_read_differently(
 
 def _as_schema_1(path: Path) -> None:
     """Turn a catalogue file back into schema version 1: no findings column (and none of
-    the screening tables of version 3, nor the search vocabulary of version 4)."""
+    the screening tables of version 3, nor the search vocabulary of version 4, and its
+    composition counted from 0 as before version 5)."""
     with closing(sqlite3.connect(path)) as conn, conn:
+        undo_positions(conn)
         undo_vocabulary(conn)
         for table in schema.SCREENING_TABLE_NAMES:
             conn.execute(f"DROP TABLE {table}")
@@ -152,7 +161,7 @@ def test_an_older_catalogue_gets_its_findings_on_upgrade(db: Path, tmp_path: Pat
     with pytest.raises(CatalogueError, match="older schema version 1"):
         Catalogue.open(old, readonly=True)
     with Catalogue.open(old) as catalogue:
-        assert catalogue.stats().schema_version == schema.SCHEMA_VERSION == 4
+        assert catalogue.stats().schema_version == schema.SCHEMA_VERSION == 5
         applied = [m.name for m in schema.MIGRATIONS.applied(catalogue.db)]
         assert applied == list(schema.MIGRATION_NAMES)
     assert stored_findings(old, EYE_BRIGHT) == expected
@@ -313,7 +322,7 @@ def test_every_product_course_and_safety_fact_shows_in_the_cli_and_on_the_web_pa
     ):
         assert expected in table, ("cli", expected)
         assert expected in page, ("web", expected)
-    assert "source: https://example.org/vendo-peptide/range" in table
+    assert cites(table, "https://example.org/vendo-peptide/range")
     # A source that is an address is a link on the page, its note kept as words.
     for url in ("glow/ifu", "glow/ce", "clinic/glow", "vendo-peptide/range"):
         assert f'<a href="https://example.org/{url}" rel="nofollow noopener">' in html

@@ -89,7 +89,7 @@ def test_drafts_list_and_remove(meso: Meso, tmp_path: Path) -> None:
     assert (listed["catalogue_version"], listed["cocktails"], listed["key_pinned"]) == (8, 2, False)
     removed = meso("drafts", "remove", "bravo", "--db", db)
     assert removed.exit_code == 0
-    assert "2 cocktails, 2 stored versions, 1 own ingredient" in removed.stdout
+    assert "2 cocktails, 2 stored revisions, 1 own ingredient" in removed.stdout
     with Catalogue.open(db, readonly=True) as catalogue:
         assert catalogue.drafts() == []
         with pytest.raises(NotFound):

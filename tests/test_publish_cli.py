@@ -18,6 +18,7 @@ from meso_formulary.catalogue.publishing.importing import import_path
 from meso_formulary.catalogue.publishing.signing import publish_catalogue
 from meso_formulary.catalogue.publishing.trust import catalogue_trust
 from meso_formulary.catalogue.store.catalogue_store import Catalogue
+from meso_formulary.notice import NOT_MEDICAL_ADVICE_LINE
 
 
 @pytest.fixture(autouse=True)
@@ -155,6 +156,7 @@ def test_diff_of_two_files_as_text_and_json(meso: Meso, tmp_path: Path) -> None:
         "acme: catalogue version 1 -> 2",
         "  ~ cocktail acme/hair-revive (Hair Revive)",
         "      ~ dexpanthenol: 30 mg/mL -> 45 mg/mL",
+        NOT_MEDICAL_ADVICE_LINE,
     ]
     data = json.loads(meso("diff", old, new, "--json").stdout)
     assert data["cocktails_changed"][0]["strengths"] == [

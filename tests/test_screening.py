@@ -25,7 +25,7 @@ import pytest
 from cli_support import Meso
 from conftest import DocumentFactory, cocktail_data
 from datasette.app import Datasette
-from helpers_catalogue import undo_vocabulary
+from helpers_catalogue import undo_positions, undo_vocabulary
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -526,6 +526,7 @@ def _as_schema_2(path: Path) -> None:
     before screening wrote it: no screening tables nor search vocabulary, two migrations
     applied."""
     with closing(sqlite3.connect(path)) as conn, conn:
+        undo_positions(conn)
         undo_vocabulary(conn)
         for table in schema.SCREENING_TABLE_NAMES:
             conn.execute(f"DROP TABLE {table}")
@@ -541,7 +542,7 @@ def test_a_schema_2_file_upgrades_when_opened_for_writing(tmp_path: Path) -> Non
     with pytest.raises(CatalogueError, match="older schema version 2"):
         open_readonly(path)
     with Catalogue.open(path) as catalogue:
-        assert catalogue.stats().schema_version == schema.SCHEMA_VERSION == 4
+        assert catalogue.stats().schema_version == schema.SCHEMA_VERSION == 5
         answer = find(catalogue, client="fish-allergy", exclude="hyaluronan")
         # Upgraded through 0004_vocabulary too: areas, brands and lay words are read.
         brand = find(catalogue, text="profhilo")

@@ -428,7 +428,7 @@ def test_area_supplier_technique_filters(cat: Catalogue) -> None:
     assert set(ids(run(cat, technique="point by point"))) == {"acme/scalp-revive"}
     results = run(cat, text="hair loss", area=Area.SCALP, supplier="acme", technique="nappage")
     assert ids(results) == ["acme/hair-biotin"]
-    assert results.hits[0].why[-3:] == ("treats Scalp", "given by nappage", "from supplier acme")
+    assert results.hits[0].why[-3:] == ("treats Scalp", "given by nappage", "from supplier Acme")
     assert SearchRequest(technique="Point-by-point").technique is Technique.POINT_BY_POINT
 
 

@@ -329,15 +329,17 @@ def test_unknown_field_hints_name_each_front_doors_own_fields(
     bad = next(b for b in TABLE if b.name == "unknown sort")
     assert by_cli(meso, catalogue_path, bad).hint == (
         "search fields: --ingredient, --exclude, --exclude-class, --exclude-origin, --client, "
-        "--area, --supplier, --technique, --max-actives, --limit, --offset"
+        "--area, --supplier, --technique, --max-actives, --indication, --ingredient-class, "
+        "--limit, --offset"
     )
     assert by_api(catalogue, bad).hint == (
         "search fields: text, include, exclude, exclude_classes, exclude_origins, client, "
-        "area, supplier, technique, max_actives, limit, offset, facets"
+        "area, supplier, technique, max_actives, indication, ingredient_class, limit, offset, "
+        "facets"
     )
     assert by_web(ds, bad).hint == (
         "search fields: q, ingredient, exclude, exclude_class, exclude_origin, client, area, "
-        "supplier, technique, max_actives, limit, offset"
+        "supplier, technique, max_actives, indication, ingredient_class, limit, offset"
     )
 
 

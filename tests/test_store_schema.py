@@ -77,7 +77,7 @@ def test_a_good_composition_line_is_accepted(seeded: sqlite3.Connection) -> None
         (4, -1.0),
         (4, 0.0),
         (4, math.inf),
-        (0, -1),  # position
+        (0, 0),  # position: the first line is 1
         (1, "unknown-ingredient"),  # foreign key
     ],
 )

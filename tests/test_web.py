@@ -172,7 +172,7 @@ def test_an_area_named_in_the_text_is_said_and_relaxed_words_too(ds: Datasette) 
     response = get(ds, f"{SEARCH}?q=scalp")
     assert result_ids(response)
     text = page_text(response)
-    assert "“scalp” as the area scalp" in text
+    assert "“scalp” as the area Scalp" in text
     assert "treats Scalp" in text
     # No cocktail holds both words: those holding either are shown, and the page says so.
     relaxed = page_text(get(ds, f"{SEARCH}?q=minoxidil+glycine"))
@@ -339,7 +339,9 @@ def test_a_cocktail_page_shows_composition_course_aftercare_and_sources(ds: Data
     assert re.search(r"Lidocaine hydrochloride .*? 2 % w/v 20 ", text)  # 2 % w/v = 20 mg/mL
     assert "Session 1 of 4 : Mon 2 Mar 2026, 09:00 to 09:30" in text
     assert "Session 4 of 4 : Mon 13 Apr 2026, 09:00 to 09:30" in text
-    assert "no hair wash until Tue 3 Mar 2026, 09:00" in text
+    # The aftercare of every session said once, as time after the session.
+    assert "After each session: No hair wash until 24 h (1 day) after the session" in text
+    assert text.count("No hair wash until") == 1
     assert "do not wash the hair 24 h (1 day) acme leaflet 2026" in text
     assert "redness 2 to 24 h (1 day)" in text
     assert "pregnancy" in text

@@ -22,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meso_formulary.catalogue.search.runner import SEARCH_FIELDS
-from meso_formulary.catalogue.store.cocktail_view import load_cocktail, words
+from meso_formulary.catalogue.store.cocktail_card import words
+from meso_formulary.catalogue.store.cocktail_view import load_cocktail
 from meso_formulary.cli.search_commands import search as search_command
 from meso_formulary.model import Area, IngredientClass, Technique
 from meso_formulary.web.forms import ARGUMENTS, read_form

@@ -49,7 +49,7 @@ def test_summary_box_comes_first_and_holds_the_facts(ds: Datasette) -> None:
     summary = text(html[box : html.index("</section>", box)])
     for fact in (
         "For Alopecia",
-        "Areas scalp",
+        "Areas Scalp",
         "Course 4 sessions, every 7 days",
         "Each session 30 minutes",
         "Numbing none stated",

@@ -105,7 +105,7 @@ def test_four_cocktails_side_by_side(ds: Datasette) -> None:
         r'(?s)<tr class="meso-differs"><th scope="row">Biotin</th>(.*?)</tr>', page.text
     )
     assert biotin is not None
-    cells = re.findall(r"<td>(.*?)</td>", biotin.group(1))
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", biotin.group(1))
     assert cells == ["0.5 mg/mL", "–", "–", "1 mg/mL", "not in every cocktail"]
     pair = get(ds, f"{COMPARE}?{ids(SCALP, FIRM)}")
     assert "strengths differ" in pair.text

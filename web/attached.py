@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.store.cocktail_card import area_names
 from meso_formulary.catalogue.store.connect import check_version, stored_version
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import Supplier
@@ -40,6 +41,8 @@ class AttachedCatalogue:
     suppliers: tuple[SupplierNote, ...]
     conditions: Mapping[str, str]
     """The client conditions the catalogue knows: id -> name (the search page's boxes)."""
+    areas: Mapping[str, str]
+    """The treatment areas: id -> plain name ("Around the eyes (periorbital)")."""
 
     @property
     def usable(self) -> bool:
@@ -64,19 +67,16 @@ async def find_catalogues(datasette: Any) -> None:
             continue
         facts = await database.execute_fn(_catalogue_facts)
         if facts is not None:
-            refusal, suppliers, conditions = facts
-            found.append(
-                AttachedCatalogue(name, Path(database.path), refusal, suppliers, conditions)
-            )
+            found.append(AttachedCatalogue(name, Path(database.path), *facts))
     _FOUND[datasette] = tuple(found)
 
 
 def _catalogue_facts(
     conn: sqlite3.Connection,
-) -> tuple[str | None, tuple[SupplierNote, ...], dict[str, str]] | None:
+) -> tuple[str | None, tuple[SupplierNote, ...], dict[str, str], dict[str, str]] | None:
     """Why this release cannot read the catalogue on ``conn`` (None when it can), its
-    suppliers and its client conditions (id -> name); None when the file is not a
-    catalogue at all."""
+    suppliers, its client conditions and its treatment areas (id -> name); None when the
+    file is not a catalogue at all."""
     try:
         if stored_version(conn) is None:
             return None
@@ -85,7 +85,7 @@ def _catalogue_facts(
     try:
         check_version(conn, upgradable=False)
     except CatalogueError as error:
-        return error.message, (), {}  # another release's tables: nothing more is read
+        return error.message, (), {}, {}  # another release's tables: nothing more is read
     notes: list[SupplierNote] = []
     for supplier_id, record in conn.execute("SELECT id, record FROM suppliers ORDER BY id"):
         try:
@@ -95,7 +95,7 @@ def _catalogue_facts(
             continue
         notes.append(SupplierNote(supplier.id, supplier.name, supplier.licence, supplier.url))
     conditions = dict(conn.execute("SELECT id, name FROM conditions ORDER BY name"))
-    return None, tuple(notes), conditions
+    return None, tuple(notes), conditions, area_names(conn)
 
 
 async def run(datasette: Any, attached: AttachedCatalogue, work: Callable[[Catalogue], T]) -> T:

@@ -15,6 +15,8 @@ the same search as JSON::
     supplier        one supplier, by id
     technique       one technique (nappage, papule, point by point ...)
     max_actives     at most this many active ingredients
+    indication      one indication, by id or name (the concern facet's links)
+    ingredient_class  one ingredient class every cocktail must hold (the class facet's links)
     limit, offset   paging
 
 The names are those of ``meso search``'s options (``--exclude-class`` is ``exclude_class``),
@@ -32,7 +34,7 @@ dropped in silence (names starting with ``_`` are Datasette's own and left alone
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlencode
 
@@ -114,13 +116,15 @@ ARGUMENTS = (
     "supplier",
     "technique",
     "max_actives",
+    "indication",
+    "ingredient_class",
     "limit",
     "offset",
 )
 """The query-string arguments of the search (page and JSON): ``meso search``'s options, by
 the same names (``q`` for its words), in the order of its ``--help``."""
 
-FILTERS = ("ingredient", "supplier", "technique", "max_actives")
+FILTERS = ("ingredient", "supplier", "technique", "max_actives", "indication", "ingredient_class")
 """The arguments the page's form has no control for: the page keeps them (hidden fields)
 when the form is submitted again, and says they apply."""
 
@@ -139,6 +143,8 @@ class SearchForm:
     supplier: str = ""
     technique: str = ""
     max_actives: str = ""
+    indication: str = ""
+    ingredient_class: str = ""
     limit: str = ""
     offset: str = ""
     q_given: bool = False
@@ -162,6 +168,8 @@ class SearchForm:
                 self.supplier,
                 self.technique,
                 self.max_actives,
+                self.indication,
+                self.ingredient_class,
                 self.limit,
                 self.offset,
                 self.unknown,
@@ -176,8 +184,24 @@ class SearchForm:
             ("supplier", self.supplier),
             ("technique", self.technique),
             ("max_actives", self.max_actives),
+            ("indication", self.indication),
+            ("ingredient_class", self.ingredient_class),
         )
         return tuple((name, value) for name, value in pairs if value)
+
+    def with_facet(self, name: str, value: str) -> SearchForm:
+        """This form with the facet argument ``name`` (``indication``, ``area``,
+        ``supplier`` or ``ingredient_class``) set to ``value`` (``""`` removes it), on the
+        first page."""
+        if name == "indication":
+            return replace(self, indication=value, offset="")
+        if name == "area":
+            return replace(self, area=value, offset="")
+        if name == "supplier":
+            return replace(self, supplier=value, offset="")
+        if name == "ingredient_class":
+            return replace(self, ingredient_class=value, offset="")
+        raise ValueError(f"not a facet argument: {name!r}")
 
     def to_request(self) -> SearchRequest:
         """The search to run; raises :class:`~meso_formulary.errors.SearchError` if invalid."""
@@ -193,6 +217,8 @@ class SearchForm:
             "supplier": self.supplier or None,
             "technique": self.technique or None,
             "max_actives": self.max_actives or None,
+            "indication": self.indication or None,
+            "ingredient_class": self.ingredient_class or None,
         }
         if self.limit:
             values["limit"] = self.limit
@@ -212,6 +238,8 @@ def read_form(args: QueryArgs) -> SearchForm:
         supplier=args.get("supplier") or "",
         technique=args.get("technique") or "",
         max_actives=args.get("max_actives") or "",
+        indication=args.get("indication") or "",
+        ingredient_class=args.get("ingredient_class") or "",
         exclude_classes=_distinct(args.getlist("exclude_class")),
         exclude_origins=_distinct(args.getlist("exclude_origin")),
         clients=_distinct(args.getlist("client")),

@@ -49,8 +49,9 @@ _COCKTAIL_COLUMNS = {
     "techniques": "Injection techniques (JSON list).",
     "regulatory_status": "How the product is placed on the market.",
     "vial_volume_ml": "Volume of one vial, in millilitres.",
-    "version": "The supplier's version of this cocktail.",
-    "version_no": "How many versions of this cocktail have been imported.",
+    "version": "The cocktail version: the supplier's own label for this cocktail.",
+    "version_no": "The revision: which stored content of this cocktail (1 for the first, "
+    "one more each time an import changed it; meso history lists them).",
     "digest": "SHA-256 of the canonical record: equal digests mean identical records.",
     "record": "The full cocktail record as canonical JSON.",
     "updated_at": "When this version was imported (UTC).",
@@ -58,7 +59,7 @@ _COCKTAIL_COLUMNS = {
 
 _COMPOSITION_COLUMNS = {
     "cocktail_id": "The cocktail.",
-    "position": "Order of the ingredient in the supplier's list (from 0).",
+    "position": "Order of the ingredient in the supplier's list (the first is 1).",
     "ingredient_id": "The ingredient.",
     "value": "Strength as the supplier gives it (empty when not disclosed), in unit.",
     "unit": "Unit of value: mg/mL, µg/mL, % w/v, IU/mL, mmol/L or mg/vial.",

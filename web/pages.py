@@ -23,10 +23,10 @@ from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
-from meso_formulary.catalogue.store.cocktail_view import NO_CONTRAINDICATIONS, CocktailView
-from meso_formulary.catalogue.store.cocktail_view import words as words
+from meso_formulary.catalogue.store.cocktail_card import words as words
+from meso_formulary.catalogue.store.cocktail_view import NO_CONTRAINDICATIONS, CocktailView, hours
 from meso_formulary.errors import InvalidInput
-from meso_formulary.schedule import CourseSchedule, DateWindow, Milestone, lay_out
+from meso_formulary.schedule import CourseSchedule, DateWindow, lay_out
 
 DEFAULT_TIME = time(9, 0)
 """The time of every session when the planner gives none (``meso schedule``'s default)."""
@@ -83,19 +83,14 @@ def summary_box(cocktail: CocktailView) -> tuple[SummaryFact, ...]:
     numbing and contraindications, in words (a fact no source states says so)."""
     protocol = cocktail.protocol
     facts_by_kind = {fact.fact: fact for fact in cocktail.course_facts}
-    if protocol is not None:
-        course = f"{protocol.sessions} sessions, every {protocol.interval_days} days"
-    else:
-        course = "not stated by any source"
+    course = protocol.course if protocol is not None else "not stated by any source"
     if protocol is not None and protocol.session_minutes is not None:
         minutes = f"{protocol.session_minutes} minutes"
     elif "session_minutes" in facts_by_kind and facts_by_kind["session_minutes"].amount:
         minutes = facts_by_kind["session_minutes"].amount
     else:
         minutes = "not stated"
-    anaesthetics = [
-        line.name for line in cocktail.composition if line.ingredient_class == "anaesthetic"
-    ]
+    anaesthetics = cocktail.card.anaesthetics
     numbing: list[str] = []
     if (protocol is not None and protocol.topical_numbing) or "topical_numbing" in facts_by_kind:
         numbing.append("topical numbing cream before the session")
@@ -107,7 +102,7 @@ def summary_box(cocktail: CocktailView) -> tuple[SummaryFact, ...]:
     ]
     return (
         SummaryFact("for", "For", ", ".join(i.name for i in cocktail.indications) or "not stated"),
-        SummaryFact("areas", "Areas", ", ".join(words(a) for a in cocktail.areas) or "not stated"),
+        SummaryFact("areas", "Areas", ", ".join(cocktail.area_names) or "not stated"),
         SummaryFact("course", "Course", course),
         SummaryFact("minutes", "Each session", minutes),
         SummaryFact("numbing", "Numbing", "; ".join(numbing) or "none stated"),
@@ -121,11 +116,10 @@ def summary_box(cocktail: CocktailView) -> tuple[SummaryFact, ...]:
 
 @dataclass(frozen=True)
 class SessionEntry:
-    """One session of the course and the aftercare milestones that follow it."""
+    """One session of the course, on the calendar."""
 
     title: str
     when: str
-    milestones: tuple[str, ...]
     moved_from: str | None = None
 
 
@@ -136,6 +130,10 @@ class Timeline:
     start: date
     options: SessionOptions
     sessions: tuple[SessionEntry, ...]
+    after_each: tuple[str, ...]
+    """The aftercare milestones of every session, said once: ``No hair wash until 48 h
+    (2 days) after the session: <the advice>`` (the same after each, so not repeated
+    under each)."""
     results: str | None
     top_up: str | None
     notes: tuple[str, ...]
@@ -193,6 +191,7 @@ def timeline(
         start=start,
         options=options,
         sessions=tuple(_sessions(course)),
+        after_each=_after_each(course),
         results=_window(course.results_expected),
         top_up=_window(course.top_up_window),
         notes=course.notes,
@@ -200,24 +199,31 @@ def timeline(
 
 
 def _sessions(plan: CourseSchedule) -> list[SessionEntry]:
-    by_session: dict[int, list[Milestone]] = {}
-    for milestone in plan.milestones:
-        by_session.setdefault(milestone.session, []).append(milestone)
     total = len(plan.sessions)
     entries = []
     for session in plan.sessions:
         when = _moment(session.starts)
         if session.ends is not None:
             when += f" to {session.ends:%H:%M}"
-        milestones = tuple(
-            f"{milestone.label} {_moment(milestone.at)}"
-            for milestone in by_session.get(session.number, ())
-        )
         moved = None if session.moved_from is None else _day(session.moved_from)
-        entries.append(
-            SessionEntry(f"Session {session.number} of {total}", when, milestones, moved)
-        )
+        entries.append(SessionEntry(f"Session {session.number} of {total}", when, moved))
     return entries
+
+
+def _after_each(plan: CourseSchedule) -> tuple[str, ...]:
+    """The first session's milestones as time after the session: every session has the
+    same ones, as long after its start (:func:`~meso_formulary.schedule.plan_course`)."""
+    if not plan.sessions:
+        return ()
+    first = plan.sessions[0]
+    lines = []
+    for milestone in plan.milestones:
+        if milestone.session != first.number:
+            continue
+        elapsed = (milestone.at - first.starts).total_seconds() / 3600
+        label = milestone.label[:1].upper() + milestone.label[1:]
+        lines.append(f"{label} {hours(elapsed)} after the session: {milestone.advice}")
+    return tuple(lines)
 
 
 def _moment(moment: datetime) -> str:

@@ -494,9 +494,12 @@ def _client_error(
 
 @hookimpl
 def prepare_jinja2_environment(env: Environment, datasette: Any) -> None:
-    # Appended last, so that a --template-dir may still override these templates.
+    # A --template-dir first, then the plugin's templates, then Datasette's: the plugin's
+    # base.html (Datasette's with the page's language and a <main> landmark) serves every page.
+    first = [] if datasette.template_dir is None else [FileSystemLoader(datasette.template_dir)]
     loaders = [] if env.loader is None else [env.loader]
-    env.loader = ChoiceLoader([*loaders, FileSystemLoader(str(HERE / "templates"))])
+    ours = FileSystemLoader(str(HERE / "templates"))
+    env.loader = ChoiceLoader([*first, ours, *loaders])
 
 
 @hookimpl

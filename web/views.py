@@ -24,8 +24,10 @@ from datasette.utils.asgi import NotFound as PageNotFound
 from datasette.utils.asgi import Response
 from datasette.views.index import IndexView
 
-from meso_formulary.catalogue.search.api import SearchRequest, search
+from meso_formulary.catalogue import Catalogue
+from meso_formulary.catalogue.search.api import SearchRequest, SearchResults, search
 from meso_formulary.catalogue.search.screening_text import client_conditions
+from meso_formulary.catalogue.store.cocktail_card import CocktailCard, load_cards
 from meso_formulary.catalogue.store.cocktail_view import (
     ALSO_RULED_OUT,
     FINDINGS_NOT_COMPUTED,
@@ -97,22 +99,16 @@ async def search_view(datasette: Any, request: Any) -> Response:
     """``/-/meso-search`` (the page) and ``/-/meso-search.json`` (the same search as JSON)."""
     as_json = bool(request.url_vars.get("format"))
     form = read_form(request.args)
-    conditions: Mapping[str, str] = {}
+    found: attached.AttachedCatalogue | None = None
     try:
         _only_get(request)
-        catalogue = _catalogue(datasette)
-        conditions = catalogue.conditions
+        catalogue = found = _catalogue(datasette)
         if not form.submitted and not as_json:
-            return await _search_page(datasette, request, form, conditions, {})
+            return await _search_page(datasette, request, form, found, {})
         search_request = _search_request(form)
         try:
-            results, indications = await attached.run(
-                datasette,
-                catalogue,
-                lambda cat: (
-                    search(cat, search_request, budget=WEB_SEARCH_BUDGET),
-                    {i.id.value: i.name for i in cat.indications()},
-                ),
+            results, indications, cards = await attached.run(
+                datasette, catalogue, lambda cat: _search_with_cards(cat, search_request)
             )
         except SearchError as error:  # text with nothing searchable, an unknown ingredient
             if error.message.startswith(BUDGET_SPENT):
@@ -129,15 +125,22 @@ async def search_view(datasette: Any, request: Any) -> Response:
             return Response.json(body, status=problem.status, headers=headers)
         if problem.status in (400, 503):  # the form again, with what to change
             problems = {"problems": [p for p in (problem.message, problem.hint) if p]}
-            return await _search_page(
-                datasette, request, form, conditions, problems, problem.status
-            )
+            return await _search_page(datasette, request, form, found, problems, problem.status)
         return await _problem_page(datasette, request, problem)
     if as_json:
-        return Response.json(results_json(search_request, results))
-    labels = Labels(indications, {s.id: s.name for s in catalogue.suppliers})
-    context = results_context(datasette, form, search_request, results, labels)
-    return await _search_page(datasette, request, form, conditions, context)
+        return Response.json(results_json(search_request, results, cards))
+    labels = Labels(indications, {s.id: s.name for s in catalogue.suppliers}, catalogue.areas)
+    context = results_context(datasette, form, search_request, results, labels, cards)
+    return await _search_page(datasette, request, form, found, context)
+
+
+def _search_with_cards(
+    cat: Catalogue, request: SearchRequest
+) -> tuple[SearchResults, dict[str, str], dict[str, CocktailCard]]:
+    """The search's results, the indications' names and the hits' cards."""
+    results = search(cat, request, budget=WEB_SEARCH_BUDGET)
+    indications = {i.id.value: i.name for i in cat.indications()}
+    return results, indications, load_cards(cat.conn, [hit.id for hit in results.hits])
 
 
 async def cocktail_view(datasette: Any, request: Any) -> Response:
@@ -258,7 +261,8 @@ async def compare_view(datasette: Any, request: Any) -> Response:
     query = urlencode([("id", i) for i in ids])
     context = {
         "cocktails": views,
-        "urls": [cocktail_url(datasette, view.id) for view in views],
+        # Not "urls": Datasette puts its own URL builder under that name in every context.
+        "cocktail_urls": [cocktail_url(datasette, view.id) for view in views],
         "sections": compare_sections(views, comparisons),
         "json_url": f"{datasette.urls.path(COMPARE_PATH)}.json?{query}",
         "linked_source": linked_source,
@@ -383,15 +387,18 @@ async def _search_page(
     datasette: Any,
     request: Any,
     form: SearchForm,
-    conditions: Mapping[str, str],
+    found: attached.AttachedCatalogue | None,
     context: dict[str, Any],
     status: int = 200,
 ) -> Response:
+    """The search page; the form's conditions and areas named by ``found`` (None: no
+    catalogue could be found, the ids as words)."""
+    conditions, areas = (found.conditions, found.areas) if found else ({}, {})
     page = {
         "problems": [],
         "results": None,
         "json_url": None,
-        **form_context(form, conditions),
+        **form_context(form, conditions, areas),
         **context,
     }
     return await _render(datasette, request, "meso_search.html", page, status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Final
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -224,12 +225,19 @@ def diff_lines(diff: CatalogueDiff) -> list[str]:
         )
         lines.extend(f"      + indication {i}" for i in change.indications_added)
         lines.extend(f"      - indication {i}" for i in change.indications_removed)
-        lines.extend(f"      ~ {f.field}: {_show(f.old)} -> {_show(f.new)}" for f in change.fields)
+        lines.extend(
+            f"      ~ {_FIELD_WORDS.get(f.field, f.field)}: {_show(f.old)} -> {_show(f.new)}"
+            for f in change.fields
+        )
     lines.extend(f"  + ingredient {i}" for i in diff.ingredients_added)
     lines.extend(f"  - ingredient {i}" for i in diff.ingredients_removed)
     lines.extend(f"  ~ ingredient {i}" for i in diff.ingredients_changed)
     return lines
 
+
+_FIELD_WORDS: Final = {"version": "cocktail version"}
+"""Fields shown in other words: a cocktail's ``version`` is its supplier's label for it, not
+the catalogue version the diff's first line names."""
 
 _SHOWN_CHARS = 120
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from meso_formulary.catalogue.publishing.bundle import bounds_problem, is_bundle
 from meso_formulary.catalogue.publishing.trust import (
@@ -43,6 +43,12 @@ if TYPE_CHECKING:
     from meso_formulary.catalogue.store.catalogue_store import Catalogue
     from meso_formulary.catalogue.store.importer import ImportReport, ProgressCallback
     from meso_formulary.model import CatalogueFile
+
+
+REFERENCE_NAME: Final = "shipped reference data"
+"""The name of the :class:`ImportedFile` that reports the shipped reference cocktails
+refreshed by an import into a clinic's own catalogue (a new data release, see
+:func:`~meso_formulary.catalogue.store.importer.import_session`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,9 @@ def import_files(
     max_bytes: int = MAX_BYTES,
 ) -> list[ImportedFile]:
     """Import signed bundles (and, with ``unsigned``, plain catalogue files as drafts) into
-    ``catalogue``, all in one transaction or none at all (see the module doc).
+    ``catalogue``, all in one transaction or none at all (see the module doc). Returns one
+    :class:`ImportedFile` per file, in order, after one named :data:`REFERENCE_NAME` when
+    the import first refreshed a clinic catalogue's shipped reference cocktails.
 
     ``fmt`` forces the format of plain files ("yaml", "json" or "csv"; default: from the
     extension, ``-`` reads stdin). ``now`` is the time bundles are checked at (their
@@ -92,6 +100,31 @@ def import_files(
     :class:`~meso_formulary.errors.InvalidInput` listing every located problem of every
     file (:class:`~meso_formulary.errors.UnreadableInput`, its subclass, when a file cannot
     be read at all); in each case the catalogue is unchanged.
+
+    A plain file imports only as a local draft, with ``unsigned`` (a signed bundle of
+    ``meso publish`` needs no flag):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from meso_formulary.catalogue import Catalogue, import_files
+    >>> text = '''
+    ... format: meso-formulary/1
+    ... supplier: {id: acme, name: Acme}
+    ... cocktails:
+    ...   - id: acme/hair
+    ...     name: Hair booster
+    ...     supplier: acme
+    ...     description: Biotin for thinning hair.
+    ...     composition: [{ingredient: biotin, strength: {value: 0.5, unit: mg/mL}}]
+    ...     indications: [alopecia]
+    ...     areas: [scalp]
+    ... '''
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     draft = Path(folder) / "acme.yaml"
+    ...     _ = draft.write_text(text, encoding="utf-8")
+    ...     (imported,) = import_files(Catalogue.memory(), [draft], unsigned=True)
+    >>> imported.report.added, imported.signed_by
+    (('acme/hair',), None)
     """
     trust = catalogue_trust(catalogue)
     judged: list[_Judged] = []
@@ -135,6 +168,8 @@ def import_files(
                     source=item.name,
                 )
                 reports.append(ImportedFile(item.name, report, item.signed_by))
+            if session.reference_report is not None:  # a new data release, refreshed first
+                reports.insert(0, ImportedFile(REFERENCE_NAME, session.reference_report, None))
     except InvalidInput as error:
         located = [_locate(problem, judged) for problem in error.problems]
         raise InvalidInput(_not_imported(len(located)), located) from error
@@ -149,8 +184,8 @@ def import_path(
     now: datetime | None = None,
 ) -> ImportReport:
     """Import one file through :func:`import_files`; the report of what it did."""
-    (imported,) = import_files(catalogue, [path], unsigned=unsigned, now=now)
-    return imported.report
+    imported = import_files(catalogue, [path], unsigned=unsigned, now=now)
+    return imported[-1].report  # after the reference data's, when the import refreshed it
 
 
 def _judge(

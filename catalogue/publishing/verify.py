@@ -193,5 +193,7 @@ def _check_replay(path: Path, manifest: Manifest, trust: TrustStore) -> None:
         raise TrustError(
             f"{path}: replay refused: catalogue version {manifest.catalogue_version} of "
             f"supplier {manifest.supplier!r} is not newer than the version already imported "
-            f"({state.catalogue_version})"
+            f"({state.catalogue_version})",
+            hint="the catalogue already holds it (nothing to do), or a newer one: ask the "
+            "supplier for a bundle of a higher catalogue version",
         )

@@ -61,6 +61,8 @@ class SearchFields(TypedDict, total=False):
     supplier: str | None
     technique: Technique | str | None
     max_actives: int | None
+    indication: IndicationId | str | None
+    ingredient_class: IngredientClass | str | None
     limit: int
     offset: int
     facets: bool
@@ -93,10 +95,14 @@ class SearchRequest(BaseModel):
     supplier: str | None = None
     technique: Technique | None = None
     max_actives: int | None = None
+    indication: IndicationId | None = None
+    """Only cocktails for this indication."""
+    ingredient_class: IngredientClass | None = None
+    """Only cocktails holding an ingredient of this class."""
     limit: int = DEFAULT_LIMIT
     offset: int = 0
     facets: bool = True
-    """Count matches per indication, supplier and ingredient class (up to
+    """Count matches per indication, area, supplier and ingredient class (up to
     :data:`~.runner.FACET_LIMIT` matches; see :mod:`.runner`)."""
 
     def __init__(self, **fields: Unpack[SearchFields]) -> None:
@@ -338,6 +344,17 @@ def search(
     Raises :class:`SearchError` for text with nothing searchable in it and for ingredient
     names the catalogue does not know (suggestions in its ``hint``), and
     :class:`~meso_formulary.errors.CatalogueError` when SQLite fails.
+
+    A client's words are read for concerns; each hit says why it matched:
+
+    >>> from meso_formulary.catalogue import Catalogue
+    >>> from meso_formulary.catalogue.search import SearchRequest, search
+    >>> request = SearchRequest(text="hair loss", exclude=("lidocaine",))
+    >>> results = search(Catalogue.default(), request)
+    >>> [concern.indication_id.value for concern in results.concerns]
+    ['alopecia']
+    >>> all(hit.why[0] == "for Alopecia, as 'hair loss'" for hit in results.hits)
+    True
     """
     return SearchResults.of(run(catalogue.conn, request.query(), _cache(catalogue), budget=budget))
 

@@ -53,7 +53,7 @@ from meso_formulary.names import (
     with_declared,
     word_key,
 )
-from meso_formulary.vocabulary import IngredientClass, Origin
+from meso_formulary.vocabulary import Area, ConditionId, IndicationId, IngredientClass, Origin
 
 SUGGEST_PHRASE_CUTOFF = 80.0
 """Least ``fuzz.ratio`` of a run of typed words and a concern or area phrase to offer it."""
@@ -499,9 +499,31 @@ def _choice_keys(choices: type[_Choice]) -> dict[str, _Choice]:
     return {_enum_key(member.value): member for member in choices}
 
 
+@cache
+def _name_keys(choices: type[StrEnum]) -> dict[str, StrEnum]:
+    """The areas, client conditions and indications by the :func:`_enum_key` of the names
+    the listings show for them (``Under the chin (submental)``), from the shipped reference
+    data (loaded only when a text is no member's value)."""
+    from meso_formulary import reference
+
+    named: Iterable[tuple[StrEnum, str]] = ()
+    if choices is Area:
+        named = ((area.id, area.name) for area in reference.areas())
+    elif choices is ConditionId:
+        named = ((condition.id, condition.name) for condition in reference.conditions())
+    elif choices is IndicationId:
+        named = ((indication.id, indication.name) for indication in reference.indications())
+    return {_enum_key(name): member for member, name in named}
+
+
 def _find_choice(text: str, choices: type[_Choice]) -> _Choice | None:
     """The member of ``choices`` that ``text`` names (see :func:`parse_choice`), or ``None``."""
-    return _choice_keys(choices).get(_enum_key(text))
+    key = _enum_key(text)
+    found = _choice_keys(choices).get(key)
+    if found is None:
+        named = _name_keys(choices).get(key)
+        found = named if isinstance(named, choices) else None
+    return found
 
 
 def _find_origins(text: str) -> tuple[Origin, ...] | None:
@@ -515,7 +537,9 @@ def _find_origins(text: str) -> tuple[Origin, ...] | None:
 def parse_choice(text: str | _Choice, choices: type[_Choice], what: str) -> _Choice:
     """The member of ``choices`` that ``text`` names, forgiving case, accents, plurals, US
     spellings and separators ("Anesthetics" -> anaesthetic, "thigh" -> thighs, "point by
-    point" -> point_by_point). Raises :class:`SearchError` naming the closest members."""
+    point" -> point_by_point); an area, condition or indication also by the name the
+    listings show ("Under the chin (submental)", "Fish allergy"). Raises
+    :class:`SearchError` naming the closest members."""
     if isinstance(text, choices):
         return text
     found = _find_choice(text, choices)

@@ -32,8 +32,10 @@ How a query becomes SQL:
   a name also covers the names that extend it, so "lidocaine" covers "lidocaine
   hydrochloride", see :meth:`~.terms.Lexicon.resolve_ingredient`), ``exclude``,
   ``exclude_classes``, ``exclude_origins``, ``area``, ``supplier``, ``technique``,
-  ``max_actives``. An ingredient name that matches nothing is an error with suggestions,
-  never silently dropped: dropping an exclusion would show a client's allergen.
+  ``max_actives``, ``indication`` and ``ingredient_class`` (one concern, one class of
+  ingredient every match holds: the values the facets count, so that a page can offer
+  each facet value as a filter). An ingredient name that matches nothing is an error with
+  suggestions, never silently dropped: dropping an exclusion would show a client's allergen.
 - **Screening.** An excluded name (``exclude``, or typed: "no hyaluronic acid") hides
   every cocktail holding any ingredient it covers, any ingredient sharing a moiety group
   with one of those (hyaluronic acid and sodium hyaluronate; theophylline and
@@ -236,10 +238,14 @@ class Query(NamedTuple):
     supplier: str | None = None
     technique: Technique | None = None
     max_actives: int | None = None
+    indication: IndicationId | None = None
+    """Only cocktails for this indication (a facet's value, as the page's links give it)."""
+    ingredient_class: IngredientClass | None = None
+    """Only cocktails holding an ingredient of this class (the class facet's value)."""
     limit: int = DEFAULT_LIMIT
     offset: int = 0
     facets: bool = True
-    """Count matches per indication, supplier and ingredient class."""
+    """Count matches per indication, area, supplier and ingredient class."""
 
     @classmethod
     def parse(
@@ -258,6 +264,8 @@ class Query(NamedTuple):
         limit: int | str = DEFAULT_LIMIT,
         offset: int | str = 0,
         facets: bool = True,
+        indication: str | IndicationId | None = None,
+        ingredient_class: str | IngredientClass | None = None,
     ) -> Self:
         """Check a search typed by a user; numbers may be given as typed ("20").
 
@@ -280,6 +288,8 @@ class Query(NamedTuple):
                 "limit": limit,
                 "offset": offset,
                 "facets": facets,
+                "indication": indication,
+                "ingredient_class": ingredient_class,
             }
         )
 
@@ -320,6 +330,12 @@ class Query(NamedTuple):
                 limit=_number("limit", values.get("limit", DEFAULT_LIMIT), 1, MAX_LIMIT),
                 offset=_number("offset", values.get("offset", 0), 0, MAX_OFFSET),
                 facets=_flag(values.get("facets", True)),
+                indication=_optional(
+                    "indication", values.get("indication"), _indication, IndicationId
+                ),
+                ingredient_class=_optional(
+                    "ingredient_class", values.get("ingredient_class"), parse_class, IngredientClass
+                ),
             )
             if text is not None and not clean_text(text) and not query.filtered:
                 raise _Invalid(
@@ -344,6 +360,8 @@ class Query(NamedTuple):
             or self.supplier is not None
             or self.technique is not None
             or self.max_actives is not None
+            or self.indication is not None
+            or self.ingredient_class is not None
         )
 
 
@@ -472,6 +490,10 @@ def _area(value: str) -> Area:
 
 def _technique(value: str) -> Technique:
     return parse_choice(value, Technique, "technique")
+
+
+def _indication(value: str) -> IndicationId:
+    return parse_choice(value, IndicationId, "indication")
 
 
 def _condition(value: str) -> ConditionId:
@@ -611,7 +633,7 @@ class Answer(NamedTuple):
     hits: tuple[Found, ...]
     total: int
     facets: dict[str, dict[str, int]]
-    """Per facet (``indication``, ``supplier``, ``ingredient_class``), value -> matches,
+    """Per facet (``indication``, ``area``, ``supplier``, ``ingredient_class``), value -> matches,
     most first; empty when the query asked for no facets."""
     facets_complete: bool
     """False when the facets count only the best :data:`FACET_LIMIT` of ``total`` matches."""
@@ -808,7 +830,7 @@ class _Plan(NamedTuple):
     """The free words as a ranking only (a concern, area or brand drove): any word."""
     required: tuple[_Link, ...]
     """Sets every match belongs to (what the text names, each include, area, technique,
-    supplier)."""
+    supplier, indication, ingredient class)."""
     excluded: tuple[str, ...]
     """Ingredient ids no match contains (exclude_origins), beyond the screens."""
     excluded_classes: tuple[IngredientClass, ...]
@@ -902,6 +924,13 @@ def _plan(conn: sqlite3.Connection, query: Query, lex: Lexicon) -> _Plan:
         required.append(_LinkSet("cocktail_techniques", "technique", (query.technique.value,)))
     if query.supplier is not None:
         required.append(_LinkSet("cocktails", "supplier_id", (query.supplier,)))
+    if query.indication is not None:
+        required.append(
+            _LinkSet("cocktail_indications", "indication_id", (query.indication.value,))
+        )
+    if query.ingredient_class is not None:
+        members = lex.ingredients_of(classes=(query.ingredient_class,))
+        required.append(_LinkSet("composition", "ingredient_id", members))
 
     screens += [_Screen(n.term, n.ingredient_ids) for n in negations if not n.classes]
     classes = [*query.exclude_classes, *(c for n in negations for c in n.classes)]
@@ -1473,18 +1502,20 @@ def _survivors(conn: sqlite3.Connection, plan: _Plan, fts: str) -> _Sql:
 
 
 def _facets(conn: sqlite3.Connection, pks: Sequence[int]) -> dict[str, dict[str, int]]:
-    """Matches per indication, supplier and ingredient class among ``pks``, most first.
+    """Matches per indication, area, supplier and ingredient class among ``pks``, most first.
 
     SQLite concatenates the cocktails' JSON arrays and Python decodes them as one document:
     a thousand rows or ``json.loads`` calls would cost more than the counting.
     """
-    suppliers, indications, classes = conn.execute(
+    suppliers, indications, areas, classes = conn.execute(
         "SELECT group_concat(c.supplier_id, ' '), group_concat(c.indications), "
-        f"group_concat(c.classes) FROM json_each(?) AS j CROSS JOIN {_BY_PK} ON c.pk = j.value",
+        "group_concat(c.areas), group_concat(c.classes) "
+        f"FROM json_each(?) AS j CROSS JOIN {_BY_PK} ON c.pk = j.value",
         (json.dumps(pks),),
     ).fetchone()
     counts = {
         "indication": Counter(_joined(indications)),
+        "area": Counter(_joined(areas)),
         "supplier": Counter((suppliers or "").split()),
         "ingredient_class": Counter(_joined(classes)),
     }
@@ -1565,6 +1596,8 @@ def _why(
             if match.how == "fuzzy":
                 said += f" (read as '{match.matched}')"
             answered[match.indication_id] = f"for {name}, as {said}"
+    if query.indication is not None and query.indication not in answered:
+        answered[query.indication] = f"for {lex.indication_name(query.indication.value)}"
     reasons += answered.values()
     if plan.area_ids or query.area is not None:
         named = (*plan.area_ids, *((query.area.value,) if query.area else ()))
@@ -1574,22 +1607,36 @@ def _why(
     if plan.brand_keys:
         reasons += [brand for brand in _brands(conn, card.id, plan.brand_keys)]
     reasons += [f"contains {name}" for name in query.include]
+    if query.ingredient_class is not None:
+        reasons.append(f"contains an ingredient of the class {_words(query.ingredient_class)}")
     if plan.fts is not None:
         reasons.append(f"mentions '{plan.free_text}'")
     if query.technique is not None:
-        reasons.append(f"given by {query.technique.value.replace('_', ' ')}")
+        reasons.append(f"given by {_words(query.technique)}")
     if query.supplier is not None:
-        reasons.append(f"from supplier {query.supplier}")
+        reasons.append(f"from supplier {_supplier_name(conn, query.supplier)}")
     if query.max_actives is not None:
         reasons.append(f"{card.n_actives} actives (at most {query.max_actives})")
     reasons += [f"no {name}, in any form" for name in query.exclude]
     reasons += [f"no {negation.term} (as typed)" for negation in plan.negations]
     reasons += [f"not ruled out by {lex.condition_name(c.value)}" for c in plan.clients]
-    reasons += [f"no {c.value.replace('_', ' ')} ingredients" for c in query.exclude_classes]
+    reasons += [f"no {_words(c)} ingredients" for c in query.exclude_classes]
     reasons += [f"no {o.value}-derived ingredients" for o in query.exclude_origins]
     if query.exclude_origins and contents.unstated_origin:
         reasons.append("origin not stated for " + ", ".join(contents.unstated_origin))
     return tuple(reasons)
+
+
+def _words(value: StrEnum) -> str:
+    """A vocabulary value as words (``point_by_point`` -> ``point by point``): no why-line
+    shows a field's spelling."""
+    return value.value.replace("_", " ")
+
+
+def _supplier_name(conn: sqlite3.Connection, supplier: str) -> str:
+    """The name of supplier ``supplier`` as its catalogue gives it (its id if none)."""
+    row = conn.execute("SELECT name FROM suppliers WHERE id = ?", (supplier,)).fetchone()
+    return str(row[0]) if row else supplier
 
 
 def _treated(conn: sqlite3.Connection, cocktail_id: str, areas: Sequence[str]) -> list[str]:

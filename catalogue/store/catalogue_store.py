@@ -16,12 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from sqlite_utils import Database
 
 from meso_formulary.catalogue.store import sql_schema as schema
-from meso_formulary.catalogue.store.cocktail_view import COMPOSITION_SQL
+from meso_formulary.catalogue.store.cocktail_card import COMPOSITION_SQL
 from meso_formulary.catalogue.store.compare import CocktailComparison, compare
 from meso_formulary.catalogue.store.connect import (
     check_version,
@@ -33,6 +33,7 @@ from meso_formulary.catalogue.store.drafts import DraftRecord as DraftRecord
 from meso_formulary.catalogue.store.drafts import RemovedSupplier as RemovedSupplier
 from meso_formulary.catalogue.store.drafts import list_drafts, purge_supplier
 from meso_formulary.catalogue.store.export import ExportFormat, write_export
+from meso_formulary.catalogue.store.fhir import fhir_bundle
 from meso_formulary.catalogue.store.import_checks import CocktailInput, check_document
 from meso_formulary.catalogue.store.importer import (
     ImportReport,
@@ -46,6 +47,7 @@ from meso_formulary.catalogue.store.listings import (
     indication_records,
     ingredient_records,
 )
+from meso_formulary.catalogue.store.provenance import REFERENCE_SUPPLIER, shipped_reference
 from meso_formulary.catalogue.store.records import utc_now
 from meso_formulary.catalogue.store.reference_sync import sync_reference
 from meso_formulary.catalogue.store.transaction import write_transaction
@@ -64,6 +66,23 @@ from meso_formulary.units import Strength, Unit
 
 DEFAULT_BUSY_TIMEOUT = schema.BUSY_TIMEOUT_MS / 1000
 
+CLINIC_SOURCE: Final = "clinic"
+"""``meta.source`` of a clinic's own catalogue (:meth:`Catalogue.create`: what ``meso stats``
+shows); the embedded reference catalogue's is ``reference``, any other catalogue's ``user``.
+What makes a clinic's catalogue is holding the shipped reference cocktails."""
+
+_CLINIC_SQL: Final = (
+    "SELECT (SELECT value FROM meta WHERE key = 'source'), "
+    f"EXISTS (SELECT 1 FROM suppliers WHERE id = '{REFERENCE_SUPPLIER}')"
+)
+"""A catalogue's ``meta.source`` and whether it holds the shipped reference cocktails."""
+
+_CREATE_HINT: Final = "give a new file name in a folder you can write to"
+_NOT_CLINIC_HINT: Final = (
+    "start a clinic's own catalogue in a new file (meso init NEW.db), then import the "
+    "suppliers' bundles into it"
+)
+
 
 @dataclass(frozen=True)
 class CocktailVersion:
@@ -71,10 +90,14 @@ class CocktailVersion:
 
     cocktail_id: str
     version_no: int
+    """The revision: 1 for the first content stored, one more each time an import changes it."""
     supplier: str
     catalogue_version: int
+    """The supplier's catalogue version it was imported in."""
     digest: str
     imported_at: str
+    cocktail_version: str
+    """The supplier's own label for the cocktail (its record's ``version``)."""
 
 
 @dataclass(frozen=True)
@@ -237,23 +260,116 @@ class Catalogue:
     def default(cls) -> Catalogue:
         """The shipped reference catalogue, opened read-only (built on first use, atomically:
         see :mod:`.embedded`, which finds and replaces the file; this fills it)."""
-        from meso_formulary import reference as shipped
         from meso_formulary.catalogue.store.embedded import build, default_file, open_built
-
-        def fill(temp: Path) -> None:
-            with cls.open(temp) as catalogue:
-                catalogue.import_catalogue(shipped.reference_catalogue())
-                with write_transaction(catalogue.conn, str(temp)):
-                    catalogue._set_meta("source", "reference")
-                catalogue.conn.execute("PRAGMA journal_mode = DELETE")
 
         path = default_file()
         built = open_built(path)
         if built is None:
-            build(path, fill)
+            build(path, lambda temp: cls._fill_reference(temp, "reference"))
         else:
             built.close()
         return cls.open(path, readonly=True)
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str]) -> Catalogue:
+        """A new catalogue file at ``path`` that starts from the shipped reference cocktails:
+        a clinic's own catalogue (``meso init``), opened for writing.
+
+        The reference cocktails are kept as the shipped data (provenance ``reference``) beside
+        the suppliers' signed bundles imported later, and refreshed when the package's data
+        changes (:meth:`refresh_reference`, which every import runs first when the data
+        changed). The file is written beside ``path`` and then takes its name, so no reader
+        sees half of it. Raises :class:`CatalogueError` when ``path`` exists (nothing is
+        overwritten) or its folder cannot be written.
+        """
+        from meso_formulary.catalogue.store.embedded import write_atomically
+
+        file = Path(path)
+        if file.exists() or file.is_symlink():
+            raise CatalogueError(f"{file} already exists", hint=_CREATE_HINT)
+        write_atomically(
+            file,
+            lambda temp: cls._fill_reference(temp, CLINIC_SOURCE),
+            what="a catalogue",
+            hint=_CREATE_HINT,
+            replace=False,
+        )
+        return cls.open(file, create=False)
+
+    @classmethod
+    def open_clinic(cls, path: str | os.PathLike[str]) -> Catalogue:
+        """The clinic's own catalogue at ``path`` (one holding the shipped reference
+        cocktails, as :meth:`create` makes it), opened for writing; any other file is refused
+        before anything is written to it.
+
+        Raises :class:`CatalogueError` for a missing file, a file that is not a catalogue, a
+        catalogue of a newer release, a catalogue without the shipped reference cocktails
+        (made by ``meso import``) and the embedded reference catalogue (the library's own,
+        rebuilt rather than refreshed).
+        """
+        file = Path(path)
+        try:
+            conn = connect_file(file, readonly=True)
+            try:
+                version = check_version(conn, upgradable=True)
+                row = None if version is None else conn.execute(_CLINIC_SQL).fetchone()
+            finally:
+                conn.close()
+        except CatalogueError as error:
+            message = error.message if str(file) in error.message else f"{file}: {error.message}"
+            raise CatalogueError(
+                f"{message}; it was left as it is", hint=error.hint or _NOT_CLINIC_HINT
+            ) from error
+        except sqlite3.Error as error:
+            raise CatalogueError(
+                f"{file} is not a catalogue ({error}); it was left as it is",
+                hint=_NOT_CLINIC_HINT,
+            ) from error
+        if row is None or not row[1] or row[0] == "reference":
+            what = (
+                "holds no catalogue"
+                if row is None
+                else "is the embedded reference catalogue"
+                if row[0] == "reference"
+                else "holds a catalogue of its own"
+            )
+            raise CatalogueError(
+                f"{file} {what}, not one started from the shipped reference data; it was "
+                "left as it is",
+                hint=_NOT_CLINIC_HINT,
+            )
+        return cls.open(file, create=False)
+
+    @classmethod
+    def _fill_reference(cls, temp: Path, source: str) -> None:
+        """Write the shipped reference catalogue into the new file ``temp``, marked as
+        ``source`` (``reference``: the embedded catalogue; ``clinic``: a clinic's own): the
+        one way a file starts from the shipped cocktails."""
+        with cls.open(temp) as catalogue:
+            catalogue.import_catalogue(shipped_reference())
+            with write_transaction(catalogue.conn, str(temp)):
+                catalogue._set_meta("source", source)
+            catalogue.conn.execute("PRAGMA journal_mode = DELETE")
+
+    def refresh_reference(self) -> ImportReport | None:
+        """Bring this catalogue's shipped reference cocktails up to the package's data, in
+        one transaction: the changed data becomes the next catalogue version of supplier
+        ``reference`` (``meso history`` and ``meso diff reference`` show what changed), the
+        other suppliers are not touched. Returns that version's report, or ``None`` when the
+        cocktails are already the package's.
+
+        Raises :class:`CatalogueError` for a catalogue holding no reference cocktails.
+        """
+        self._writable()
+        if not self.conn.execute(_CLINIC_SQL).fetchone()[1]:
+            raise CatalogueError(
+                f"{self._where} does not start from the shipped reference data",
+                hint=_NOT_CLINIC_HINT,
+            )
+        with self.importing() as session:
+            if session.reference_changed:  # the session's start refreshed them already
+                return session.reference_report
+            return session.refresh_reference()
 
     def _prepare(self, busy_timeout: float) -> None:
         where = self._where
@@ -433,6 +549,18 @@ class Catalogue:
         self.write_export(buffer, fmt, supplier=supplier, version=version)
         return buffer.getvalue()
 
+    def fhir_bundle(self, supplier: str | None = None) -> dict[str, Any]:
+        """The catalogue (or supplier ``supplier``'s part) as one FHIR R5 ``Bundle`` of type
+        ``collection``, as plain JSON-ready dicts: what ``meso export --format fhir`` writes
+        (see :mod:`.fhir` and ``docs/fhir.md``). Raises :class:`NotFound` for an unknown
+        supplier.
+
+        >>> bundle = Catalogue.default().fhir_bundle(supplier="reference")
+        >>> bundle["type"], bundle["entry"][0]["resource"]["resourceType"]
+        ('collection', 'MedicationKnowledge')
+        """
+        return fhir_bundle(self.conn, supplier)
+
     # ------------------------------------------------------------ lookups
 
     @reads_stored_rows
@@ -484,8 +612,12 @@ class Catalogue:
         versions = [
             CocktailVersion(*row)
             for row in self.conn.execute(
-                "SELECT cocktail_id, version_no, supplier_id, catalogue_version, digest, "
-                "imported_at FROM cocktail_versions WHERE cocktail_id = ? ORDER BY version_no",
+                "SELECT v.cocktail_id, v.version_no, v.supplier_id, v.catalogue_version, "
+                "v.digest, v.imported_at, "
+                "COALESCE(json_extract(COALESCE(v.record, c.record), '$.version'), '1') "
+                "FROM cocktail_versions AS v LEFT JOIN cocktails AS c "
+                "ON c.id = v.cocktail_id AND c.version_no = v.version_no "
+                "WHERE v.cocktail_id = ? ORDER BY v.version_no",
                 (cocktail_id,),
             )
         ]
@@ -555,7 +687,7 @@ def _composition_entry(
 ) -> CompositionEntry:
     """A row of :data:`COMPOSITION_SQL` as typed data."""
     return CompositionEntry(
-        position=position + 1,
+        position=position,
         ingredient_id=ingredient_id,
         name=name,
         inci=inci,

@@ -30,6 +30,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from meso_formulary.catalogue.store.cocktail_card import (
+    CocktailCard,
+    CompositionLine,
+    CourseFactLine,
+    FindingLine,
+    ProtocolFacts,
+    Span,
+    area_names,
+    composition_lines,
+    course_fact_lines,
+    finding_lines,
+    protocol_facts,
+    words,
+)
 from meso_formulary.catalogue.store.connect import reads_stored_rows
 from meso_formulary.catalogue.store.provenance import Provenance as Provenance
 from meso_formulary.catalogue.store.provenance import provenance
@@ -50,15 +64,9 @@ FINDINGS_NOT_COMPUTED: Final = (
     "has checked it."
 )
 NO_SOURCES: Final = "None given."
-NOT_DISCLOSED: Final = "not disclosed"
 NOT_STATED: Final = "not stated"
 PRODUCT_INSTRUCTIONS: Final = "product's instructions"
 """How an aftercare item from the product's own instructions is marked."""
-
-
-def words(value: str) -> str:
-    """A vocabulary value as words: ``point_by_point`` -> ``point by point``."""
-    return value.replace("_", " ")
 
 
 def hours(value: float) -> str:
@@ -71,21 +79,6 @@ def hours(value: float) -> str:
 
 
 @dataclass(frozen=True)
-class Span:
-    """A closed range of numbers as stored (``min`` may equal ``max``)."""
-
-    min: float
-    max: float
-
-    def __str__(self) -> str:
-        return f"{self.min:g}" if self.min == self.max else f"{self.min:g} to {self.max:g}"
-
-    @classmethod
-    def of(cls, data: Any) -> Span | None:
-        return None if data is None else cls(float(data["min"]), float(data["max"]))
-
-
-@dataclass(frozen=True)
 class SupplierFacts:
     """Who supplies the cocktail, as their catalogue states it."""
 
@@ -94,79 +87,6 @@ class SupplierFacts:
     jurisdiction: str | None
     licence: str | None
     url: str | None
-
-
-@dataclass(frozen=True)
-class CompositionLine:
-    """One composition line with its ingredient's dictionary facts."""
-
-    position: int
-    """1 for the first line."""
-    ingredient_id: str
-    name: str
-    inci: str | None
-    ingredient_class: str
-    origin: str | None
-    value: float | None
-    unit: str | None
-    mg_per_ml: float | None
-    """The strength in mg/mL as computed on import; ``None`` when undisclosed or when it
-    does not convert (IU without a factor, ...)."""
-
-    @property
-    def strength(self) -> str:
-        """The strength as the supplier gives it, or ``not disclosed``."""
-        return NOT_DISCLOSED if self.value is None else f"{self.value:g} {self.unit}"
-
-    @property
-    def mg_per_ml_text(self) -> str:
-        """Blank when the strength is not disclosed; "–" when it cannot be converted."""
-        if self.value is None:
-            return ""
-        return "–" if self.mg_per_ml is None else f"{self.mg_per_ml:.4g}"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The line as ``meso show --json`` and ``--csv`` print it."""
-        return {
-            "position": self.position,
-            "ingredient": self.ingredient_id,
-            "name": self.name,
-            "class": self.ingredient_class,
-            "value": self.value,
-            "unit": self.unit,
-            "mg_per_ml": self.mg_per_ml,
-        }
-
-
-@dataclass(frozen=True)
-class ProtocolFacts:
-    """A course of sessions and what follows it (see :class:`meso_formulary.model.Protocol`)."""
-
-    sessions: int
-    interval_days: int
-    session_minutes: int | None
-    results_last_months: Span | None
-    top_up_interval_months: int | None
-    topical_numbing: bool
-    source: str
-    note: str | None = None
-
-    @property
-    def facts(self) -> tuple[tuple[str, str], ...]:
-        """``(label, value)`` pairs, only for what the protocol states."""
-        facts = [("Course", f"{self.sessions} sessions, every {self.interval_days} days")]
-        if self.session_minutes is not None:
-            facts.append(("Session", f"{self.session_minutes} minutes"))
-        if self.topical_numbing:
-            facts.append(("Numbing", "topical numbing cream before the session"))
-        if self.results_last_months is not None:
-            facts.append(("Results last", f"{self.results_last_months} months"))
-        if self.top_up_interval_months is not None:
-            facts.append(("Top-up", f"every {self.top_up_interval_months} months"))
-        if self.note:
-            facts.append(("Note", self.note))
-        facts.append(("Source", self.source))
-        return tuple(facts)
 
 
 @dataclass(frozen=True)
@@ -207,32 +127,6 @@ class EffectLine:
         if span.min == span.max:
             return hours(span.min)
         return f"{span.min:g} to {hours(span.max)}"
-
-
-@dataclass(frozen=True)
-class FindingLine:
-    """A rule finding stored with the cocktail (``Finding.as_dict()`` of the rules engine)."""
-
-    severity: str
-    code: str
-    rule: str
-    message: str
-    path: str
-    value: Any
-    source: str | None = None
-    """Where the limit or fact the finding compares with comes from (``None`` in rows
-    stored before findings carried it, or for a rule that compares with no source)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity,
-            "code": self.code,
-            "rule": self.rule,
-            "message": self.message,
-            "path": self.path,
-            "value": self.value,
-            "source": self.source,
-        }
 
 
 @dataclass(frozen=True)
@@ -287,55 +181,6 @@ class RegulatoryLine:
         """``EU: medical device (CE-marked class III medical device)``."""
         text = f"{self.jurisdiction}: {words(self.status)}"
         return f"{text} ({self.detail})" if self.detail else text
-
-
-_COURSE_FACT_LABELS: Final = {
-    "session_minutes": "Session length",
-    "topical_numbing": "Topical numbing",
-    "results_last_months": "Results last",
-    "top_ups": "Top-ups",
-    "results_develop": "Results develop over the course",
-    "sessions": "Sessions",
-}
-_COURSE_FACT_UNITS: Final = {
-    "session_minutes": "minutes",
-    "results_last_months": "months",
-    "top_ups": "months apart",
-    "sessions": "sessions",
-}
-
-
-@dataclass(frozen=True)
-class CourseFactLine:
-    """A sourced fact about a session or a course (:class:`meso_formulary.model.CourseFact`)."""
-
-    fact: str
-    min: float | None
-    max: float | None
-    note: str
-    source: str
-
-    @property
-    def label(self) -> str:
-        """The kind of fact in words (``Session length``, ``Results last``)."""
-        return _COURSE_FACT_LABELS.get(self.fact, words(self.fact).capitalize())
-
-    @property
-    def amount(self) -> str:
-        """``30 to 45 minutes``, ``up to 6 months``, ``at least 4 sessions``; blank for a
-        fact without numbers (a numbing cream is used)."""
-        unit = _COURSE_FACT_UNITS.get(self.fact, "")
-        low, high = self.min, self.max
-        if low is None and high is None:
-            return ""
-        if low is not None and high is not None:
-            text = str(Span(low, high))
-        elif low is not None:
-            text = f"at least {low:g}"
-        else:
-            assert high is not None
-            text = f"up to {high:g}"
-        return f"{text} {unit}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -481,6 +326,10 @@ class CocktailView:
     id: str
     name: str
     version: str
+    """The cocktail version: the supplier's own label for this cocktail (``1``, ``2.1``)."""
+    revision: int
+    """Which stored content of the cocktail this is (1 for the first; ``meso history``
+    lists them): one more each time an import changes it."""
     regulatory_status: str
     description: str
     supplier: SupplierFacts
@@ -488,6 +337,8 @@ class CocktailView:
     composition: tuple[CompositionLine, ...]
     indications: tuple[Named, ...]
     areas: tuple[str, ...]
+    area_names: tuple[str, ...]
+    """:attr:`areas` by their plain names, in the same order."""
     maker: str | None
     product_type: str | None
     """A :class:`~meso_formulary.model.ProductType` value, or ``None`` when not stated."""
@@ -525,6 +376,19 @@ class CocktailView:
     """The cocktail as stored (canonical JSON: fields at their default left out)."""
 
     @property
+    def card(self) -> CocktailCard:
+        """What a search result's card says about this cocktail."""
+        return CocktailCard.of(
+            self.id,
+            self.protocol,
+            self.composition,
+            self.area_names,
+            self.product_type,
+            self.findings,
+            self.course_facts,
+        )
+
+    @property
     def status(self) -> str:
         """The regulatory status in words."""
         return words(self.regulatory_status)
@@ -552,11 +416,13 @@ class CocktailView:
 
     @property
     def summary(self) -> tuple[str, ...]:
-        """The facts under the name: id, supplier and provenance, version, status."""
+        """The facts under the name: id; supplier, its catalogue version and provenance; the
+        cocktail version and revision; status. (The words ``meso history`` uses.)"""
         return (
             self.id,
-            f"supplier {self.supplier.id} ({self.provenance.text})",
-            f"version {self.version}",
+            f"supplier {self.supplier.id}, catalogue version "
+            f"{self.provenance.catalogue_version} ({self.provenance.text})",
+            f"cocktail version {self.version}, revision {self.revision}",
             f"regulatory status: {self.status}",
         )
 
@@ -565,7 +431,7 @@ class CocktailView:
         """What it is for and where it goes, then its properties and administration."""
         return (
             ("For", ", ".join(i.name for i in self.indications) or NOT_STATED),
-            ("Areas", ", ".join(words(a) for a in self.areas) or NOT_STATED),
+            ("Areas", ", ".join(self.area_names) or NOT_STATED),
             *self.properties,
             *(self.administration or (("Administration", NOT_STATED),)),
         )
@@ -598,9 +464,11 @@ class CocktailView:
         with "applies" for the client's), the client's conditions that apply ("applies",
         null without --client), the findings (null: not computed; each with its "source"),
         the archetypes that stand for this product ("archetypes": id and name) and the
-        provenance."""
+        provenance. "version" is the record's (the cocktail version), "revision" which stored
+        content it is, the provenance's "catalogue_version" the supplier's catalogue's."""
         return {
             **self.record,
+            "revision": self.revision,
             "composition": [line.as_dict() for line in self.composition],
             "ruled_out_by": [reason.as_dict() for reason in self.ruled_out_by],
             "applies": [c.id for c in self.applies] if self.clients else None,
@@ -613,18 +481,10 @@ class CocktailView:
 
 
 _COCKTAIL_SQL: Final = """
-SELECT c.record, c.findings, s.record, s.catalogue_version, s.verified, s.signed_by
+SELECT c.record, c.findings, c.version_no, s.record, s.catalogue_version, s.verified,
+       s.signed_by
 FROM cocktails AS c JOIN suppliers AS s ON s.id = c.supplier_id WHERE c.id = ?
 """
-
-COMPOSITION_SQL: Final = """
-SELECT x.position, x.ingredient_id, i.name, i.inci, i.ingredient_class, i.origin, x.value,
-       x.unit, x.mg_per_ml
-FROM composition AS x JOIN ingredients AS i ON i.id = x.ingredient_id
-WHERE x.cocktail_id = ? ORDER BY x.position
-"""
-"""A cocktail's composition lines with their ingredients' facts (also read by
-:meth:`Catalogue.composition <.catalogue_store.Catalogue.composition>`)."""
 
 
 @reads_stored_rows
@@ -642,13 +502,12 @@ def load_cocktail(
         raise NotFound(
             f"no cocktail {cocktail_id!r} in the catalogue", hint=_hint(conn, cocktail_id)
         )
-    record_text, findings_text, supplier_text, catalogue_version, verified, signed_by = row
+    record_text, findings_text, revision, supplier_text, catalogue_version, verified, signed_by = (
+        row
+    )
     record: dict[str, Any] = json.loads(record_text)
     supplier: dict[str, Any] = json.loads(supplier_text)
-    composition = tuple(
-        CompositionLine(position + 1, *rest)
-        for position, *rest in conn.execute(COMPOSITION_SQL, (cocktail_id,))
-    )
+    composition = composition_lines(conn, cocktail_id)
     indication_ids = list(record.get("indications", ()))
     marks = ", ".join("?" * len(indication_ids))
     names = dict(
@@ -665,6 +524,7 @@ def load_cocktail(
         id=record["id"],
         name=record["name"],
         version=record.get("version", "1"),
+        revision=revision,
         regulatory_status=record.get("regulatory_status", "unknown"),
         description=record["description"],
         supplier=SupplierFacts(
@@ -678,6 +538,7 @@ def load_cocktail(
         composition=composition,
         indications=tuple(Named(i, names.get(i, words(i))) for i in indication_ids),
         areas=tuple(record.get("areas", ())),
+        area_names=_named_areas(conn, record.get("areas", ())),
         maker=record.get("maker"),
         product_type=record.get("product_type"),
         brands=tuple(record.get("brands", ())),
@@ -701,28 +562,8 @@ def load_cocktail(
         ),
         properties=_properties(record),
         administration=_administration(record.get("administration")),
-        protocol=None
-        if protocol is None
-        else ProtocolFacts(
-            sessions=protocol["sessions"],
-            interval_days=protocol["interval_days"],
-            session_minutes=protocol.get("session_minutes"),
-            results_last_months=Span.of(protocol.get("results_last_months")),
-            top_up_interval_months=protocol.get("top_up_interval_months"),
-            topical_numbing=bool(protocol.get("topical_numbing", False)),
-            source=protocol["source"],
-            note=protocol.get("note"),
-        ),
-        course_facts=tuple(
-            CourseFactLine(
-                item["fact"],
-                item.get("min"),
-                item.get("max"),
-                item.get("note") or "",
-                item["source"],
-            )
-            for item in record.get("course_facts", ())
-        ),
+        protocol=protocol_facts(protocol),
+        course_facts=course_fact_lines(record.get("course_facts", ())),
         aftercare=tuple(
             AftercareLine(
                 item["kind"],
@@ -761,12 +602,16 @@ def load_cocktail(
             for condition, via, ingredient, detail in ruled_out
         ),
         clients=tuple(conditions[condition] for condition in wanted),
-        findings=None
-        if findings_text is None
-        else tuple(FindingLine(**finding) for finding in json.loads(findings_text)),
+        findings=finding_lines(findings_text),
         sources=tuple(record.get("sources", ())),
         record=record,
     )
+
+
+def _named_areas(conn: sqlite3.Connection, areas: Sequence[str]) -> tuple[str, ...]:
+    """``areas`` by their plain names (an id the catalogue has no name for, as words)."""
+    names = area_names(conn)
+    return tuple(names.get(area, words(area)) for area in areas)
 
 
 _ARCHETYPES_SQL: Final = """

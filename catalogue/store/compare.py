@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from meso_formulary.catalogue.store.cocktail_view import CocktailView, CompositionLine
+    from meso_formulary.catalogue.store.cocktail_card import CompositionLine
+    from meso_formulary.catalogue.store.cocktail_view import CocktailView
     from meso_formulary.model import Area, Cocktail, IndicationId
     from meso_formulary.units import Strength
 
@@ -104,14 +105,14 @@ def compare(
 ) -> CocktailComparison:
     """Compare ``a`` and ``b`` (ids in their composition).
 
-    ``mg_per_ml`` maps ``(cocktail id, position)`` to the stored canonical strength and
-    ``names`` ingredient ids to their names.
+    ``mg_per_ml`` maps ``(cocktail id, position)`` (the first line is 1) to the stored
+    canonical strength and ``names`` ingredient ids to their names.
     """
 
     def strengths(cocktail: Cocktail) -> dict[str, LineStrength]:
         return {
             line.ingredient: LineStrength(line.strength, mg_per_ml.get((cocktail.id, position)))
-            for position, line in enumerate(cocktail.composition)
+            for position, line in enumerate(cocktail.composition, start=1)
         }
 
     in_a, in_b = strengths(a), strengths(b)
@@ -141,7 +142,7 @@ def comparison_records(a: CocktailView, b: CocktailView) -> list[dict[str, Any]]
     (composition, indication or area), item (an id), name, a and b (the strength or the item
     as each cocktail has it, or ``None``), a_mg_per_ml, b_mg_per_ml and status (same, differs,
     only_a or only_b)."""
-    from meso_formulary.catalogue.store.cocktail_view import words
+    from meso_formulary.catalogue.store.cocktail_card import words
 
     in_a = {line.ingredient_id: line for line in a.composition}
     in_b = {line.ingredient_id: line for line in b.composition}
@@ -173,6 +174,13 @@ def comparison_records(a: CocktailView, b: CocktailView) -> list[dict[str, Any]]
         ("indication", tuple(i.id for i in a.indications), tuple(i.id for i in b.indications)),
         ("area", a.areas, b.areas),
     )
+    names = {  # by field, the names the views give (the id as words for one they lack)
+        "indication": {i.id: i.name for i in (*a.indications, *b.indications)},
+        "area": {
+            **dict(zip(a.areas, a.area_names, strict=True)),
+            **dict(zip(b.areas, b.area_names, strict=True)),
+        },
+    }
     for field, items_a, items_b in sides:
         diff = SetDiff.of(items_a, items_b)
         for items, status in (
@@ -185,7 +193,7 @@ def comparison_records(a: CocktailView, b: CocktailView) -> list[dict[str, Any]]
                     {
                         "field": field,
                         "item": item,
-                        "name": words(item),
+                        "name": names[field].get(item) or words(item),
                         "a": None if status == "only_b" else item,
                         "b": None if status == "only_a" else item,
                         "a_mg_per_ml": None,

@@ -33,6 +33,7 @@ MIGRATION_NAMES: Final[tuple[str, ...]] = (
     "0002_findings",
     "0003_screening",
     "0004_vocabulary",
+    "0005_positions_from_one",
 )
 """Every migration step, oldest first; a new release appends here and to
 :data:`.schema.MIGRATIONS`."""
@@ -98,7 +99,7 @@ SCHEMA_OBJECTS: Final[dict[str, tuple[str, str]]] = {
     "cocktails_history_update": ("trigger", "730c47749bac07d110ea36bcf8f228aa"),
     "cocktails_id_immutable": ("trigger", "fe376cc469fd4ee81145d40ee08c5c64"),
     "cocktails_supplier_immutable": ("trigger", "e8bfe13a83641e796c09dfb603403de8"),
-    "composition": ("table", "72d0fa0d1087651f03dbf1f205408f5f"),
+    "composition": ("table", "a7ded8b5b8a234dfb3505ebd50406edc"),
     "condition_words": ("table", "0c951cff0919cb83d8fc33df30fb58a2"),
     "conditions": ("table", "1a10089816965afa01d8e2cd5f9fe9e2"),
     "idx__sqlite_migrations_migration_set_name": ("index", "1865d10bac90007a037b561f2a50be23"),
@@ -152,7 +153,7 @@ Generated from the migrations (``tests/test_store_schema.py`` checks it against 
 they build, and prints the new value when a migration changed the schema): a constant, so
 that ``meso search`` checks a file's schema for the cost of one read of ``sqlite_master``."""
 
-SCHEMA_OBJECTS_VERSION: Final = 4
+SCHEMA_OBJECTS_VERSION: Final = 5
 """The schema version :data:`SCHEMA_OBJECTS` describes."""
 
 

@@ -22,7 +22,8 @@ from meso_formulary.units import Unit, convert
 _PER_VIAL: Final = Unit.MG_PER_VIAL  # a module constant: enum class attributes are slow
 
 CompositionRow = tuple[str, int, str, float | None, str | None, float | None]
-"""``(cocktail_id, position, ingredient_id, value, unit, mg_per_ml)``."""
+"""``(cocktail_id, position, ingredient_id, value, unit, mg_per_ml)``; the first line's
+position is 1."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class Deriver:
         terms = [self._supplier_term(supplier_name)]
         actives: set[str] = set()
         classes: set[str] = set()
-        for position, line in enumerate(cocktail.composition):
+        for position, line in enumerate(cocktail.composition, start=1):
             ingredient_id = line.ingredient
             ingredient_terms, active, ingredient_class = self._about(ingredient_id)
             terms.append(ingredient_terms)

@@ -73,32 +73,66 @@ def build(path: Path, fill: Callable[[Path], None]) -> None:
     Raises :class:`CatalogueError` with a hint when ``path``'s folder cannot be created or
     written (``MESO_DATA_DIR`` under a file, on a read-only file system, in ``/proc`` ...).
     """
+    write_atomically(path, fill, what="the reference catalogue", hint=_HINT, replace=True)
+    _remove_stale(path)
+
+
+def write_atomically(
+    path: Path, fill: Callable[[Path], None], *, what: str, hint: str, replace: bool
+) -> None:
+    """Write a catalogue file at ``path`` the way :func:`build` does: ``fill(temporary)``
+    writes it into a new file of the same folder, which then takes ``path``'s name. Also for
+    a clinic's own catalogue (``meso init``), which starts from the same reference data.
+
+    With ``replace`` false an existing ``path`` is never replaced, even one created while
+    ``fill`` ran (a hard link claims the name; where the file system has none, the name is
+    checked just before the rename). The new file honours the umask. Raises
+    :class:`CatalogueError` naming ``what`` with ``hint`` when the folder cannot be created
+    or written, and when ``path`` exists and ``replace`` is false.
+    """
     import tempfile  # only a build needs it; finding the file stays cheap (module doc)
 
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=folder, prefix=".reference-", suffix=".db.tmp")
+        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-", suffix=".db.tmp")
     except OSError as error:
         raise CatalogueError(
-            f"cannot build the reference catalogue in {folder}: {error.strerror or error}",
-            hint=_HINT,
+            f"cannot build {what} in {folder}: {error.strerror or error}", hint=hint
         ) from None
     os.close(handle)
     temp = Path(name)
     try:
         fill(temp)
-        os.replace(temp, path)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temp, 0o666 & ~mask)
+        if replace:
+            os.replace(temp, path)
+        else:
+            _claim(temp, path)
+    except FileExistsError:
+        raise CatalogueError(f"{path} already exists", hint=hint) from None
     except OSError as error:
         raise CatalogueError(
-            f"cannot build the reference catalogue at {path}: {error.strerror or error}",
-            hint=_HINT,
+            f"cannot build {what} at {path}: {error.strerror or error}", hint=hint
         ) from None
     finally:
         for leftover in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-    _remove_stale(path)
+
+
+def _claim(temp: Path, path: Path) -> None:
+    """Give ``temp`` the name ``path`` unless that name is taken (``FileExistsError``)."""
+    try:
+        os.link(temp, path)  # fails on an existing name, atomically
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (FAT, some network shares)
+        if path.exists() or path.is_symlink():
+            raise FileExistsError(path) from None
+        os.replace(temp, path)
 
 
 def _remove_stale(current: Path) -> None:

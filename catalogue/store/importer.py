@@ -54,7 +54,11 @@ from meso_formulary.catalogue.store.import_checks import (
     own_ingredients,
     owners_of,
 )
-from meso_formulary.catalogue.store.provenance import REFERENCE_SUPPLIER
+from meso_formulary.catalogue.store.provenance import (
+    REFERENCE_SUPPLIER,
+    is_shipped_reference,
+    shipped_reference,
+)
 from meso_formulary.catalogue.store.records import canonical_json, header_json, utc_now
 from meso_formulary.catalogue.store.reference_sync import (
     SCREENING_INSERT,
@@ -215,14 +219,6 @@ class _Latest:
         return None if row is None else cls(*row)
 
 
-def _shipped(document: CatalogueFile) -> bool:
-    """Whether ``document`` is the reference catalogue shipped with the package (the very
-    object the library loads), the one document supplier ``reference`` may hold."""
-    from meso_formulary.reference import reference_catalogue
-
-    return document is reference_catalogue()
-
-
 def _replace_draft(conn: sqlite3.Connection, supplier: str) -> None:
     """Remove ``supplier``'s unsigned draft, history included, before its verified catalogue
     is written: drafts and verified catalogues never share a version line."""
@@ -294,11 +290,17 @@ class ImportSession:
         self._stored = 0
         """Cocktails stored so far by this session (uncommitted until the block ends)."""
         self._indications: dict[str, Indication] = {i.id.value: i for i in reference.indications}
+        self.reference_report: ImportReport | None = None
+        """What refreshing the shipped reference cocktails changed at the session's start
+        (see :func:`import_session`), ``None`` when nothing."""
         self.bulk = conn.execute("SELECT 1 FROM cocktails LIMIT 1").fetchone() is None
         if self.bulk:
             schema.drop_secondary_indexes(conn)
             schema.drop_fts_triggers(conn)
-        if sync_reference(conn, reference) and not self.bulk:
+        self.reference_changed = sync_reference(conn, reference)
+        """Whether this session brought the dictionary up to ``reference`` (then the shipped
+        reference cocktails are refreshed too: :meth:`refresh_reference`)."""
+        if self.reference_changed and not self.bulk:
             refresh_derived(conn, reference.indications)
         self._reference = reference_ingredients(conn, reference)
         self._reference_by_id = {i.id: i for i in self._reference}
@@ -333,7 +335,7 @@ class ImportSession:
         problems = Problems(source)
         what = f"catalogue version {version} of supplier {supplier!r}"
         check_header(document, problems)
-        if supplier == REFERENCE_SUPPLIER and not _shipped(document):
+        if supplier == REFERENCE_SUPPLIER and not is_shipped_reference(document):
             problems.add(
                 f"supplier id {supplier!r} is reserved for the data shipped with "
                 "meso-formulary; a catalogue file may not use it",
@@ -466,6 +468,32 @@ class ImportSession:
             ingredients_added=tuple(i.id for i in own if i.id not in owners),
         )
 
+    def refresh_reference(self) -> ImportReport | None:
+        """Bring the shipped reference cocktails this catalogue holds up to the package's
+        data, in this session's transaction; ``None`` when it holds none, or holds them as
+        shipped.
+
+        Changed data is imported as the next catalogue version of supplier ``reference``
+        (:func:`~.provenance.shipped_reference`), like a supplier's new release: changed
+        cocktails get a new version, dropped ones leave the current catalogue, and
+        ``meso history`` and ``meso diff reference`` show what changed. Other suppliers'
+        rows are not touched.
+        """
+        from meso_formulary.catalogue.store.export import document
+
+        stored = self._conn.execute(
+            "SELECT 1 FROM suppliers WHERE id = ?", (REFERENCE_SUPPLIER,)
+        ).fetchone()
+        if stored is None:
+            return None
+        current = document(self._conn, REFERENCE_SUPPLIER)
+        shipped = shipped_reference()
+        as_stored = shipped.model_copy(update={"version": current.version})
+        if canonical_json(current) == canonical_json(as_stored):
+            return None
+        version = max(shipped.version, current.version + 1)
+        return self.add(shipped_reference(version), source="shipped reference data")
+
     def _write_header(
         self,
         document: CatalogueFile,
@@ -594,6 +622,11 @@ def import_session(
     skips the rules engine (see :meth:`Catalogue.importing
     <meso_formulary.catalogue.store.catalogue_store.Catalogue.importing>`); ``progress``
     hears each :data:`ImportStage`.
+
+    A session that brings the dictionary up to a new data release first refreshes the
+    shipped reference cocktails of a catalogue holding them (a clinic's own catalogue:
+    :meth:`ImportSession.refresh_reference`, its report in ``session.reference_report``),
+    so they never lag the dictionary they were checked against.
     """
     previous_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     try:
@@ -604,6 +637,8 @@ def import_session(
             session = ImportSession(
                 conn, where, reference, check_rules=check_rules, progress=progress
             )
+            if session.reference_changed:
+                session.reference_report = session.refresh_reference()
             yield session
             session.finish()
             session._report("committing")

@@ -36,7 +36,8 @@ class CatalogueStats:
     """Suppliers whose current catalogue is an unsigned draft, not a verified bundle."""
 
 
-_UNSIGNED_SQL = "SELECT id FROM suppliers WHERE verified = 0 ORDER BY id"
+_UNSIGNED_SQL = "SELECT id FROM suppliers WHERE verified = 0 AND id != 'reference' ORDER BY id"
+"""The unsigned drafts (the shipped reference data, also unsigned, is not one)."""
 
 
 def catalogue_stats(conn: sqlite3.Connection, path: Path | None) -> CatalogueStats:
@@ -73,10 +74,7 @@ def catalogue_stats(conn: sqlite3.Connection, path: Path | None) -> CatalogueSta
         source=meta("source"),
         reference_digest=meta("reference_digest"),
         file_size=size,
-        unsigned_suppliers=tuple(
-            row[0]
-            for row in conn.execute("SELECT id FROM suppliers WHERE verified = 0 ORDER BY id")
-        ),
+        unsigned_suppliers=tuple(row[0] for row in conn.execute(_UNSIGNED_SQL)),
     )
 
 

@@ -6,8 +6,9 @@ verified against a key pinned in this catalogue; the key's fingerprint is kept),
 data shipped with meso-formulary, in the reference catalogue the library builds itself).
 
 The supplier id :data:`REFERENCE_SUPPLIER` is reserved for the shipped data: no imported
-file may use it (:mod:`.importer` admits under it only the shipped reference catalogue the
-library itself loads), so an unsigned row of supplier ``reference`` is the shipped data.
+file may use it (:mod:`.importer` admits under it only the documents
+:func:`shipped_reference` makes, :func:`is_shipped_reference`), so an unsigned row of
+supplier ``reference`` is the shipped data.
 
 Standard library only, and ``NamedTuple`` rather than a dataclass: ``meso search`` reads
 provenance for every hit, and this module is on its start-up path.
@@ -15,10 +16,62 @@ provenance for every hit, and this module is on its start-up path.
 
 import sqlite3
 from collections.abc import Iterable
-from typing import Any, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from meso_formulary.model import CatalogueFile
 
 REFERENCE_SUPPLIER: Final = "reference"
 """The supplier of the shipped reference data; reserved (see the module doc)."""
+
+_MADE: dict[int, "CatalogueFile"] = {}
+"""The renumbered copies :func:`shipped_reference` made (by id, each kept alive beside its
+id so that the id is never reused), the last few only."""
+
+_MADE_KEPT: Final = 4
+
+
+def shipped_reference(version: int | None = None) -> "CatalogueFile":
+    """The reference catalogue shipped with the package, the one document supplier
+    ``reference`` may hold: as the library loads it, or its content under catalogue version
+    ``version`` (a catalogue holding the shipped data counts its own versions of it: a data
+    release that changes the cocktails is its next version, whatever the files number it).
+    """
+    from meso_formulary.reference import reference_catalogue
+
+    shipped = reference_catalogue()
+    if version is None or version == shipped.version:
+        return shipped
+    copy = shipped.model_copy(update={"version": version})
+    while len(_MADE) >= _MADE_KEPT:
+        _MADE.pop(next(iter(_MADE)))
+    _MADE[id(copy)] = copy
+    return copy
+
+
+def is_shipped_reference(document: "CatalogueFile") -> bool:
+    """Whether ``document`` is one :func:`shipped_reference` made (the very object: no file,
+    however like the shipped data, passes)."""
+    from meso_formulary.reference import reference_catalogue
+
+    return document is reference_catalogue() or _MADE.get(id(document)) is document
+
+
+def reference_outdated(conn: sqlite3.Connection) -> bool:
+    """Whether the catalogue on ``conn`` holds shipped reference cocktails from another
+    release of the data than the package's: a clinic's own catalogue not yet refreshed
+    (``meso init`` or its next import refreshes it). A read-only front end says so and
+    writes nothing. (The embedded reference catalogue is rebuilt instead: its file is named
+    by the data.)"""
+    from meso_formulary import reference
+
+    row = conn.execute(
+        "SELECT (SELECT value FROM meta WHERE key = 'reference_digest'), "
+        "EXISTS (SELECT 1 FROM suppliers WHERE id = ?)",
+        (REFERENCE_SUPPLIER,),
+    ).fetchone()
+    return bool(row[1]) and row[0] != reference.data_digest()
+
 
 ProvenanceKind = Literal["verified", "draft", "reference"]
 

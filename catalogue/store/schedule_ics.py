@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from meso_formulary._version import __version__
+from meso_formulary.notice import NOT_MEDICAL_ADVICE
 
 if TYPE_CHECKING:
     from meso_formulary.catalogue.store.cocktail_view import CocktailView
@@ -70,8 +71,7 @@ def ics_calendar(cocktail: CocktailView, plan: CourseSchedule) -> bytes:
         prodid=PRODID,
         uid=f"{uid_base}@{UID_DOMAIN}",
         name=f"{cocktail.name} course",
-        description=f"{cocktail.id}: a course planned by meso-formulary (information, "
-        "not medical advice)",
+        description=f"{cocktail.id}: a course planned by meso-formulary. {NOT_MEDICAL_ADVICE}",
         subcomponents=events,
     )
     data: bytes = calendar.to_ical()

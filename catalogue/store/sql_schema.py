@@ -182,6 +182,8 @@ TABLES: Final[tuple[str, ...]] = (
     search_terms TEXT NOT NULL,
     record TEXT NOT NULL
 ) STRICT""",
+    # Counted from 0 as migration 0001 made it; 0005_positions_from_one rebuilds it as
+    # COMPOSITION_TABLE, counted from 1.
     f"""CREATE TABLE composition (
     cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
     position INTEGER NOT NULL CHECK (position >= 0),
@@ -599,6 +601,38 @@ def _vocabulary(db: Database) -> None:
         conn.execute(f"CREATE INDEX {name} ON {SECONDARY_INDEXES[name]}")
     write_vocabulary_reference(conn, ReferenceData.shipped())
     refresh_cocktail_facets(conn)
+
+
+COMPOSITION_TABLE: Final = f"""CREATE TABLE composition (
+    cocktail_id TEXT NOT NULL REFERENCES cocktails(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL CHECK (position >= 1),
+    ingredient_id TEXT NOT NULL REFERENCES ingredients(id),
+    value REAL,
+    unit TEXT,
+    mg_per_ml REAL CHECK {_finite_positive("mg_per_ml", nullable=True)},
+    CHECK {_strength_check()},
+    PRIMARY KEY (cocktail_id, position)
+) STRICT, WITHOUT ROWID"""
+"""The composition lines, ``position`` counted from 1 as the supplier's list is read (the
+first line is 1 in ``meso show``, the web page, Datasette and ``sqlite3`` alike)."""
+
+
+@MIGRATIONS(name="0005_positions_from_one")
+def _positions_from_one(db: Database) -> None:
+    # SQLite cannot change a CHECK in place: the table is rebuilt under its own name (no
+    # other table, trigger or view refers to it) with every line one further on.
+    conn = db.conn
+    conn.execute("ALTER TABLE composition RENAME TO composition_from_zero")
+    conn.execute(COMPOSITION_TABLE)
+    conn.execute(
+        "INSERT INTO composition SELECT cocktail_id, position + 1, ingredient_id, value, unit, "
+        "mg_per_ml FROM composition_from_zero"
+    )
+    conn.execute("DROP TABLE composition_from_zero")  # and its index
+    conn.execute(
+        "CREATE INDEX idx_composition_ingredient "
+        f"ON {SECONDARY_INDEXES['idx_composition_ingredient']}"
+    )
 
 
 # ---------------------------------------------------------------- connections

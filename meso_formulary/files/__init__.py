@@ -20,13 +20,9 @@ from meso_formulary.files.validate import (
     require_catalogue,
     validate_document,
 )
-from meso_formulary.files.writers import (
-    catalogue_data,
-    csv_safe_cell,
-    dump_catalogue,
-    write_csv,
-)
+from meso_formulary.files.writers import catalogue_data, dump_catalogue
 from meso_formulary.files.yaml_reader import parse_yaml
+from meso_formulary.safe_csv import csv_safe_cell, write_csv
 
 __all__ = [
     "FORMATS",

@@ -137,6 +137,28 @@ def validate(
     code: what a user may type. A caller's mistake raises ``TypeError`` (an argument of the
     wrong type) or ``ValueError`` (a dictionary of the wrong shape: see
     :meth:`IngredientIndex.build`).
+
+    A finding says what is questionable; it never refuses the record:
+
+    >>> import meso_formulary as mf
+    >>> cocktail = mf.Cocktail.model_validate(
+    ...     {
+    ...         "id": "acme/hair",
+    ...         "name": "Hair",
+    ...         "supplier": "acme",
+    ...         "description": "Biotin for thinning hair.",
+    ...         "composition": [
+    ...             {"ingredient": "biotin", "strength": {"value": 0.5, "unit": "mg/mL"}}
+    ...         ],
+    ...         "indications": ["alopecia"],
+    ...         "areas": ["abdomen"],
+    ...     }
+    ... )
+    >>> for finding in mf.validate(cocktail):
+    ...     print(finding.code, finding.path, finding.message)
+    MF130 areas.0 abdomen is not a typical area for the cocktail's indications (Alopecia: scalp)
+    >>> mf.validate(cocktail, ignore=["MF130"])
+    []
     """
     if not isinstance(cocktail, Cocktail):
         raise TypeError(f"validate() needs a Cocktail, not {type(cocktail).__name__}")
