@@ -146,10 +146,11 @@ def assert_fails(result: Result, exit_code: int, *fragments: str) -> None:
         assert fragment in result.stderr, (fragment, result.stderr)
 
 
-def import_testco(meso: Meso, folder: Path) -> Path:
-    """A catalogue file holding :data:`TESTCO`, imported through ``meso import --unsigned``."""
+def import_testco(meso: Meso, folder: Path, more: str = "") -> Path:
+    """A catalogue file holding :data:`TESTCO` (and the cocktails of ``more``, YAML list
+    items), imported through ``meso import --unsigned``."""
     source = folder / "testco.yaml"
-    source.write_text(TESTCO, encoding="utf-8")
+    source.write_text(TESTCO + more, encoding="utf-8")
     db = folder / "testco.db"
     result = meso("import", source, "--unsigned", "--db", db)
     assert result.exit_code == 0, result.output

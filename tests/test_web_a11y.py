@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import TESTCO, Meso
 from datasette.app import Datasette
 
 from meso_formulary.web.server import build_datasette
@@ -33,15 +32,6 @@ MENU_SCRIPT = "Close any open details elements"
 def get(ds: Datasette, path: str) -> httpx.Response:
     response: httpx.Response = asyncio.run(ds.client.get(path))
     return response
-
-
-@pytest.fixture(scope="module")
-def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("a11y")
-    (folder / "testco.yaml").write_text(TESTCO, encoding="utf-8")
-    result = meso("import", folder / "testco.yaml", "--unsigned", "--db", folder / "testco.db")
-    assert result.exit_code == 0, result.output
-    return folder / "testco.db"
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import TESTCO, Meso
+from cli_support import Meso, import_testco
 from datasette.app import Datasette
 from search_evaluation import entries
 
@@ -84,11 +84,7 @@ def facet_links(response: httpx.Response) -> list[tuple[str, str, int, bool]]:
 
 @pytest.fixture(scope="module")
 def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("cards")
-    (folder / "testco.yaml").write_text(TESTCO + ODD_COCKTAIL, encoding="utf-8")
-    result = meso("import", folder / "testco.yaml", "--unsigned", "--db", folder / "testco.db")
-    assert result.exit_code == 0, result.output
-    return folder / "testco.db"
+    return import_testco(meso, tmp_path_factory.mktemp("cards"), ODD_COCKTAIL)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import TESTCO, Meso
+from cli_support import Meso, import_testco
 from datasette.app import Datasette
 
 from meso_formulary.web.plugin import SECURITY_HEADERS
@@ -57,11 +57,7 @@ def columns(response: httpx.Response) -> list[str]:
 @pytest.fixture(scope="module")
 def db(meso: Meso, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """:data:`TESTCO` and a fourth cocktail (biotin at another strength than Scalp Boost's)."""
-    folder = tmp_path_factory.mktemp("consultation")
-    (folder / "testco.yaml").write_text(TESTCO + FOURTH, encoding="utf-8")
-    result = meso("import", folder / "testco.yaml", "--unsigned", "--db", folder / "testco.db")
-    assert result.exit_code == 0, result.output
-    return folder / "testco.db"
+    return import_testco(meso, tmp_path_factory.mktemp("consultation"), FOURTH)
 
 
 @pytest.fixture(scope="module")
