@@ -237,7 +237,7 @@ def _window(window: DateWindow | None) -> str | None:
         span = _day(window.earliest)
     else:
         span = f"{_day(window.earliest)} to {_day(window.latest)}"
-    return f"{span} ({window.basis})"
+    return f"{span}: {window.basis}"
 
 
 def _day(day: date) -> str:
