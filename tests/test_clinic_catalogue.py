@@ -148,6 +148,7 @@ def test_the_web_page_spans_both(clinic: Path) -> None:
     assert f'data-cocktail-id="{ACME_COCKTAIL}"' in page.text
     assert 'data-provenance="reference"' in page.text
     assert 'data-provenance="verified"' in page.text
+    assert "holds older reference data" not in page.text  # this release's data
     first = reference.reference_catalogue().cocktails[0].id
     cocktail = asyncio.run(ds.client.get(f"/-/meso-cocktail/{first}"))
     assert cocktail.status_code == 200
@@ -279,6 +280,13 @@ def test_reading_an_older_release_says_so_and_writes_nothing(
         assert result.exit_code == 0, result.output
         assert f"refresh it with: meso init {copy}" in result.stderr
     assert served == [copy]
+    # The web pages say so too (the server never writes to refresh it).
+    ds = server.build_datasette(copy, immutable=True)
+    for path in ("/-/meso-search?q=hair+loss", f"/-/meso-cocktail/{ACME_COCKTAIL}"):
+        page = asyncio.run(ds.client.get(path))
+        assert page.status_code == 200
+        assert f"{copy.name} holds older reference data" in page.text, path
+        assert f"meso init {copy.name}" in page.text
     assert sha256(copy) == before
     assert reference_versions(copy) == [1]
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from meso_formulary.catalogue import Catalogue
 from meso_formulary.catalogue.store.cocktail_card import area_names
 from meso_formulary.catalogue.store.connect import check_version, stored_version
+from meso_formulary.catalogue.store.provenance import reference_outdated
 from meso_formulary.errors import CatalogueError
 from meso_formulary.model import Supplier
 from meso_formulary.web.metadata import SupplierNote
@@ -43,6 +44,10 @@ class AttachedCatalogue:
     """The client conditions the catalogue knows: id -> name (the search page's boxes)."""
     areas: Mapping[str, str]
     """The treatment areas: id -> plain name ("Around the eyes (periorbital)")."""
+    outdated_reference: bool
+    """A clinic's own catalogue holding older reference data than this release ships
+    (:func:`~meso_formulary.catalogue.store.provenance.reference_outdated`): the pages say
+    so (the server never writes to refresh it)."""
 
     @property
     def usable(self) -> bool:
@@ -73,10 +78,10 @@ async def find_catalogues(datasette: Any) -> None:
 
 def _catalogue_facts(
     conn: sqlite3.Connection,
-) -> tuple[str | None, tuple[SupplierNote, ...], dict[str, str], dict[str, str]] | None:
+) -> tuple[str | None, tuple[SupplierNote, ...], dict[str, str], dict[str, str], bool] | None:
     """Why this release cannot read the catalogue on ``conn`` (None when it can), its
-    suppliers, its client conditions and its treatment areas (id -> name); None when the
-    file is not a catalogue at all."""
+    suppliers, its client conditions and its treatment areas (id -> name), and whether its
+    reference data is older than this release's; None when the file is not a catalogue."""
     try:
         if stored_version(conn) is None:
             return None
@@ -85,7 +90,7 @@ def _catalogue_facts(
     try:
         check_version(conn, upgradable=False)
     except CatalogueError as error:
-        return error.message, (), {}, {}  # another release's tables: nothing more is read
+        return error.message, (), {}, {}, False  # another release's tables: nothing more read
     notes: list[SupplierNote] = []
     for supplier_id, record in conn.execute("SELECT id, record FROM suppliers ORDER BY id"):
         try:
@@ -95,7 +100,7 @@ def _catalogue_facts(
             continue
         notes.append(SupplierNote(supplier.id, supplier.name, supplier.licence, supplier.url))
     conditions = dict(conn.execute("SELECT id, name FROM conditions ORDER BY name"))
-    return None, tuple(notes), conditions, area_names(conn)
+    return None, tuple(notes), conditions, area_names(conn), reference_outdated(conn)
 
 
 async def run(datasette: Any, attached: AttachedCatalogue, work: Callable[[Catalogue], T]) -> T:

@@ -462,6 +462,7 @@ async def _render(
 ) -> Response:
     context = {
         "note": NOT_MEDICAL_ADVICE,
+        "outdated": [c.path.name for c in attached.catalogues(datasette) if c.outdated_reference],
         "search_url": datasette.urls.path(SEARCH_PATH),
         "compare_url": datasette.urls.path(COMPARE_PATH),
         "css_url": static_url(datasette, "meso.css"),
