@@ -519,6 +519,15 @@ SCREENING_INDEXES: Final[dict[str, str]] = {
 """Indexes of the screening tables: always present."""
 
 
+def _holds_reference(conn: sqlite3.Connection) -> bool:
+    """Whether the catalogue being upgraded already holds a reference dictionary: then a
+    migration that adds reference tables fills them (the dictionary is up to date, so
+    ``sync_reference`` will not). A new file gets them from ``sync_reference``, which runs
+    after the migrations and writes the whole dictionary: writing them here too would
+    double the time it takes to create a catalogue."""
+    return conn.execute("SELECT 1 FROM meta WHERE key = 'reference_digest'").fetchone() is not None
+
+
 @MIGRATIONS(name="0003_screening")
 def _screening(db: Database) -> None:
     from meso_formulary.catalogue.store.dictionary import ReferenceData
@@ -533,7 +542,8 @@ def _screening(db: Database) -> None:
         conn.execute(statement)
     for name, target in SCREENING_INDEXES.items():
         conn.execute(f"CREATE INDEX {name} ON {target}")
-    write_screening_reference(conn, ReferenceData.shipped())
+    if _holds_reference(conn):
+        write_screening_reference(conn, ReferenceData.shipped())
     refresh_derived(conn, stored_indications(conn))
 
 
@@ -599,7 +609,8 @@ def _vocabulary(db: Database) -> None:
     for name in ("idx_cocktails_by_id", "idx_cocktails_by_pk", "idx_cocktails_by_rank"):
         conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute(f"CREATE INDEX {name} ON {SECONDARY_INDEXES[name]}")
-    write_vocabulary_reference(conn, ReferenceData.shipped())
+    if _holds_reference(conn):
+        write_vocabulary_reference(conn, ReferenceData.shipped())
     refresh_cocktail_facets(conn)
 
 
